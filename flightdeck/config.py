@@ -1,0 +1,273 @@
+"""Typed environment configuration.
+
+An environment file (``environments/<name>.yaml``) is merged over the defaults of its tier
+(``tiers.py``) and validated by :class:`EnvironmentConfig`. Every model is frozen and rejects
+unknown keys, so a misspelled setting is an error instead of a silently ignored line.
+
+These models are the user-facing contract. Constructs never see them: the stack translates
+them into construct props in one place (``stacks/environment_stack.py``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# AWS commercial and GovCloud regions that offer EKS, RDS PostgreSQL and S3.
+AWS_REGIONS = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1", "ca-west-1",
+        "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1",
+        "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+        "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "us-gov-east-1", "us-gov-west-1",
+    }
+)
+
+# The retention periods CloudWatch Logs accepts (anything else is rejected at apply time).
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+
+
+class Tier(StrEnum):
+    """How big and how available an environment is. Everything else is the same in every tier."""
+
+    DEV = "dev"
+    QA = "qa"
+    PROD = "prod"
+
+
+def _aws_region(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"'{value}' is not an AWS region (for example eu-west-1 or us-east-2)")
+    return value
+
+
+def _private_vpc_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid IPv4 CIDR block ({exc})") from None
+    if not network.is_private:
+        raise ValueError(f"{value} is not a private range (use one inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)")
+    if not 16 <= network.prefixlen <= 20:
+        raise ValueError(f"{value} has a /{network.prefixlen} prefix; a VPC needs a /16 to /20 block")
+    return str(network)
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid IPv4 CIDR block ({exc})") from None
+
+
+def _retention(value: int) -> int:
+    if value not in CLOUDWATCH_RETENTION_DAYS:
+        raise ValueError(f"{value} is not a CloudWatch retention period; choose one of {list(CLOUDWATCH_RETENTION_DAYS)}")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+VpcCidr = Annotated[str, AfterValidator(_private_vpc_cidr)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+RetentionDays = Annotated[int, AfterValidator(_retention)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")]
+
+
+class Model(BaseModel):
+    """Base of every configuration model: frozen, unknown keys rejected, no silent coercion of
+    numbers into strings (YAML turns ``0123`` into an int, which should not become a cost center)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class AwsAccount(Model):
+    account_id: str = Field(pattern=r"^\d{12}$")
+    """The 12-digit account the environment is deployed into; the provider refuses any other."""
+    region: AwsRegion
+
+    @property
+    def partition(self) -> str:
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+
+
+class StateBackend(Model):
+    bucket: BucketName
+    """S3 bucket holding Terraform state (created once per account, see the README)."""
+    region: AwsRegion | None = None
+    """Region of the state bucket; defaults to the environment's region."""
+
+
+class Network(Model):
+    cidr: VpcCidr
+    availability_zones: int = Field(ge=2, le=3)
+    """Public, private and database subnets are spread over this many zones (3 outside dev)."""
+    nat_gateways: Literal["single", "per_az"]
+    """``per_az`` survives the loss of a zone; ``single`` is cheaper and fine for dev."""
+    flow_logs: bool
+    flow_log_retention_days: RetentionDays = 90
+
+
+class NodeGroup(Model):
+    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]] = Field(min_length=1)
+    min_size: int = Field(ge=0, le=200)
+    desired_size: int = Field(ge=0, le=200)
+    max_size: int = Field(ge=1, le=200)
+    disk_size_gib: int = Field(default=50, ge=20, le=2000)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> NodeGroup:
+        if self.min_size > self.max_size:
+            raise ValueError(f"min_size {self.min_size} is larger than max_size {self.max_size}")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"desired_size {self.desired_size} must lie between min_size {self.min_size} and max_size {self.max_size}"
+            )
+        return self
+
+
+class NodeGroups(Model):
+    system: NodeGroup
+    """Runs Airflow's own components and cluster add-ons."""
+    workers: NodeGroup
+    """Tainted so that only task pods (which tolerate the taint) land here."""
+
+
+EksAddonName = Literal["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
+
+
+class Cluster(Model):
+    kubernetes_version: str = Field(pattern=r"^1\.\d{2}$")
+    """Pinned control-plane version; upgrades are a one-line change reviewed like any other."""
+    endpoint_public_access: bool
+    """False keeps the API server reachable only from inside the VPC (prod)."""
+    public_access_cidrs: list[Cidr] = []
+    """When the endpoint is public, only these ranges may reach it."""
+    log_retention_days: RetentionDays
+    admin_role_arns: list[IamRoleArn] = []
+    """IAM roles granted cluster-admin through EKS access entries."""
+    addon_versions: dict[EksAddonName, str] = {}
+    """Pin managed add-on versions; an add-on left out gets EKS's default for the cluster version."""
+    node_groups: NodeGroups
+
+    @model_validator(mode="after")
+    def _public_access(self) -> Cluster:
+        if self.public_access_cidrs and not self.endpoint_public_access:
+            raise ValueError("public_access_cidrs is set but endpoint_public_access is false; remove one of them")
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError(
+                "endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API"
+            )
+        if "0.0.0.0/0" in self.public_access_cidrs:
+            raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+        return self
+
+
+class Database(Model):
+    engine_version: str = Field(pattern=r"^1[4-8](\.\d+)?$")
+    """PostgreSQL major (or major.minor) version; minor upgrades are applied automatically."""
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gib: int = Field(ge=20, le=65536)
+    max_allocated_storage_gib: int = Field(ge=20, le=65536)
+    """Storage autoscaling ceiling."""
+    multi_az: bool
+    deletion_protection: bool
+    backup_retention_days: int = Field(ge=1, le=35)
+    final_snapshot: bool
+    """Take a snapshot when the instance is destroyed (prod and qa)."""
+
+    @model_validator(mode="after")
+    def _storage(self) -> Database:
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError(
+                f"max_allocated_storage_gib {self.max_allocated_storage_gib} is smaller than "
+                f"allocated_storage_gib {self.allocated_storage_gib}"
+            )
+        return self
+
+
+class TaskLogs(Model):
+    bucket_name: BucketName | None = None
+    """Defaults to ``<project>-<env>-airflow-logs-<account id>`` (bucket names are global)."""
+    expire_after_days: int = Field(ge=1, le=3650)
+
+
+class ImageRepository(Model):
+    name: str | None = Field(default=None, pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    """Defaults to ``<project>-<env>/airflow``."""
+    keep_untagged_days: int = Field(default=14, ge=1, le=365)
+
+
+class EnvironmentConfig(Model):
+    """One environment: everything needed to synthesize its stack."""
+
+    name: Slug
+    """Taken from the file name (``prod.yaml`` → ``prod``); it is also the stack name."""
+    source: str
+    """The file this configuration came from, for error messages."""
+    tier: Tier
+    cloud: Literal["aws"] = "aws"
+    project: Slug = "flightdeck"
+    """Prefix of every resource name."""
+    owner: Slug
+    """The team that owns and pays for the environment (the ``team`` tag)."""
+    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    aws: AwsAccount
+    state: StateBackend
+    network: Network
+    cluster: Cluster
+    database: Database
+    task_logs: TaskLogs
+    image_repository: ImageRepository = ImageRepository()
+
+    @model_validator(mode="after")
+    def _availability(self) -> EnvironmentConfig:
+        if self.tier is not Tier.DEV and self.network.availability_zones < 3:
+            raise ValueError(
+                f"network.availability_zones is {self.network.availability_zones}; only dev may use fewer than 3 zones"
+            )
+        if self.tier is Tier.PROD and not self.database.multi_az:
+            raise ValueError("database.multi_az is false; prod needs a standby in a second zone")
+        if self.tier is Tier.PROD and not self.database.final_snapshot:
+            raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
+        if self.tier is Tier.PROD and not self.database.deletion_protection:
+            raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
+        return self
+
+    @property
+    def resource_prefix(self) -> str:
+        """``flightdeck-prod``: the start of every resource name in this environment."""
+        return f"{self.project}-{self.name}"
+
+    @property
+    def log_bucket_name(self) -> str:
+        return self.task_logs.bucket_name or f"{self.resource_prefix}-airflow-logs-{self.aws.account_id}"
+
+    @property
+    def image_repository_name(self) -> str:
+        return self.image_repository.name or f"{self.resource_prefix}/airflow"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every taggable resource carries (provider default tags)."""
+        return {
+            "env": self.name,
+            "team": self.owner,
+            "cost-center": self.cost_center,
+            "managed-by": "flightdeck",
+        }
+
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")

@@ -1,0 +1,273 @@
+"""Reading environment files and CI overrides into validated :class:`EnvironmentConfig` objects.
+
+Every problem becomes a :class:`ConfigError` whose message names the file (or the override
+variable) and the field path. All files are read and validated before anything is built, and
+all problems found are reported together.
+
+CI overrides (see the README):
+
+* ``FLIGHTDECK_SET__<PATH>=value`` sets a field in every environment;
+* ``FLIGHTDECK_SET_<ENV>__<PATH>=value`` sets it in one environment and wins over the above.
+
+``<PATH>`` is the field path with ``__`` between levels, e.g.
+``FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE=40``. The value is read as YAML,
+so numbers and booleans keep their types and lists can be written ``[a, b]``. Any other
+``FLIGHTDECK_`` variable that Flightdeck does not know is an error, so a typo cannot silently
+deploy the file's value.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .config import SLUG_PATTERN, EnvironmentConfig, Tier
+from .errors import ConfigError
+from .tiers import deep_merge, tier_defaults
+
+ENVIRONMENTS_VARIABLE = "FLIGHTDECK_ENVIRONMENTS"
+"""Names the folder of environment files (default ``environments``)."""
+
+OVERRIDE_PREFIX = "FLIGHTDECK_SET"
+KNOWN_VARIABLES = frozenset({ENVIRONMENTS_VARIABLE})
+"""``FLIGHTDECK_`` variables that are not overrides."""
+
+# Fields that identify an environment rather than configure it.
+NOT_OVERRIDABLE = frozenset({"name", "source", "tier"})
+
+
+@dataclass(frozen=True)
+class Override:
+    variable: str
+    environment: str | None
+    """None: applies to every environment."""
+    path: tuple[str, ...]
+    value: Any
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}' (first at line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read the file ({exc})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{label}: {where}YAML syntax error: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{label}: YAML syntax error: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{label}: the file is empty; it must be a mapping of settings (start with 'tier: dev')")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: the top level must be a mapping of settings, not a {_yaml_type(data)}")
+    return data
+
+
+def _yaml_type(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _field_names(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str] | None:
+    """The keys allowed at ``loc`` (for 'unknown key' messages), or None if not a model there."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [name for name in current.model_fields if name not in ("name", "source")]
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel inside ``X``, ``X | None`` or ``Annotated[X, ...]``, else the annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
+def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        allowed = _field_names(model, loc[:-1])
+        message = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+    elif kind == "missing":
+        message = "required, but not set"
+    elif not isinstance(error.get("input"), dict | list) and kind not in ("value_error", "assertion_error"):
+        message += f" (got {error['input']!r})"
+    where = _format_location(loc)
+    return f"{where}: {message}" if where else message
+
+
+def _check_override_path(path: tuple[str, ...], variable: str) -> None:
+    current: Any = EnvironmentConfig
+    for depth, part in enumerate(path):
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            known = ", ".join(_field_names(current, ()) or []) if isinstance(current, type) and issubclass(current, BaseModel) else ""
+            at = ".".join(path[:depth]) or "the top level"
+            hint = f"; fields at {at}: {known}" if known else ""
+            raise ConfigError(f"{variable}: '{'.'.join(path)}' is not a setting{hint}")
+        if depth == 0 and part in NOT_OVERRIDABLE:
+            raise ConfigError(f"{variable}: '{part}' identifies the environment and cannot be overridden")
+        current = _model_in(current.model_fields[part].annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        raise ConfigError(f"{variable}: '{'.'.join(path)}' is a section; override one of its fields instead")
+
+
+def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
+    """Read the ``FLIGHTDECK_SET`` variables; reject every ``FLIGHTDECK_`` name that is unknown."""
+    overrides: list[Override] = []
+    problems: list[str] = []
+    for variable in sorted(environ):
+        if not variable.startswith("FLIGHTDECK_") or variable in KNOWN_VARIABLES:
+            continue
+        head, sep, rest = variable.partition("__")
+        if not sep or not (head == OVERRIDE_PREFIX or head.startswith(OVERRIDE_PREFIX + "_")) or not rest:
+            problems.append(
+                f"{variable}: unknown Flightdeck variable; overrides are named "
+                f"{OVERRIDE_PREFIX}__<FIELD>__<FIELD> or {OVERRIDE_PREFIX}_<ENV>__<FIELD>__<FIELD>"
+            )
+            continue
+        environment = head.removeprefix(OVERRIDE_PREFIX).removeprefix("_").lower().replace("_", "-") or None
+        path = tuple(part.lower() for part in rest.split("__"))
+        try:
+            _check_override_path(path, variable)
+            raw = environ[variable]
+            if raw.strip() == "":
+                raise ConfigError(f"{variable}: the value is empty; unset the variable to keep the file's value")
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                value = raw
+            overrides.append(Override(variable, environment, path, value))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return overrides
+
+
+def _apply(data: dict[str, Any], override: Override) -> dict[str, Any]:
+    patch: Any = override.value
+    for part in reversed(override.path):
+        patch = {part: patch}
+    merged = deep_merge(data, patch)
+    # A list or mapping given as an override replaces the file's value rather than merging into it.
+    node = merged
+    for part in override.path[:-1]:
+        node = node[part]
+    node[override.path[-1]] = override.value
+    return merged
+
+
+def load_environment(path: Path, overrides: Sequence[Override] = (), label: str | None = None) -> EnvironmentConfig:
+    """Read, merge over tier defaults, apply overrides and validate one environment file."""
+    label = label or str(path)
+    name = path.stem
+    if not SLUG_PATTERN.match(name):
+        raise ConfigError(
+            f"{label}: '{name}' is not a usable environment name; name the file in lowercase letters, "
+            "digits and dashes (it becomes the stack name, as in prod.yaml)"
+        )
+    data = _read_yaml(path, label)
+    for reserved in ("name", "source"):
+        if reserved in data:
+            raise ConfigError(f"{label}: {reserved}: unknown key; the environment's {reserved} comes from its file name")
+    tier = data.get("tier")
+    if tier not in {t.value for t in Tier}:
+        shown = "required, but not set" if tier is None else f"must be one of dev, qa, prod (got {tier!r})"
+        raise ConfigError(f"{label}: tier: {shown}")
+
+    merged = deep_merge(tier_defaults(Tier(tier)), data)
+    applied = [o for o in overrides if o.environment in (None, name)]
+    # Overrides for every environment first, so an environment-specific one wins.
+    for override in sorted(applied, key=lambda o: o.environment is not None):
+        merged = _apply(merged, override)
+    merged.update(name=name, source=label)
+    try:
+        return EnvironmentConfig.model_validate(merged)
+    except ValidationError as exc:
+        by_path = {o.path: o.variable for o in applied}
+        lines = []
+        for error in exc.errors():
+            text = _describe(error, EnvironmentConfig)
+            variable = by_path.get(tuple(str(p) for p in error["loc"]))
+            lines.append(f"{label}: {text}" + (f" (set by {variable})" if variable else ""))
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_environments(directory: Path, environ: Mapping[str, str]) -> list[EnvironmentConfig]:
+    """Every ``*.yaml`` in ``directory``, validated, sorted by name. Raises one ConfigError listing every problem."""
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: no such folder of environment files (set {ENVIRONMENTS_VARIABLE} or create it)")
+    files = sorted(directory.glob("*.yaml"))
+    stray = sorted(directory.glob("*.yml"))
+    problems = [f"{p}: environment files end in .yaml; rename it to {p.with_suffix('.yaml').name}" for p in stray]
+    if not files and not stray:
+        raise ConfigError(f"{directory}: no environment files (*.yaml) found")
+    try:
+        overrides = parse_overrides(environ)
+    except ConfigError as exc:
+        problems.append(str(exc))
+        overrides = []
+    names = {f.stem for f in files}
+    for override in overrides:
+        if override.environment is not None and override.environment not in names:
+            problems.append(
+                f"{override.variable}: there is no environment '{override.environment}' in {directory} "
+                f"(known: {', '.join(sorted(names))})"
+            )
+    configs = []
+    for file in files:
+        try:
+            configs.append(load_environment(file, overrides))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return configs
+
+
+__all__ = ["Override", "load_environment", "load_environments", "parse_overrides"]

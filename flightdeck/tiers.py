@@ -1,0 +1,116 @@
+"""Tier defaults: what dev, qa and prod get unless their file says otherwise.
+
+The tiers differ in size and availability only. An environment file names its tier and
+overrides single fields; the file is merged over these defaults key by key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Tier
+
+_SHARED: dict[str, Any] = {
+    "network": {"flow_log_retention_days": 90},
+    "cluster": {"kubernetes_version": "1.33", "log_retention_days": 90},
+    "database": {"engine_version": "16"},
+}
+
+_BY_TIER: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
+        "network": {"availability_zones": 2, "nat_gateways": "single", "flow_logs": False},
+        "cluster": {
+            "endpoint_public_access": False,
+            "log_retention_days": 30,
+            "node_groups": {
+                "system": {"instance_types": ["m6i.large"], "min_size": 1, "desired_size": 2, "max_size": 3},
+                "workers": {
+                    "instance_types": ["m6i.large", "m5.large"],
+                    "min_size": 0,
+                    "desired_size": 1,
+                    "max_size": 4,
+                    "capacity_type": "SPOT",
+                },
+            },
+        },
+        "database": {
+            "instance_class": "db.t4g.medium",
+            "allocated_storage_gib": 20,
+            "max_allocated_storage_gib": 50,
+            "multi_az": False,
+            "deletion_protection": False,
+            "backup_retention_days": 1,
+            "final_snapshot": False,
+        },
+        "task_logs": {"expire_after_days": 14},
+    },
+    Tier.QA: {
+        "network": {"availability_zones": 3, "nat_gateways": "single", "flow_logs": False},
+        "cluster": {
+            "endpoint_public_access": False,
+            "node_groups": {
+                "system": {"instance_types": ["m6i.large"], "min_size": 2, "desired_size": 2, "max_size": 4},
+                "workers": {"instance_types": ["m6i.xlarge"], "min_size": 1, "desired_size": 2, "max_size": 8},
+            },
+        },
+        "database": {
+            "instance_class": "db.m6g.large",
+            "allocated_storage_gib": 50,
+            "max_allocated_storage_gib": 200,
+            "multi_az": False,
+            "deletion_protection": True,
+            "backup_retention_days": 7,
+            "final_snapshot": True,
+        },
+        "task_logs": {"expire_after_days": 30},
+    },
+    Tier.PROD: {
+        "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True},
+        "cluster": {
+            "endpoint_public_access": False,
+            "log_retention_days": 365,
+            "node_groups": {
+                "system": {
+                    "instance_types": ["m6i.xlarge"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 6,
+                    "disk_size_gib": 100,
+                },
+                "workers": {
+                    "instance_types": ["m6i.2xlarge"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 30,
+                    "disk_size_gib": 100,
+                },
+            },
+        },
+        "database": {
+            "instance_class": "db.r6g.large",
+            "allocated_storage_gib": 100,
+            "max_allocated_storage_gib": 1000,
+            "multi_az": True,
+            "deletion_protection": True,
+            "backup_retention_days": 30,
+            "final_snapshot": True,
+        },
+        "task_logs": {"expire_after_days": 365},
+    },
+}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``override`` laid over it; nested mappings merge, anything else replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def tier_defaults(tier: Tier) -> dict[str, Any]:
+    """The defaults of one tier (a fresh copy the caller may change)."""
+    return deep_merge(_SHARED, _BY_TIER[tier])
