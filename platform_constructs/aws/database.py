@@ -1,0 +1,151 @@
+"""Airflow's metadata database: RDS for PostgreSQL in the database subnets.
+
+Reachable only from the cluster's security group, encrypted with the environment key, TLS
+enforced, and the master password generated and kept by RDS in Secrets Manager
+(``manage_master_user_password``), so no password ever appears in the synthesized JSON or in
+Terraform state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ..handles import DatabaseHandle
+from .iam import managed_policy, service_trust
+from .kms import KmsKeyHandle
+
+POSTGRES_PORT = 5432
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostgresDatabaseProps:
+    identifier: str
+    engine_version: str
+    """Major (``16``) or major.minor; minor versions are upgraded automatically in the maintenance window."""
+    instance_class: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    client_security_group_id: str
+    """The only security group allowed to connect (the EKS cluster security group)."""
+    key: KmsKeyHandle
+    multi_az: bool = False
+    """A synchronous standby in another zone; failover takes about a minute."""
+    deletion_protection: bool = False
+    backup_retention_days: int = 7
+    final_snapshot: bool = False
+    """Snapshot ``<identifier>-final`` is taken when the instance is destroyed."""
+    database_name: str = "airflow"
+    username: str = "airflow_admin"
+    partition: str = "aws"
+
+
+class PostgresDatabase(Construct):
+    def __init__(self, scope: Construct, id: str, props: PostgresDatabaseProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.db_instance import DbInstance
+        from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+        from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+        from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+        from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+        if props.max_allocated_storage_gib < props.allocated_storage_gib:
+            raise ValueError(
+                f"max_allocated_storage_gib {props.max_allocated_storage_gib} is below allocated_storage_gib {props.allocated_storage_gib}"
+            )
+        major = props.engine_version.split(".")[0]
+
+        subnets = DbSubnetGroup(self, "subnets", name=props.identifier, subnet_ids=list(props.subnet_ids))
+        # No egress rules: Terraform removes the default allow-all egress of a new security group.
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=f"{props.identifier}-database",
+            description=f"PostgreSQL for {props.identifier}: reachable from the EKS cluster only",
+            vpc_id=props.vpc_id,
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "from-cluster",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=props.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="PostgreSQL from the EKS cluster",
+        )
+        parameters = DbParameterGroup(
+            self,
+            "parameters",
+            name=f"{props.identifier}-postgres{major}",
+            family=f"postgres{major}",
+            description=f"{props.identifier}: TLS only, slow statements logged",
+            parameter=[
+                DbParameterGroupParameter(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+                DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
+                DbParameterGroupParameter(name="log_connections", value="1"),
+            ],
+        )
+        monitoring_role = IamRole(
+            self,
+            "monitoring-role",
+            name=f"{props.identifier}-rds-monitoring",
+            assume_role_policy=service_trust("monitoring.rds.amazonaws.com"),
+        )
+        monitoring_policy = IamRolePolicyAttachment(
+            self,
+            "monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=managed_policy(props.partition, "service-role/AmazonRDSEnhancedMonitoringRole"),
+        )
+        self.instance = DbInstance(
+            self,
+            "instance",
+            identifier=props.identifier,
+            engine="postgres",
+            engine_version=props.engine_version,
+            auto_minor_version_upgrade=True,
+            instance_class=props.instance_class,
+            allocated_storage=props.allocated_storage_gib,
+            max_allocated_storage=props.max_allocated_storage_gib,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=props.key.arn,
+            db_name=props.database_name,
+            username=props.username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=props.key.arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=props.multi_az,
+            deletion_protection=props.deletion_protection,
+            backup_retention_period=props.backup_retention_days,
+            backup_window="02:00-03:00",
+            maintenance_window="sun:03:30-sun:04:30",
+            copy_tags_to_snapshot=True,
+            skip_final_snapshot=not props.final_snapshot,
+            final_snapshot_identifier=f"{props.identifier}-final" if props.final_snapshot else None,
+            enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=props.key.arn,
+            performance_insights_retention_period=7,
+            monitoring_interval=60,
+            monitoring_role_arn=monitoring_role.arn,
+            depends_on=[monitoring_policy],
+        )
+        self.handle = DatabaseHandle(
+            host=self.instance.address,
+            port=POSTGRES_PORT,
+            database_name=props.database_name,
+            username=props.username,
+            credentials_secret=self.instance.master_user_secret.get(0).secret_arn,
+        )

@@ -1,0 +1,323 @@
+"""An EKS cluster with its managed add-ons and the ``system`` and ``workers`` node groups.
+
+Defaults a careful operator expects: a pinned Kubernetes version, secrets envelope-encrypted with
+the environment's KMS key, api/audit/authenticator logs kept in CloudWatch, API authentication mode
+with access entries (no aws-auth ConfigMap), managed add-ons only, the VPC CNI's network policy
+agent on, and nodes that require IMDSv2 with a hop limit of 1 so pods cannot borrow the node's role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from constructs import Construct
+
+from ..handles import ClusterHandle, ExecCredentials
+from ..placement import NodePool
+from .iam import managed_policy, service_trust
+from .kms import KmsKeyHandle
+
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
+
+# Add-ons the nodes need before they can become Ready (networking, identity) are installed before
+# the node groups; the ones that run as pods on the nodes (DNS, the EBS driver) after them, or
+# their creation waits on pods that cannot be scheduled.
+ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
+
+CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupSpec:
+    pool: NodePool
+    instance_types: Sequence[str]
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size_gib: int = 50
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    ami_type: str = "AL2023_x86_64_STANDARD"
+    """Amazon Linux 2023: the supported successor of AL2 (whose EKS AMIs end with Kubernetes 1.32)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterProps:
+    name: str
+    kubernetes_version: str
+    subnet_ids: Sequence[str]
+    """Private subnets; the control plane's network interfaces and all nodes live here."""
+    encryption_key: KmsKeyHandle
+    region: str
+    node_groups: Sequence[NodeGroupSpec]
+    endpoint_public_access: bool = False
+    """False: the API server is reachable only from inside the VPC."""
+    public_access_cidrs: Sequence[str] = ()
+    log_retention_days: int = 90
+    admin_role_arns: Sequence[str] = ()
+    """Granted AmazonEKSClusterAdminPolicy through access entries."""
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    """Pinned add-on versions; a missing add-on gets EKS's default for the cluster version."""
+    partition: str = "aws"
+
+
+class EksCluster(Construct):
+    def __init__(self, scope: Construct, id: str, props: EksClusterProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+        from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+        from cdktf_cdktf_provider_aws.eks_access_policy_association import (
+            EksAccessPolicyAssociation,
+            EksAccessPolicyAssociationAccessScope,
+        )
+        from cdktf_cdktf_provider_aws.eks_cluster import (
+            EksCluster as AwsEksCluster,
+        )
+        from cdktf_cdktf_provider_aws.eks_cluster import (
+            EksClusterAccessConfig,
+            EksClusterEncryptionConfig,
+            EksClusterEncryptionConfigProvider,
+            EksClusterVpcConfig,
+        )
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+
+        pools = [spec.pool.name for spec in props.node_groups]
+        if len(set(pools)) != len(pools):
+            raise ValueError(f"node group pools must be unique, got {pools}")
+        if props.endpoint_public_access and not props.public_access_cidrs:
+            raise ValueError("a public cluster endpoint needs public_access_cidrs; an open endpoint is not allowed")
+
+        self.role = IamRole(
+            self,
+            "cluster-role",
+            name=f"{props.name}-cluster",
+            assume_role_policy=service_trust("eks.amazonaws.com", tag_session=True),
+        )
+        cluster_policy = IamRolePolicyAttachment(
+            self,
+            "cluster-policy",
+            role=self.role.name,
+            policy_arn=managed_policy(props.partition, "AmazonEKSClusterPolicy"),
+        )
+        # Created before the cluster so that EKS does not create it without retention or encryption.
+        log_group = CloudwatchLogGroup(
+            self,
+            "control-plane-logs",
+            name=f"/aws/eks/{props.name}/cluster",
+            retention_in_days=props.log_retention_days,
+            kms_key_id=props.encryption_key.arn,
+        )
+        self.cluster = AwsEksCluster(
+            self,
+            "cluster",
+            name=props.name,
+            version=props.kubernetes_version,
+            role_arn=self.role.arn,
+            vpc_config=EksClusterVpcConfig(
+                subnet_ids=list(props.subnet_ids),
+                endpoint_private_access=True,
+                endpoint_public_access=props.endpoint_public_access,
+                public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,
+            ),
+            access_config=EksClusterAccessConfig(
+                authentication_mode="API",
+                # The identity that deploys (CI's deployer role) keeps admin rights so the same run
+                # can install Airflow; people get access through the admin access entries below.
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            # Only managed add-ons (below), so every add-on is versioned in this stack.
+            bootstrap_self_managed_addons=False,
+            encryption_config=EksClusterEncryptionConfig(
+                resources=["secrets"],
+                provider=EksClusterEncryptionConfigProvider(key_arn=props.encryption_key.arn),
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            depends_on=[cluster_policy, log_group],
+        )
+
+        for index, role_arn in enumerate(props.admin_role_arns):
+            entry = EksAccessEntry(
+                self,
+                f"admin-{index}",
+                cluster_name=self.cluster.name,
+                principal_arn=role_arn,
+                type="STANDARD",
+            )
+            EksAccessPolicyAssociation(
+                self,
+                f"admin-{index}-policy",
+                cluster_name=self.cluster.name,
+                principal_arn=role_arn,
+                policy_arn=CLUSTER_ADMIN_POLICY.format(partition=props.partition),
+                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"),
+                depends_on=[entry],
+            )
+
+        early = [self._addon(props, name) for name in ADDONS_BEFORE_NODES]
+        self.node_role = self._node_role(props)
+        self.node_groups = [self._node_group(props, spec, early) for spec in props.node_groups]
+        ebs_identity = self._ebs_csi_identity(props)
+        late = [
+            self._addon(props, name, depends_on=[*self.node_groups, *([ebs_identity] if name == "aws-ebs-csi-driver" else [])])
+            for name in ADDONS_AFTER_NODES
+        ]
+
+        self.handle = ClusterHandle(
+            name=self.cluster.name,
+            endpoint=self.cluster.endpoint,
+            ca_certificate_base64=self.cluster.certificate_authority.get(0).data,
+            credentials=ExecCredentials(
+                api_version="client.authentication.k8s.io/v1beta1",
+                command="aws",
+                args=("eks", "get-token", "--cluster-name", props.name, "--region", props.region, "--output", "json"),
+            ),
+            node_pools=tuple(spec.pool for spec in props.node_groups),
+            ready=(*self.node_groups, *early, *late),
+            connect_command=f"aws eks update-kubeconfig --region {props.region} --name {props.name}",
+        )
+
+    def _addon(self, props: EksClusterProps, name: str, depends_on: Sequence[object] = ()):  # noqa: ANN202
+        from cdktf_cdktf_provider_aws.eks_addon import EksAddon
+
+        configuration = None
+        if name == "vpc-cni":
+            # The VPC CNI's node agent enforces Kubernetes NetworkPolicy; without it the
+            # guardrail policies Flightdeck installs would be accepted and silently ignored.
+            configuration = json.dumps({"enableNetworkPolicy": "true"})
+        return EksAddon(
+            self,
+            f"addon-{name}",
+            cluster_name=self.cluster.name,
+            addon_name=name,
+            addon_version=props.addon_versions.get(name),
+            configuration_values=configuration,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            depends_on=list(depends_on) or None,
+        )
+
+    def _node_role(self, props: EksClusterProps):  # noqa: ANN202
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+
+        role = IamRole(
+            self,
+            "node-role",
+            name=f"{props.name}-node",
+            assume_role_policy=service_trust("ec2.amazonaws.com"),
+        )
+        self._node_policies = [
+            IamRolePolicyAttachment(self, f"node-{policy_name}", role=role.name, policy_arn=managed_policy(props.partition, policy_name))
+            for policy_name in (
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEKS_CNI_Policy",
+                "AmazonEC2ContainerRegistryReadOnly",
+                # Session Manager instead of SSH: nodes have no key pair and no open port 22.
+                "AmazonSSMManagedInstanceCore",
+            )
+        ]
+        return role
+
+    def _node_group(self, props: EksClusterProps, spec: NodeGroupSpec, after: Sequence[object]):  # noqa: ANN202
+        from cdktf import TerraformResourceLifecycle, Token
+        from cdktf_cdktf_provider_aws.eks_node_group import (
+            EksNodeGroup,
+            EksNodeGroupLaunchTemplate,
+            EksNodeGroupScalingConfig,
+            EksNodeGroupTaint,
+            EksNodeGroupUpdateConfig,
+        )
+        from cdktf_cdktf_provider_aws.launch_template import (
+            LaunchTemplate,
+            LaunchTemplateBlockDeviceMappings,
+            LaunchTemplateBlockDeviceMappingsEbs,
+            LaunchTemplateMetadataOptions,
+            LaunchTemplateMonitoring,
+            LaunchTemplateTagSpecifications,
+        )
+
+        name = spec.pool.name
+        node_tags = {"Name": f"{props.name}-{name}"}
+        template = LaunchTemplate(
+            self,
+            f"{name}-launch-template",
+            name=f"{props.name}-{name}",
+            update_default_version=True,
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled",
+                http_tokens="required",
+                # Hop limit 1: processes on the node reach IMDS, containers do not, so a pod can
+                # only get AWS credentials through its own pod identity.
+                http_put_response_hop_limit=1,
+            ),
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        volume_size=spec.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            # Default tags do not reach instances and volumes launched by Auto Scaling; these do.
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=kind, tags=node_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+        )
+        return EksNodeGroup(
+            self,
+            f"{name}-nodes",
+            cluster_name=self.cluster.name,
+            node_group_name=name,
+            node_role_arn=self.node_role.arn,
+            subnet_ids=list(props.subnet_ids),
+            instance_types=list(spec.instance_types),
+            capacity_type=spec.capacity_type,
+            ami_type=spec.ami_type,
+            launch_template=EksNodeGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
+            scaling_config=EksNodeGroupScalingConfig(
+                min_size=spec.min_size, desired_size=spec.desired_size, max_size=spec.max_size
+            ),
+            update_config=EksNodeGroupUpdateConfig(max_unavailable_percentage=33),
+            labels=dict(spec.pool.labels),
+            taint=[
+                EksNodeGroupTaint(key=t.key, value=t.value, effect=t.aws_effect) for t in spec.pool.taints
+            ] or None,
+            # The cluster autoscaler owns the current size; Terraform owns the bounds.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+            depends_on=[*self._node_policies, *after],
+        )
+
+    def _ebs_csi_identity(self, props: EksClusterProps):  # noqa: ANN202
+        from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+
+        role = IamRole(
+            self,
+            "ebs-csi-role",
+            name=f"{props.name}-ebs-csi",
+            assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+        )
+        IamRolePolicyAttachment(
+            self,
+            "ebs-csi-policy",
+            role=role.name,
+            policy_arn=managed_policy(props.partition, "service-role/AmazonEBSCSIDriverPolicy"),
+        )
+        return EksPodIdentityAssociation(
+            self,
+            "ebs-csi-identity",
+            cluster_name=self.cluster.name,
+            namespace="kube-system",
+            service_account="ebs-csi-controller-sa",
+            role_arn=role.arn,
+        )

@@ -1,0 +1,83 @@
+"""One IAM role per Airflow component, bound to its Kubernetes service account with EKS Pod Identity.
+
+Pod Identity needs no OIDC provider and no annotation on the service account: the association
+names the cluster, namespace and service account, and the pod identity agent add-on hands the pod
+short-lived credentials for exactly that role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ..handles import WorkloadIdentity
+from ..workloads import LogAccess, Workload
+from .iam import allow, policy, service_trust
+from .kms import KmsKeyHandle
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogBucketAccess:
+    bucket_arn: str
+    prefix: str
+    """Object prefix the workloads may touch (``airflow/``)."""
+    key: KmsKeyHandle
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodIdentitiesProps:
+    name_prefix: str
+    cluster_name: str
+    workloads: Sequence[Workload]
+    task_logs: LogBucketAccess
+
+
+def log_statements(access: LogAccess, logs: LogBucketAccess) -> list[dict[str, object]]:
+    """IAM statements for a workload's access to task logs (pure; unit-tested)."""
+    if access is LogAccess.NONE:
+        return []
+    object_actions = ["s3:GetObject"] + (["s3:PutObject"] if access is LogAccess.WRITE else [])
+    key_actions = ["kms:Decrypt"] + (["kms:GenerateDataKey"] if access is LogAccess.WRITE else [])
+    return [
+        allow(
+            ["s3:ListBucket"],
+            [logs.bucket_arn],
+            Condition={"StringLike": {"s3:prefix": [f"{logs.prefix}*"]}},
+        ),
+        allow(object_actions, [f"{logs.bucket_arn}/{logs.prefix}*"]),
+        allow(key_actions, [logs.key.arn]),
+    ]
+
+
+class PodIdentities(Construct):
+    def __init__(self, scope: Construct, id: str, props: PodIdentitiesProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+        self.identities: dict[str, WorkloadIdentity] = {}
+        self.roles: dict[str, object] = {}
+        for workload in props.workloads:
+            role = IamRole(
+                self,
+                f"{workload.name}-role",
+                name=f"{props.name_prefix}-{workload.name}",
+                description=f"Airflow {workload.name} ({workload.namespace}/{workload.service_account})",
+                assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+            )
+            statements = log_statements(workload.log_access, props.task_logs)
+            if statements:
+                IamRolePolicy(self, f"{workload.name}-task-logs", role=role.id, name="task-logs", policy=policy(*statements))
+            EksPodIdentityAssociation(
+                self,
+                f"{workload.name}-association",
+                cluster_name=props.cluster_name,
+                namespace=workload.namespace,
+                service_account=workload.service_account,
+                role_arn=role.arn,
+            )
+            self.roles[workload.name] = role
+            self.identities[workload.name] = WorkloadIdentity(workload=workload, principal=role.arn)

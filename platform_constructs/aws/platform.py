@@ -1,0 +1,199 @@
+"""AwsPlatform: one environment's AWS foundation, returned to the stack as handles.
+
+Composes the provider (with default tags), the S3 state backend, the KMS key, the VPC, the EKS
+cluster and node groups, one pod identity per Airflow component, the RDS metadata database, the
+task-log bucket and the image repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from constructs import Construct
+
+from ..handles import CloudPlatform
+from ..workloads import Workload
+from .database import PostgresDatabase, PostgresDatabaseProps
+from .eks import EksCluster, EksClusterProps, NodeGroupSpec
+from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps
+from .kms import PlatformKey, PlatformKeyProps
+from .network import FlowLogSettings, Network, NetworkProps
+from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateBackendProps:
+    bucket: str
+    key: str
+    """Object key of the state file (``flightdeck/<env>/terraform.tfstate``)."""
+    region: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    cidr: str
+    zones: int
+    nat_gateways: Literal["single", "per_az"]
+    flow_logs: bool
+    flow_log_retention_days: int = 90
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    kubernetes_version: str
+    node_groups: Sequence[NodeGroupSpec]
+    endpoint_public_access: bool = False
+    public_access_cidrs: Sequence[str] = ()
+    log_retention_days: int = 90
+    admin_role_arns: Sequence[str] = ()
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseSettings:
+    engine_version: str
+    instance_class: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    multi_az: bool
+    deletion_protection: bool
+    backup_retention_days: int
+    final_snapshot: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsPlatformProps:
+    name: str
+    """Prefix of every resource name and the cluster's name (``flightdeck-prod``)."""
+    account_id: str
+    region: str
+    tags: Mapping[str, str]
+    """Provider default tags: every taggable resource carries them."""
+    state: StateBackendProps
+    network: NetworkSettings
+    cluster: ClusterSettings
+    database: DatabaseSettings
+    log_bucket_name: str
+    log_expire_after_days: int
+    image_repository_name: str
+    workloads: Sequence[Workload]
+    """Kubernetes service accounts that get an IAM role of their own."""
+    partition: str = "aws"
+    image_keep_untagged_days: int = 14
+
+
+class AwsPlatform(Construct):
+    def __init__(self, scope: Construct, id: str, props: AwsPlatformProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import S3Backend, TerraformStack
+        from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+        stack = TerraformStack.of(self)
+        backend = S3Backend(
+            stack,
+            bucket=props.state.bucket,
+            key=props.state.key,
+            region=props.state.region,
+            encrypt=True,
+        )
+        # S3-native state locking (a lock object next to the state); cdktf 0.21's typed
+        # backend config predates the option, so it is set as an override.
+        backend.add_override("use_lockfile", True)
+        AwsProvider(
+            stack,
+            "aws",
+            region=props.region,
+            allowed_account_ids=[props.account_id],
+            default_tags=[AwsProviderDefaultTags(tags=dict(props.tags))],
+        )
+
+        key = PlatformKey(
+            self,
+            "key",
+            PlatformKeyProps(name=props.name, account_id=props.account_id, region=props.region, partition=props.partition),
+        ).handle
+        network = Network(
+            self,
+            "network",
+            NetworkProps(
+                name=props.name,
+                cidr=props.network.cidr,
+                zones=props.network.zones,
+                nat_gateways=props.network.nat_gateways,
+                cluster_name=props.name,
+                flow_logs=FlowLogSettings(retention_days=props.network.flow_log_retention_days, key=key, partition=props.partition)
+                if props.network.flow_logs
+                else None,
+            ),
+        )
+        cluster = EksCluster(
+            self,
+            "eks",
+            EksClusterProps(
+                name=props.name,
+                kubernetes_version=props.cluster.kubernetes_version,
+                subnet_ids=network.private_subnet_ids,
+                encryption_key=key,
+                region=props.region,
+                node_groups=props.cluster.node_groups,
+                endpoint_public_access=props.cluster.endpoint_public_access,
+                public_access_cidrs=props.cluster.public_access_cidrs,
+                log_retention_days=props.cluster.log_retention_days,
+                admin_role_arns=props.cluster.admin_role_arns,
+                addon_versions=props.cluster.addon_versions,
+                partition=props.partition,
+            ),
+        )
+        logs = LogBucket(
+            self,
+            "task-logs",
+            LogBucketProps(name=props.log_bucket_name, key=key, expire_after_days=props.log_expire_after_days),
+        )
+        identities = PodIdentities(
+            self,
+            "pod-identities",
+            PodIdentitiesProps(
+                name_prefix=props.name,
+                cluster_name=cluster.cluster.name,
+                workloads=props.workloads,
+                task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=LOG_PREFIX, key=key),
+            ),
+        )
+        database = PostgresDatabase(
+            self,
+            "database",
+            PostgresDatabaseProps(
+                identifier=props.name,
+                engine_version=props.database.engine_version,
+                instance_class=props.database.instance_class,
+                allocated_storage_gib=props.database.allocated_storage_gib,
+                max_allocated_storage_gib=props.database.max_allocated_storage_gib,
+                vpc_id=network.vpc.id,
+                subnet_ids=network.database_subnet_ids,
+                client_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+                key=key,
+                multi_az=props.database.multi_az,
+                deletion_protection=props.database.deletion_protection,
+                backup_retention_days=props.database.backup_retention_days,
+                final_snapshot=props.database.final_snapshot,
+                partition=props.partition,
+            ),
+        )
+        images = ImageRepository(
+            self,
+            "images",
+            ImageRepositoryProps(name=props.image_repository_name, key=key, keep_untagged_days=props.image_keep_untagged_days),
+        )
+        self.key = key
+        self.network = network
+        self.eks = cluster
+        self.pod_identities = identities
+        self.platform = CloudPlatform(
+            cluster=cluster.handle,
+            identities=identities.identities,
+            database=database.handle,
+            log_store=logs.handle,
+            image_repository=images.handle,
+        )

@@ -1,0 +1,192 @@
+"""Task-log bucket (S3) and the Airflow image repository (ECR)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ..handles import ImageRepositoryHandle, LogStore
+from .iam import policy
+from .kms import KmsKeyHandle
+
+LOG_PREFIX = "airflow/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogBucketProps:
+    name: str
+    key: KmsKeyHandle
+    expire_after_days: int = 30
+    """Task logs older than this are deleted; prod keeps them longer."""
+    noncurrent_expire_after_days: int = 7
+    """Overwritten or deleted log versions are kept this long (versioning guards against mistakes, not for archive)."""
+
+
+class LogBucket(Construct):
+    def __init__(self, scope: Construct, id: str, props: LogBucketProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+        from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+            S3BucketLifecycleConfiguration,
+            S3BucketLifecycleConfigurationRule,
+            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+            S3BucketLifecycleConfigurationRuleExpiration,
+            S3BucketLifecycleConfigurationRuleFilter,
+            S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+        )
+        from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+            S3BucketOwnershipControls,
+            S3BucketOwnershipControlsRule,
+        )
+        from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+        from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+        from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+            S3BucketServerSideEncryptionConfigurationA,
+            S3BucketServerSideEncryptionConfigurationRuleA,
+            S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+        )
+        from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+            S3BucketVersioningA,
+            S3BucketVersioningVersioningConfiguration,
+        )
+
+        if props.expire_after_days < 1:
+            raise ValueError(f"log expiry must be at least one day, got {props.expire_after_days}")
+        self.bucket = S3Bucket(self, "bucket", bucket=props.name)
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=self.bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        public_access = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=self.bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=props.key.arn
+                    ),
+                    # Bucket keys cut KMS requests (and cost) for the many small log objects.
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketPolicy(
+            self,
+            "tls-only",
+            bucket=self.bucket.id,
+            policy=policy(
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ),
+            # S3 rejects policy changes while the public access block is being written.
+            depends_on=[public_access],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-task-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.expire_after_days)],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.noncurrent_expire_after_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
+                    ],
+                )
+            ],
+        )
+        self.handle = LogStore(
+            bucket=self.bucket.bucket,
+            remote_base_log_folder=f"s3://{props.name}/{LOG_PREFIX.rstrip('/')}",
+            connection_id="aws_logs",
+            # No keys in the connection: boto3 picks up the pod identity credentials.
+            connection_uri="aws://",
+            encryption_key=props.key.arn,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageRepositoryProps:
+    name: str
+    key: KmsKeyHandle
+    keep_untagged_days: int = 14
+    """Untagged images (superseded builds) are removed after this many days."""
+
+
+class ImageRepository(Construct):
+    def __init__(self, scope: Construct, id: str, props: ImageRepositoryProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
+        from cdktf_cdktf_provider_aws.ecr_repository import (
+            EcrRepository,
+            EcrRepositoryEncryptionConfiguration,
+            EcrRepositoryImageScanningConfiguration,
+        )
+
+        self.repository = EcrRepository(
+            self,
+            "repository",
+            name=props.name,
+            # Immutable tags: a tag always means the image that was tested under it.
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
+            encryption_configuration=[
+                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=props.key.arn)
+            ],
+        )
+        EcrLifecyclePolicy(
+            self,
+            "lifecycle",
+            repository=self.repository.name,
+            policy=json.dumps(
+                {
+                    "rules": [
+                        {
+                            "rulePriority": 1,
+                            "description": f"expire untagged images after {props.keep_untagged_days} days",
+                            "selection": {
+                                "tagStatus": "untagged",
+                                "countType": "sinceImagePushed",
+                                "countUnit": "days",
+                                "countNumber": props.keep_untagged_days,
+                            },
+                            "action": {"type": "expire"},
+                        }
+                    ]
+                }
+            ),
+        )
+        self.handle = ImageRepositoryHandle(url=self.repository.repository_url)

@@ -1,0 +1,97 @@
+"""What a cloud hands to the layers above it.
+
+The cloud seam (``aws/``, later ``gcp/`` and an existing cluster) builds the network, cluster,
+identities, database, log store and image repository, and returns these small objects. The
+Kubernetes guardrails, the Airflow release and monitoring only ever see handles, never a cloud
+resource, so they are the same code on every cloud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .placement import NodePool
+from .workloads import Workload
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecCredentials:
+    """A client-go exec plugin that prints a short-lived token (``aws eks get-token``).
+
+    Providers configured with it never store a token in Terraform state.
+    """
+
+    api_version: str
+    command: str
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterHandle:
+    name: str
+    endpoint: str
+    ca_certificate_base64: str
+    credentials: ExecCredentials
+    node_pools: Sequence[NodePool]
+    ready: Sequence[ITerraformDependable] = ()
+    """Resources that must exist before anything is scheduled onto the cluster (node groups, add-ons)."""
+    connect_command: str = ""
+    """The command an operator runs to get a kubeconfig."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadIdentity:
+    """A Kubernetes service account that acts as a cloud identity."""
+
+    workload: Workload
+    principal: str
+    """The cloud identity (role ARN, service account e-mail)."""
+    service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    """Annotations the service account needs (none with EKS Pod Identity; GKE needs one)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseHandle:
+    host: str
+    port: int
+    database_name: str
+    username: str
+    credentials_secret: str
+    """Where the cloud keeps the generated password (a Secrets Manager ARN); never the password."""
+    credentials_secret_key: str = "password"
+    """Key of the password inside that secret."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogStore:
+    bucket: str
+    remote_base_log_folder: str
+    """Airflow's ``[logging] remote_base_log_folder`` (``s3://bucket/airflow``)."""
+    connection_id: str
+    connection_uri: str
+    """An Airflow connection without secrets: credentials come from the pod's cloud identity."""
+    encryption_key: str = ""
+    """Key the bucket is encrypted with (a KMS key ARN), for identities that must use it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageRepositoryHandle:
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloudPlatform:
+    """Everything the cloud-neutral layers need from one environment's cloud."""
+
+    cluster: ClusterHandle
+    identities: Mapping[str, WorkloadIdentity]
+    """By workload name (``scheduler``, ``worker`` …)."""
+    database: DatabaseHandle
+    log_store: LogStore
+    image_repository: ImageRepositoryHandle

@@ -1,0 +1,51 @@
+"""Node pools: how the cluster's nodes are labelled and tainted, and how pods ask for them.
+
+The cluster constructs (EKS node groups, later GKE node pools) and the Airflow values both read
+these, so the label a node group carries and the selector a task pod uses cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+POOL_LABEL = "flightdeck.io/node-pool"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Taint:
+    key: str
+    value: str
+    effect: str = "NoSchedule"
+    """Kubernetes spelling; cloud APIs spell it differently (EKS: NO_SCHEDULE), see ``aws_effect``."""
+
+    @property
+    def aws_effect(self) -> str:
+        return {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}[self.effect]
+
+    def toleration(self) -> dict[str, str]:
+        """The toleration (Kubernetes pod spec form) that lets a pod onto nodes with this taint."""
+        return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodePool:
+    name: str
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+
+    def node_selector(self) -> dict[str, str]:
+        return {POOL_LABEL: self.name}
+
+    def tolerations(self) -> list[dict[str, str]]:
+        return [taint.toleration() for taint in self.taints]
+
+
+SYSTEM_POOL = NodePool(name="system", labels={POOL_LABEL: "system"})
+"""Airflow's own components and the cluster add-ons. Untainted, so add-ons schedule without tolerations."""
+
+WORKERS_POOL = NodePool(
+    name="workers",
+    labels={POOL_LABEL: "workers"},
+    taints=(Taint(key=POOL_LABEL, value="workers"),),
+)
+"""Task pods only: the taint keeps everything else off, the toleration in the pod template lets tasks on."""
