@@ -1,0 +1,51 @@
+"""Synthesize one Terraform stack per environment file.
+
+    python main.py            # every environments/*.yaml into cdktf.out/stacks/<name>/cdk.tf.json
+
+``FLIGHTDECK_ENVIRONMENTS`` names another folder of environment files, ``CDKTF_OUTDIR`` another
+output folder (the cdktf CLI sets it). Every file is read and validated, and every stack built,
+before anything is written: a bad file exits with status 2 and one message per problem, and the
+previous output stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flightdeck.errors import ConfigError
+from flightdeck.loader import ENVIRONMENTS_VARIABLE, load_environments
+
+# The jsii runtime warns on every start that Node 20 is past end of life; the machines this runs
+# on ship Node 20 (see the README), so the warning is known and only buries real output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def main() -> int:
+    directory = Path(os.environ.get(ENVIRONMENTS_VARIABLE, "environments"))
+    outdir = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
+    try:
+        configs = load_environments(directory, os.environ)
+    except ConfigError as exc:
+        print(f"flightdeck: {exc}", file=sys.stderr)
+        return 2
+
+    # Imported only once the files are valid: the bindings take seconds to load.
+    from cdktf import App
+
+    from stacks.environment_stack import EnvironmentStack
+
+    app = App(outdir=outdir, stack_traces=False)
+    try:
+        for config in configs:
+            EnvironmentStack(app, config)
+    except (ConfigError, ValueError) as exc:
+        print(f"flightdeck: {exc}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One Terraform stack per environment, named after its file."""

@@ -1,0 +1,85 @@
+"""Translate an AWS environment's configuration into AwsPlatform props (the only place that does)."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from flightdeck.config import EnvironmentConfig, NodeGroup
+from platform_constructs.aws.eks import NodeGroupSpec
+from platform_constructs.aws.platform import (
+    AwsPlatform,
+    AwsPlatformProps,
+    ClusterSettings,
+    DatabaseSettings,
+    NetworkSettings,
+    StateBackendProps,
+)
+from platform_constructs.handles import CloudPlatform
+from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool
+from platform_constructs.workloads import AIRFLOW_WORKLOADS
+
+
+def _node_group(pool: NodePool, group: NodeGroup) -> NodeGroupSpec:
+    return NodeGroupSpec(
+        pool=pool,
+        instance_types=tuple(group.instance_types),
+        min_size=group.min_size,
+        desired_size=group.desired_size,
+        max_size=group.max_size,
+        disk_size_gib=group.disk_size_gib,
+        capacity_type=group.capacity_type,
+    )
+
+
+def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
+    aws = config.aws
+    return AwsPlatformProps(
+        name=config.resource_prefix,
+        account_id=aws.account_id,
+        region=aws.region,
+        partition=aws.partition,
+        tags=config.tags,
+        state=StateBackendProps(
+            bucket=config.state.bucket,
+            key=f"{config.project}/{config.name}/terraform.tfstate",
+            region=config.state.region or aws.region,
+        ),
+        network=NetworkSettings(
+            cidr=config.network.cidr,
+            zones=config.network.availability_zones,
+            nat_gateways=config.network.nat_gateways,
+            flow_logs=config.network.flow_logs,
+            flow_log_retention_days=config.network.flow_log_retention_days,
+        ),
+        cluster=ClusterSettings(
+            kubernetes_version=config.cluster.kubernetes_version,
+            node_groups=(
+                _node_group(SYSTEM_POOL, config.cluster.node_groups.system),
+                _node_group(WORKERS_POOL, config.cluster.node_groups.workers),
+            ),
+            endpoint_public_access=config.cluster.endpoint_public_access,
+            public_access_cidrs=tuple(config.cluster.public_access_cidrs),
+            log_retention_days=config.cluster.log_retention_days,
+            admin_role_arns=tuple(config.cluster.admin_role_arns),
+            addon_versions=dict(config.cluster.addon_versions),
+        ),
+        database=DatabaseSettings(
+            engine_version=config.database.engine_version,
+            instance_class=config.database.instance_class,
+            allocated_storage_gib=config.database.allocated_storage_gib,
+            max_allocated_storage_gib=config.database.max_allocated_storage_gib,
+            multi_az=config.database.multi_az,
+            deletion_protection=config.database.deletion_protection,
+            backup_retention_days=config.database.backup_retention_days,
+            final_snapshot=config.database.final_snapshot,
+        ),
+        log_bucket_name=config.log_bucket_name,
+        log_expire_after_days=config.task_logs.expire_after_days,
+        image_repository_name=config.image_repository_name,
+        image_keep_untagged_days=config.image_repository.keep_untagged_days,
+        workloads=AIRFLOW_WORKLOADS,
+    )
+
+
+def build(scope: Construct, config: EnvironmentConfig) -> CloudPlatform:
+    return AwsPlatform(scope, "platform", platform_props(config)).platform

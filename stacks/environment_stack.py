@@ -1,0 +1,45 @@
+"""EnvironmentStack: everything one environment needs, as one Terraform stack.
+
+``cdktf deploy prod`` deploys the whole prod environment; ``cdktf diff prod`` previews it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from flightdeck.config import EnvironmentConfig
+from platform_constructs.handles import CloudPlatform
+
+# The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
+# only when an environment uses them, so AWS-only runs never load other clouds' bindings.
+CLOUD_BUILDERS = {"aws": "stacks.aws"}
+
+
+def cloud_builder(cloud: str) -> Callable[[Construct, EnvironmentConfig], CloudPlatform]:
+    return importlib.import_module(CLOUD_BUILDERS[cloud]).build  # type: ignore[no-any-return]
+
+
+class EnvironmentStack(TerraformStack):
+    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config.name)
+        self.config = config
+        self.platform = cloud_builder(config.cloud)(self, config)
+        self._outputs(self.platform)
+
+    def _outputs(self, platform: CloudPlatform) -> None:
+        TerraformOutput(self, "cluster_name", value=platform.cluster.name, description="Kubernetes cluster name")
+        TerraformOutput(
+            self,
+            "kubeconfig_command",
+            value=platform.cluster.connect_command,
+            description="Run this to point kubectl at the cluster",
+        )
+        TerraformOutput(self, "database_endpoint", value=platform.database.host, description="Metadata database host")
+        TerraformOutput(self, "log_bucket", value=platform.log_store.bucket, description="Bucket holding Airflow task logs")
+        TerraformOutput(
+            self, "image_repository_url", value=platform.image_repository.url, description="Push the Airflow image here"
+        )
