@@ -1,0 +1,74 @@
+"""Shared fixtures. The expensive part, synthesizing the stacks, happens once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = REPO / "environments"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """The process environment without any Flightdeck or cdktf variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_", "CDKTF_"))}
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env.update(extra)
+    return env
+
+
+def run_main(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``main.py`` as a user would, in a fresh process."""
+    env = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
+    if environments is not None:
+        env["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped environments, synthesized once for the whole session."""
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    result = run_main(outdir)
+    assert result.returncode == 0, f"synthesis failed:\n{result.stderr}"
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
+    return load_stacks(synth_dir)
+
+
+def resources(stack: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Resources of one type, by logical id (empty if none)."""
+    return dict(stack.get("resource", {}).get(resource_type, {}))
+
+
+def only(stack: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
+    found = resources(stack, resource_type)
+    assert len(found) == 1, f"expected exactly one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def reference(resource_type: str, logical_id: str, attribute: str = "id") -> str:
+    return f"${{{resource_type}.{logical_id}.{attribute}}}"

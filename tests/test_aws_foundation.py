@@ -1,0 +1,224 @@
+"""What the foundation promises, checked in the synthesized JSON of the shipped environments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import only, resources
+
+ENVIRONMENTS = ("dev", "qa", "prod")
+
+
+def test_one_stack_per_environment_file(stacks: dict[str, Any]) -> None:
+    assert sorted(stacks) == sorted(ENVIRONMENTS)
+    for name, stack in stacks.items():
+        assert stack["//"]["metadata"]["stackName"] == name
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_state_lives_in_s3_encrypted_with_a_native_lock(stacks: dict[str, Any], env: str) -> None:
+    backend = stacks[env]["terraform"]["backend"]["s3"]
+    assert backend["bucket"].startswith("flightdeck-tfstate-")
+    assert backend["key"] == f"flightdeck/{env}/terraform.tfstate"
+    assert backend["encrypt"] is True
+    assert backend["use_lockfile"] is True
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_provider_tags_every_resource_with_env_team_and_cost_center(stacks: dict[str, Any], env: str) -> None:
+    (provider,) = stacks[env]["provider"]["aws"]
+    tags = provider["default_tags"][0]["tags"]
+    assert tags["env"] == env
+    assert tags["team"] == "data-platform"
+    assert tags["cost-center"] == "CC-1042"
+    assert len(provider["allowed_account_ids"]) == 1
+
+
+def test_prod_spans_three_zones_with_a_nat_gateway_each_and_flow_logs(stacks: dict[str, Any]) -> None:
+    prod = stacks["prod"]
+    assert len(resources(prod, "aws_subnet")) == 9
+    assert len(resources(prod, "aws_nat_gateway")) == 3
+    private_routes = [r for r in resources(prod, "aws_route").values() if "nat_gateway_id" in r]
+    assert len({r["nat_gateway_id"] for r in private_routes}) == 3
+    flow_log = only(prod, "aws_flow_log")
+    assert flow_log["traffic_type"] == "ALL"
+
+
+def test_dev_uses_two_zones_a_single_nat_gateway_and_no_flow_logs(stacks: dict[str, Any]) -> None:
+    dev = stacks["dev"]
+    assert len(resources(dev, "aws_subnet")) == 6
+    assert len(resources(dev, "aws_nat_gateway")) == 1
+    assert resources(dev, "aws_flow_log") == {}
+
+
+def test_database_subnets_have_no_route_out(stacks: dict[str, Any]) -> None:
+    prod = stacks["prod"]
+    tables = {k: v for k, v in resources(prod, "aws_route_table").items() if "database" in v["tags"]["Name"]}
+    (database_table,) = tables
+    routes_to_it = [r for r in resources(prod, "aws_route").values() if database_table in r["route_table_id"]]
+    assert routes_to_it == []
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_eks_cluster_is_pinned_encrypted_logged_and_uses_access_entries(stacks: dict[str, Any], env: str) -> None:
+    cluster = only(stacks[env], "aws_eks_cluster")
+    assert cluster["version"] == "1.33"
+    assert cluster["encryption_config"]["resources"] == ["secrets"]
+    assert "aws_kms_key" in cluster["encryption_config"]["provider"]["key_arn"]
+    assert set(cluster["enabled_cluster_log_types"]) == {"api", "audit", "authenticator"}
+    assert cluster["access_config"]["authentication_mode"] == "API"
+    log_groups = [g for g in resources(stacks[env], "aws_cloudwatch_log_group").values() if g["name"].startswith("/aws/eks/")]
+    assert len(log_groups) == 1 and log_groups[0]["retention_in_days"] >= 30
+
+
+def test_prod_api_endpoint_is_private(stacks: dict[str, Any]) -> None:
+    vpc_config = only(stacks["prod"], "aws_eks_cluster")["vpc_config"]
+    assert vpc_config["endpoint_public_access"] is False
+    assert vpc_config["endpoint_private_access"] is True
+
+
+def test_admin_roles_get_cluster_admin_access_entries(stacks: dict[str, Any]) -> None:
+    prod = stacks["prod"]
+    principals = {e["principal_arn"] for e in resources(prod, "aws_eks_access_entry").values()}
+    assert principals == {
+        "arn:aws:iam::333333333333:role/platform-admins",
+        "arn:aws:iam::333333333333:role/oncall-breakglass",
+    }
+    policies = {a["policy_arn"] for a in resources(prod, "aws_eks_access_policy_association").values()}
+    assert policies == {"arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_managed_addons_with_network_policy_enforcement(stacks: dict[str, Any], env: str) -> None:
+    addons = {a["addon_name"]: a for a in resources(stacks[env], "aws_eks_addon").values()}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    assert json.loads(addons["vpc-cni"]["configuration_values"]) == {"enableNetworkPolicy": "true"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_node_groups_system_and_workers_with_the_workers_taint(stacks: dict[str, Any], env: str) -> None:
+    groups = {g["node_group_name"]: g for g in resources(stacks[env], "aws_eks_node_group").values()}
+    assert set(groups) == {"system", "workers"}
+    assert groups["workers"]["labels"] == {"flightdeck.io/node-pool": "workers"}
+    assert groups["workers"]["taint"] == [{"key": "flightdeck.io/node-pool", "value": "workers", "effect": "NO_SCHEDULE"}]
+    assert "taint" not in groups["system"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_nodes_require_imdsv2_with_hop_limit_one(stacks: dict[str, Any], env: str) -> None:
+    templates = resources(stacks[env], "aws_launch_template")
+    assert len(templates) == 2
+    for template in templates.values():
+        assert template["metadata_options"] == {
+            "http_endpoint": "enabled",
+            "http_tokens": "required",
+            "http_put_response_hop_limit": 1,
+        }
+        assert template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
+
+
+def test_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None:
+    def workers(env: str) -> dict[str, int]:
+        groups = resources(stacks[env], "aws_eks_node_group").values()
+        return next(g for g in groups if g["node_group_name"] == "workers")["scaling_config"]
+
+    assert workers("dev") == {"min_size": 0, "desired_size": 1, "max_size": 4}
+    assert workers("prod") == {"min_size": 3, "desired_size": 3, "max_size": 30}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_one_pod_identity_role_per_airflow_component(stacks: dict[str, Any], env: str) -> None:
+    associations = resources(stacks[env], "aws_eks_pod_identity_association").values()
+    airflow = {(a["namespace"], a["service_account"]) for a in associations if a["namespace"] == "airflow"}
+    assert airflow == {
+        ("airflow", f"airflow-{c}") for c in ("scheduler", "api-server", "dag-processor", "triggerer", "worker")
+    }
+    roles = [a["role_arn"] for a in associations]
+    assert len(set(roles)) == len(roles), "each service account has a role of its own"
+
+
+def test_log_permissions_are_least_privilege(stacks: dict[str, Any]) -> None:
+    policies = {p["role"]: json.loads(p["policy"]) for p in resources(stacks["prod"], "aws_iam_role_policy").values() if p["name"] == "task-logs"}
+    actions_by_role = {
+        role: {a for s in doc["Statement"] for a in s["Action"]} for role, doc in policies.items()
+    }
+    api_server = next(v for k, v in actions_by_role.items() if "api-server" in k)
+    worker = next(v for k, v in actions_by_role.items() if "worker" in k)
+    assert "s3:PutObject" not in api_server, "the API server only reads logs"
+    assert "s3:PutObject" in worker
+    for doc in policies.values():
+        for statement in doc["Statement"]:
+            assert "*" not in statement["Resource"]
+            assert all(":*" not in action and action != "*" for action in statement["Action"])
+
+
+def test_prod_database_is_multi_az_protected_and_keeps_a_final_snapshot(stacks: dict[str, Any]) -> None:
+    db = only(stacks["prod"], "aws_db_instance")
+    assert db["multi_az"] is True
+    assert db["deletion_protection"] is True
+    assert db["skip_final_snapshot"] is False
+    assert db["final_snapshot_identifier"] == "flightdeck-prod-final"
+    assert db["backup_retention_period"] == 30
+
+
+def test_dev_database_is_single_zone_and_disposable(stacks: dict[str, Any]) -> None:
+    db = only(stacks["dev"], "aws_db_instance")
+    assert db["multi_az"] is False
+    assert db["deletion_protection"] is False
+    assert db["skip_final_snapshot"] is True
+    assert db["backup_retention_period"] == 1
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_database_is_encrypted_private_and_password_managed_by_rds(stacks: dict[str, Any], env: str) -> None:
+    stack = stacks[env]
+    db = only(stack, "aws_db_instance")
+    assert db["storage_encrypted"] is True
+    assert db["publicly_accessible"] is False
+    assert db["manage_master_user_password"] is True
+    assert "password" not in db
+    assert "database" in db["db_subnet_group_name"]
+    (rule,) = resources(stack, "aws_vpc_security_group_ingress_rule").values()
+    assert rule["from_port"] == rule["to_port"] == 5432
+    assert "cluster_security_group_id" in rule["referenced_security_group_id"]
+    assert "cidr_ipv4" not in rule
+    parameters = {p["name"]: p["value"] for p in only(stack, "aws_db_parameter_group")["parameter"]}
+    assert parameters["rds.force_ssl"] == "1"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_log_bucket_is_versioned_kms_encrypted_private_and_tls_only(stacks: dict[str, Any], env: str) -> None:
+    stack = stacks[env]
+    assert only(stack, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    sse = only(stack, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    block = only(stack, "aws_s3_bucket_public_access_block")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    (statement,) = json.loads(only(stack, "aws_s3_bucket_policy")["policy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_log_expiry_follows_the_tier(stacks: dict[str, Any]) -> None:
+    def expiry(env: str) -> int:
+        return only(stacks[env], "aws_s3_bucket_lifecycle_configuration")["rule"][0]["expiration"][0]["days"]
+
+    assert (expiry("dev"), expiry("qa"), expiry("prod")) == (14, 30, 365)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_image_repository_scans_on_push_with_immutable_tags(stacks: dict[str, Any], env: str) -> None:
+    repo = only(stacks[env], "aws_ecr_repository")
+    assert repo["image_tag_mutability"] == "IMMUTABLE"
+    assert repo["image_scanning_configuration"]["scan_on_push"] is True
+    assert repo["name"] == f"flightdeck-{env}/airflow"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_outputs_tell_an_operator_where_things_are(stacks: dict[str, Any], env: str) -> None:
+    outputs = stacks[env]["output"]
+    assert set(outputs) >= {"cluster_name", "kubeconfig_command", "database_endpoint", "log_bucket", "image_repository_url"}
+    assert outputs["kubeconfig_command"]["value"] == f"aws eks update-kubeconfig --region eu-west-1 --name flightdeck-{env}"
