@@ -86,6 +86,50 @@ class ImageRepositoryHandle:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NetworkHandle:
+    vpc_cidr: str
+    """Everything inside the VPC, e.g. the load balancer's addresses."""
+    database_cidrs: Sequence[str]
+    """Where the metadata database lives; only PgBouncer may connect there."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HelmChart:
+    """A Helm release the cloud needs on its cluster (the AWS Load Balancer Controller, say)."""
+
+    name: str
+    chart: str
+    repository: str
+    version: str
+    namespace: str
+    values: Mapping[str, object]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretStoreHandle:
+    """How the External Secrets Operator reaches the cloud's secret store."""
+
+    provider: Mapping[str, object]
+    """The ``spec.provider`` of an ESO SecretStore (``{"aws": {"service": "SecretsManager", …}}``)."""
+    identity: WorkloadIdentity
+    """The operator's own cloud identity: it may read exactly the secrets Airflow needs."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressHandle:
+    """How the cloud exposes an HTTP service: the ingress class and the annotations it understands."""
+
+    class_name: str
+    internal_annotations: Mapping[str, str]
+    """Annotations for a load balancer reachable only from inside the network."""
+    public_annotations: Mapping[str, str]
+    """Annotations for an internet-facing load balancer (source ranges are added by the caller)."""
+    tls_annotation: str
+    """The annotation that names the TLS certificate."""
+    source_ranges_annotation: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloudPlatform:
     """Everything the cloud-neutral layers need from one environment's cloud."""
 
@@ -95,3 +139,8 @@ class CloudPlatform:
     database: DatabaseHandle
     log_store: LogStore
     image_repository: ImageRepositoryHandle
+    network: NetworkHandle
+    secret_store: SecretStoreHandle
+    ingress: IngressHandle
+    cluster_addons: Sequence[HelmChart] = ()
+    """Cloud-specific releases installed before Airflow (ingress controller …)."""

@@ -78,6 +78,9 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
         image_repository_name=config.image_repository_name,
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
+        readable_secret_names=tuple(
+            name for name in [config.airflow.dags.git.credentials_secret if config.airflow.dags.git else None] if name
+        ),
     )
 
 

@@ -165,6 +165,7 @@ class Network(Construct):
             RouteTableAssociation(self, f"database-{letter}-routes", subnet_id=db_subnet.id, route_table_id=database_rt.id)
             database.append(db_subnet)
 
+        self.layout = layout
         self.public_subnet_ids = [s.id for s in public]
         self.private_subnet_ids = [s.id for s in private]
         self.database_subnet_ids = [s.id for s in database]

@@ -13,8 +13,9 @@ from typing import Literal
 
 from constructs import Construct
 
-from ..handles import CloudPlatform
+from ..handles import CloudPlatform, NetworkHandle
 from ..workloads import Workload
+from .cluster_services import ClusterServices, ClusterServicesProps
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps
@@ -82,6 +83,8 @@ class AwsPlatformProps:
     """Kubernetes service accounts that get an IAM role of their own."""
     partition: str = "aws"
     image_keep_untagged_days: int = 14
+    readable_secret_names: Sequence[str] = ()
+    """Secrets Manager secrets (by name) that Airflow's secret sync may read besides the database's."""
 
 
 class AwsPlatform(Construct):
@@ -149,7 +152,7 @@ class AwsPlatform(Construct):
         logs = LogBucket(
             self,
             "task-logs",
-            LogBucketProps(name=props.log_bucket_name, key=key, expire_after_days=props.log_expire_after_days),
+            LogBucketProps(name=props.log_bucket_name, key=key, region=props.region, expire_after_days=props.log_expire_after_days),
         )
         identities = PodIdentities(
             self,
@@ -186,6 +189,25 @@ class AwsPlatform(Construct):
             "images",
             ImageRepositoryProps(name=props.image_repository_name, key=key, keep_untagged_days=props.image_keep_untagged_days),
         )
+        services = ClusterServices(
+            self,
+            "cluster-services",
+            ClusterServicesProps(
+                name_prefix=props.name,
+                cluster_name=cluster.cluster.name,
+                region=props.region,
+                vpc_id=network.vpc.id,
+                key=key,
+                readable_secret_arns=[
+                    database.handle.credentials_secret,
+                    *(
+                        # Secrets Manager appends six random characters to a secret's ARN.
+                        f"arn:{props.partition}:secretsmanager:{props.region}:{props.account_id}:secret:{name}-??????"
+                        for name in props.readable_secret_names
+                    ),
+                ],
+            ),
+        )
         self.key = key
         self.network = network
         self.eks = cluster
@@ -196,4 +218,8 @@ class AwsPlatform(Construct):
             database=database.handle,
             log_store=logs.handle,
             image_repository=images.handle,
+            network=NetworkHandle(vpc_cidr=props.network.cidr, database_cidrs=network.layout.database),
+            secret_store=services.secret_store,
+            ingress=services.ingress,
+            cluster_addons=(services.load_balancer_controller,),
         )

@@ -18,6 +18,7 @@ LOG_PREFIX = "airflow/"
 class LogBucketProps:
     name: str
     key: KmsKeyHandle
+    region: str
     expire_after_days: int = 30
     """Task logs older than this are deleted; prod keeps them longer."""
     noncurrent_expire_after_days: int = 7
@@ -133,7 +134,7 @@ class LogBucket(Construct):
             remote_base_log_folder=f"s3://{props.name}/{LOG_PREFIX.rstrip('/')}",
             connection_id="aws_logs",
             # No keys in the connection: boto3 picks up the pod identity credentials.
-            connection_uri="aws://",
+            connection_uri=f"aws://?region_name={props.region}",
             encryption_key=props.key.arn,
         )
 

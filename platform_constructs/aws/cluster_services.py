@@ -1,0 +1,208 @@
+"""AWS identities for the services that run on the cluster for the platform.
+
+* The AWS Load Balancer Controller turns the Airflow UI's Ingress into an ALB. Its IAM policy lets
+  it create load balancers and security groups, and change only those it tagged as its own.
+* The External Secrets Operator copies the database password (and the DAG repository's
+  credentials) from Secrets Manager into Kubernetes secrets. It may read exactly those secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ..handles import HelmChart, IngressHandle, SecretStoreHandle, WorkloadIdentity
+from ..placement import SYSTEM_POOL
+from ..workloads import LogAccess, Workload
+from .iam import allow, policy, service_trust
+from .kms import KmsKeyHandle
+
+LOAD_BALANCER_CONTROLLER = Workload(
+    name="aws-load-balancer-controller",
+    namespace="kube-system",
+    service_account="aws-load-balancer-controller",
+    log_access=LogAccess.NONE,
+)
+LOAD_BALANCER_CONTROLLER_CHART_VERSION = "3.4.2"
+
+EXTERNAL_SECRETS = Workload(
+    name="external-secrets",
+    namespace="external-secrets",
+    service_account="external-secrets",
+    log_access=LogAccess.NONE,
+)
+
+_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+
+
+def load_balancer_controller_policy() -> str:
+    """What the controller needs: read the network, manage ELBs and the security groups it created."""
+    owned = {"Null": {f"aws:ResourceTag/{_CLUSTER_TAG}": "false"}}
+    requested = {"Null": {f"aws:RequestTag/{_CLUSTER_TAG}": "false"}}
+    return policy(
+        allow(
+            ["iam:CreateServiceLinkedRole"],
+            ["*"],
+            Condition={"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        allow(
+            [
+                "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:DescribeRouteTables",
+                "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools", "ec2:GetCoipPoolUsage", "ec2:DescribeCoipPools",
+                "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListenerAttributes", "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "acm:ListCertificates", "acm:DescribeCertificate",
+                "iam:ListServerCertificates", "iam:GetServerCertificate",
+                "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+                "shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
+                "cognito-idp:DescribeUserPoolClient",
+            ],
+            ["*"],
+        ),
+        allow(["ec2:CreateSecurityGroup"], ["*"]),
+        allow(
+            ["ec2:CreateTags"],
+            ["arn:*:ec2:*:*:security-group/*"],
+            Condition={"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, **requested},
+        ),
+        allow(
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup",
+             "ec2:CreateTags", "ec2:DeleteTags"],
+            ["arn:*:ec2:*:*:security-group/*"],
+            Condition=owned,
+        ),
+        allow(
+            ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            ["*"],
+            Condition=requested,
+        ),
+        allow(
+            ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+             "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule",
+             "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule",
+             "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+             "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:SetWebAcl",
+             "elasticloadbalancing:ModifyListenerAttributes"],
+            ["*"],
+        ),
+        allow(
+            ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+             "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+             "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+             "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+             "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup"],
+            [
+                "arn:*:elasticloadbalancing:*:*:targetgroup/*/*",
+                "arn:*:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                "arn:*:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+            ],
+            Condition=owned,
+        ),
+        allow(
+            ["elasticloadbalancing:AddTags"],
+            [
+                "arn:*:elasticloadbalancing:*:*:targetgroup/*/*",
+                "arn:*:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                "arn:*:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+            ],
+            Condition={
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                **requested,
+            },
+        ),
+        allow(
+            ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            ["arn:*:elasticloadbalancing:*:*:targetgroup/*/*"],
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterServicesProps:
+    name_prefix: str
+    cluster_name: str
+    region: str
+    vpc_id: str
+    key: KmsKeyHandle
+    readable_secret_arns: Sequence[str]
+    """Secrets the External Secrets Operator may read (ARNs or ARN patterns)."""
+
+
+class ClusterServices(Construct):
+    def __init__(self, scope: Construct, id: str, props: ClusterServicesProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+        def identity(workload: Workload, policy_name: str, document: str) -> WorkloadIdentity:
+            role = IamRole(
+                self,
+                f"{workload.name}-role",
+                name=f"{props.name_prefix}-{workload.name}",
+                description=f"{workload.namespace}/{workload.service_account}",
+                assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+            )
+            IamRolePolicy(self, f"{workload.name}-policy", role=role.id, name=policy_name, policy=document)
+            EksPodIdentityAssociation(
+                self,
+                f"{workload.name}-association",
+                cluster_name=props.cluster_name,
+                namespace=workload.namespace,
+                service_account=workload.service_account,
+                role_arn=role.arn,
+            )
+            return WorkloadIdentity(workload=workload, principal=role.arn)
+
+        identity(LOAD_BALANCER_CONTROLLER, "manage-load-balancers", load_balancer_controller_policy())
+        eso = identity(
+            EXTERNAL_SECRETS,
+            "read-airflow-secrets",
+            policy(
+                allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], list(props.readable_secret_arns)),
+                # The database secret is encrypted with the environment key.
+                allow(["kms:Decrypt"], [props.key.arn]),
+            ),
+        )
+        self.secret_store = SecretStoreHandle(
+            provider={"aws": {"service": "SecretsManager", "region": props.region}},
+            identity=eso,
+        )
+        self.load_balancer_controller = HelmChart(
+            name="aws-load-balancer-controller",
+            chart="aws-load-balancer-controller",
+            repository="https://aws.github.io/eks-charts",
+            version=LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+            namespace=LOAD_BALANCER_CONTROLLER.namespace,
+            values={
+                "clusterName": props.cluster_name,
+                "region": props.region,
+                "vpcId": props.vpc_id,
+                "replicaCount": 2,
+                "serviceAccount": {"create": True, "name": LOAD_BALANCER_CONTROLLER.service_account},
+                "nodeSelector": SYSTEM_POOL.node_selector(),
+            },
+        )
+        shared = {
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]',
+            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "alb.ingress.kubernetes.io/healthcheck-path": "/api/v2/monitor/health",
+        }
+        self.ingress = IngressHandle(
+            class_name="alb",
+            internal_annotations={**shared, "alb.ingress.kubernetes.io/scheme": "internal"},
+            public_annotations={**shared, "alb.ingress.kubernetes.io/scheme": "internet-facing"},
+            tls_annotation="alb.ingress.kubernetes.io/certificate-arn",
+            source_ranges_annotation="alb.ingress.kubernetes.io/inbound-cidrs",
+        )
