@@ -1,0 +1,1 @@
+"""The Airflow layer: Helm values (pure functions), secrets, and the release construct."""

@@ -1,0 +1,219 @@
+"""AirflowRelease: everything Airflow needs on the cluster, in dependency order.
+
+1. Guarded namespaces (Airflow's own and the task namespaces) with network policies and RBAC.
+2. Cloud add-ons the cloud seam asks for (the AWS Load Balancer Controller on EKS).
+3. The External Secrets Operator, then the project's ``airflow-secrets`` chart (secret store,
+   generators, ExternalSecrets) from a local path, so no CRD has to exist at plan time.
+4. The official Airflow chart, waiting for its migration job so a deploy only succeeds once the
+   schema is migrated and every component rolled out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from constructs import Construct
+
+from ..handles import ClusterHandle, HelmChart, NetworkHandle, WorkloadIdentity
+from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
+from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
+from ..placement import SYSTEM_POOL
+from ..workloads import AIRFLOW_RELEASE
+from .secrets import AirflowSecretsProps, secrets_values
+from .values import (
+    API_SERVER_PORT,
+    CHART,
+    CHART_REPOSITORY,
+    CHART_VERSION,
+    PGBOUNCER_PORT,
+    STATSD_PORT,
+    AirflowValuesProps,
+    airflow_values,
+    uses_celery,
+)
+
+SECRETS_CHART = Path(__file__).resolve().parents[2] / "charts" / "airflow-secrets"
+EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
+EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+WORKER_LOG_PORT = 8793
+TRIGGERER_LOG_PORT = 8794
+
+AIRFLOW_PODS = {"tier": "airflow", "release": AIRFLOW_RELEASE}
+"""Labels the chart puts on every Airflow pod, task pods included."""
+
+
+def component(name: str) -> dict[str, str]:
+    return {"component": name, "release": AIRFLOW_RELEASE}
+
+
+def to_yaml(values: dict[str, Any]) -> str:
+    """Serialize Helm values once; no line folding, so Terraform references stay intact."""
+    return yaml.safe_dump(values, sort_keys=True, width=1_000_000, default_flow_style=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AirflowReleaseProps:
+    cluster: ClusterHandle
+    network: NetworkHandle
+    values: AirflowValuesProps
+    secrets: AirflowSecretsProps
+    quota: QuotaSpec
+    task_namespaces: Sequence[str]
+    """Namespaces where KubernetesPodOperator may run pods."""
+    launchers: Sequence[WorkloadIdentity]
+    """Identities that launch task pods (scheduler, workers, triggerer)."""
+    secret_store_identity: WorkloadIdentity
+    cluster_addons: Sequence[HelmChart] = ()
+    timeout_seconds: int = 1200
+    """How long a deploy waits for migrations and rollout before it fails."""
+
+
+class AirflowRelease(Construct):
+    def __init__(self, scope: Construct, id: str, props: AirflowReleaseProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import AssetType, TerraformAsset
+        from cdktf_cdktf_provider_helm.release import Release
+
+        namespace = props.values.namespace
+        if namespace in props.task_namespaces:
+            raise ValueError(f"task namespace '{namespace}' is Airflow's own namespace; list only extra namespaces")
+        ready = list(props.cluster.ready)
+        defaults = DefaultResources(cpu=props.values.task_resources.cpu, memory=props.values.task_resources.memory)
+
+        airflow_ns = GuardedNamespace(
+            self,
+            "namespace",
+            GuardedNamespaceProps(name=namespace, quota=props.quota, default_resources=defaults, depends_on=ready),
+        )
+        self._airflow_flows(airflow_ns, props)
+        self.task_namespaces = []
+        for task_ns in props.task_namespaces:
+            guarded = GuardedNamespace(
+                self,
+                f"tasks-{task_ns}",
+                GuardedNamespaceProps(name=task_ns, quota=props.quota, default_resources=defaults, depends_on=ready),
+            )
+            guarded.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
+            PodLauncherAccess(
+                self,
+                f"tasks-{task_ns}-launchers",
+                PodLauncherAccessProps(
+                    namespace=task_ns,
+                    launchers=[identity.workload for identity in props.launchers],
+                    depends_on=[guarded.namespace],
+                ),
+            )
+            self.task_namespaces.append(guarded)
+
+        addons = [
+            Release(
+                self,
+                f"addon-{chart.name}",
+                name=chart.name,
+                chart=chart.chart,
+                repository=chart.repository,
+                version=chart.version,
+                namespace=chart.namespace,
+                values=[to_yaml(dict(chart.values))],
+                wait=True,
+                timeout=600,
+                depends_on=ready,
+            )
+            for chart in props.cluster_addons
+        ]
+        eso_identity = props.secret_store_identity
+        external_secrets = Release(
+            self,
+            "external-secrets",
+            name="external-secrets",
+            chart="external-secrets",
+            repository="https://charts.external-secrets.io",
+            version=EXTERNAL_SECRETS_CHART_VERSION,
+            namespace=eso_identity.workload.namespace,
+            create_namespace=True,
+            values=[
+                to_yaml(
+                    {
+                        "installCRDs": True,
+                        "serviceAccount": {
+                            "create": True,
+                            "name": eso_identity.workload.service_account,
+                            "annotations": dict(eso_identity.service_account_annotations),
+                        },
+                        "nodeSelector": SYSTEM_POOL.node_selector(),
+                        "webhook": {"nodeSelector": SYSTEM_POOL.node_selector()},
+                        "certController": {"nodeSelector": SYSTEM_POOL.node_selector()},
+                    }
+                )
+            ],
+            wait=True,
+            timeout=600,
+            depends_on=ready,
+        )
+        chart = TerraformAsset(self, "secrets-chart", path=str(SECRETS_CHART), type=AssetType.DIRECTORY)
+        secrets = Release(
+            self,
+            "secrets",
+            name="airflow-secrets",
+            chart=chart.path,
+            namespace=namespace,
+            values=[to_yaml(secrets_values(props.secrets))],
+            wait=True,
+            timeout=300,
+            depends_on=[external_secrets, airflow_ns.namespace],
+        )
+        self.release = Release(
+            self,
+            "release",
+            name=AIRFLOW_RELEASE,
+            chart=CHART,
+            repository=CHART_REPOSITORY,
+            version=CHART_VERSION,
+            namespace=namespace,
+            values=[to_yaml(airflow_values(props.values))],
+            # Wait for every Deployment and for the migration Job: success means migrated and rolled out.
+            wait=True,
+            wait_for_jobs=True,
+            timeout=props.timeout_seconds,
+            cleanup_on_fail=True,
+            max_history=10,
+            depends_on=[secrets, *addons, *(guarded.namespace for guarded in self.task_namespaces)],
+        )
+
+    @staticmethod
+    def _airflow_flows(ns: GuardedNamespace, props: AirflowReleaseProps) -> None:
+        """The only connections Airflow's namespace allows, each named for its reason."""
+
+        def flow(name: str, target: str, ports: Sequence[Port]) -> None:
+            ns.allow_egress(name, to=[Peer(pod_labels=component(target))], ports=ports, pods=AIRFLOW_PODS)
+            ns.allow_ingress(name, sources=[Peer(pod_labels=AIRFLOW_PODS)], ports=ports, pods=component(target))
+
+        flow("pgbouncer", "pgbouncer", [Port(PGBOUNCER_PORT)])
+        # Airflow 3 task pods report through the API server's execution API.
+        flow("api-server", "api-server", [Port(API_SERVER_PORT)])
+        flow("statsd", "statsd", [Port(STATSD_PORT, "UDP")])
+        flow("worker-logs", "worker", [Port(WORKER_LOG_PORT)])
+        flow("triggerer-logs", "triggerer", [Port(TRIGGERER_LOG_PORT)])
+        if uses_celery(props.values.executor):
+            flow("redis", "redis", [Port(REDIS_PORT)])
+        ns.allow_egress(
+            "database",
+            to=[Peer(cidr=cidr) for cidr in props.network.database_cidrs],
+            ports=[Port(POSTGRES_PORT)],
+            pods=component("pgbouncer"),
+        )
+        # Object storage for logs, the cloud's APIs, the Kubernetes API and the DAG repository.
+        ns.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
+        # The UI only through the load balancer, whose addresses are inside the VPC.
+        ns.allow_ingress(
+            "ui-from-load-balancer",
+            sources=[Peer(cidr=props.network.vpc_cidr)],
+            ports=[Port(API_SERVER_PORT)],
+            pods=component("api-server"),
+        )

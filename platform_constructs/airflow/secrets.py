@@ -1,0 +1,130 @@
+"""Values for the project's ``charts/airflow-secrets`` chart: how every secret Airflow reads is made.
+
+The External Secrets Operator produces them inside the cluster, so no password, key or token
+passes through Terraform state or the synthesized JSON:
+
+* the metadata connection, PgBouncer's config and its stats connection are rendered from the
+  database password that RDS keeps in the cloud secret store;
+* the Fernet key, the API secret key and the JWT secret are generated once (``refreshInterval: 0``)
+  and stay stable across upgrades; rotating one is a re-generation (see the README);
+* dev's admin password is generated the same way; the DAG repository's credentials are synced.
+
+The ``{{ … }}`` below are ESO templates, filled by the operator. The chart passes them through
+``toYaml``, so Helm does not render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..handles import DatabaseHandle, SecretStoreHandle
+from ..workloads import AIRFLOW_RELEASE
+from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
+
+SECRET_STORE = "cloud-secrets"
+STORE_REFRESH = "1h"
+"""How often synced secrets are re-read, so a rotated RDS password reaches PgBouncer within the hour."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AirflowSecretsProps:
+    namespace: str
+    store: SecretStoreHandle
+    database: DatabaseHandle
+    secrets: SecretNames = SecretNames()
+    git_repository: str | None = None
+    git_credentials_secret: str | None = None
+    """Name of the secret holding ``{"username": …, "token": …}`` for the DAG repository."""
+    create_admin_password: bool = False
+
+
+def _from_store(name: str, key: str, refresh: str, data: dict[str, str]) -> dict[str, Any]:
+    return {"name": name, "refreshInterval": refresh, "remoteKey": key, "template": data}
+
+
+def _generated(name: str, generator: str, data: dict[str, str]) -> dict[str, Any]:
+    # refreshInterval 0: generated once and then left alone, so the value survives every upgrade.
+    return {"name": name, "refreshInterval": "0", "generator": generator, "template": data}
+
+
+def pgbouncer_ini(database: DatabaseHandle) -> str:
+    return "\n".join(
+        [
+            "[databases]",
+            f"{METADATA_POOL} = host={database.host} dbname={database.database_name} port={database.port} pool_size=10",
+            "",
+            "[pgbouncer]",
+            "pool_mode = transaction",
+            f"listen_port = {PGBOUNCER_PORT}",
+            "listen_addr = *",
+            "auth_type = scram-sha-256",
+            "auth_file = /etc/pgbouncer/users.txt",
+            "stats_users = {{ .username }}",
+            "ignore_startup_parameters = extra_float_digits",
+            "max_client_conn = 200",
+            "verbose = 0",
+            "log_disconnections = 0",
+            "log_connections = 0",
+            # The database only accepts TLS (rds.force_ssl).
+            "server_tls_sslmode = require",
+            "server_tls_ciphers = normal",
+            "",
+        ]
+    )
+
+
+def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
+    names = props.secrets
+    pgbouncer_service = f"{AIRFLOW_RELEASE}-pgbouncer.{props.namespace}"
+    user = "{{ .username }}"
+    password = "{{ .password | urlquery }}"
+    external = [
+        _from_store(
+            names.metadata,
+            props.database.credentials_secret,
+            STORE_REFRESH,
+            {
+                "connection": f"postgresql://{user}:{password}@{pgbouncer_service}:{PGBOUNCER_PORT}/{METADATA_POOL}?sslmode=disable"
+            },
+        ),
+        _from_store(
+            names.pgbouncer_config,
+            props.database.credentials_secret,
+            STORE_REFRESH,
+            {"pgbouncer.ini": pgbouncer_ini(props.database), "users.txt": '"{{ .username }}" "{{ .password }}"'},
+        ),
+        _from_store(
+            names.pgbouncer_stats,
+            props.database.credentials_secret,
+            STORE_REFRESH,
+            {"connection": f"postgresql://{user}:{password}@127.0.0.1:{PGBOUNCER_PORT}/pgbouncer?sslmode=disable"},
+        ),
+        # A Fernet key is 32 random bytes in URL-safe base64: 43 characters from that alphabet and '='.
+        _generated(names.fernet_key, "fernet-key", {"fernet-key": "{{ .password }}="}),
+        _generated(names.api_secret_key, "random-secret", {"api-secret-key": "{{ .password }}"}),
+        _generated(names.jwt_secret, "random-secret", {"jwt-secret": "{{ .password }}"}),
+    ]
+    if props.create_admin_password:
+        external.append(_generated(names.admin_password, "random-secret", {"password": "{{ .password }}"}))
+    if props.git_credentials_secret is not None:
+        if props.git_repository is None:
+            raise ValueError("git credentials need the repository they are for")
+        connection = (
+            '{"conn_type": "git", "host": "%s", "login": "{{ .username }}", "password": "{{ .token }}"}' % props.git_repository
+        )
+        external.append(_from_store(names.dags_git, props.git_credentials_secret, STORE_REFRESH, {"connection": connection}))
+    return {
+        "secretStore": {"name": SECRET_STORE, "provider": dict(props.store.provider)},
+        "generators": [
+            {
+                "name": "fernet-key",
+                "spec": {"length": 43, "digits": 10, "symbols": 4, "symbolCharacters": "-_", "noUpper": False, "allowRepeat": True},
+            },
+            {
+                "name": "random-secret",
+                "spec": {"length": 64, "digits": 10, "symbols": 0, "noUpper": False, "allowRepeat": True},
+            },
+        ],
+        "externalSecrets": external,
+    }

@@ -1,0 +1,306 @@
+"""Helm values for the official Airflow chart (1.22.0), built by small pure functions.
+
+Nothing here touches cdktf: the functions take plain props and return dicts, so tests validate
+each environment's values against the chart's own JSON schema without synthesizing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..handles import DatabaseHandle, IngressHandle, LogStore, WorkloadIdentity
+from ..placement import SYSTEM_POOL, WORKERS_POOL
+from ..workloads import AIRFLOW_RELEASE
+
+CHART = "airflow"
+CHART_REPOSITORY = "https://airflow.apache.org"
+CHART_VERSION = "1.22.0"
+"""Pinned chart release (default Airflow 3.2.2)."""
+
+PGBOUNCER_PORT = 6543
+API_SERVER_PORT = 8080
+STATSD_PORT = 9125
+METADATA_POOL = f"{AIRFLOW_RELEASE}-metadata"
+"""PgBouncer's name for the metadata database (the chart's convention)."""
+
+# Airflow configuration Flightdeck sets itself; an environment file may not override these.
+MANAGED_CONFIG = {
+    ("core", "executor"),
+    ("core", "fernet_key"),
+    ("database", "sql_alchemy_conn"),
+    ("logging", "remote_logging"),
+    ("logging", "remote_base_log_folder"),
+    ("logging", "remote_log_conn_id"),
+    ("dag_processor", "dag_bundle_config_list"),
+}
+
+# Chart keys of each component Flightdeck runs (chart section, pod ``component`` label, workload name).
+COMPONENTS: dict[str, tuple[str, str, str]] = {
+    "scheduler": ("scheduler", "scheduler", "scheduler"),
+    "api_server": ("apiServer", "api-server", "api-server"),
+    "triggerer": ("triggerer", "triggerer", "triggerer"),
+    "dag_processor": ("dagProcessor", "dag-processor", "dag-processor"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceSpec:
+    cpu: str
+    memory: str
+
+    def requirements(self) -> dict[str, dict[str, str]]:
+        # No CPU limit: throttling a scheduler makes heartbeats late; memory is limited so one
+        # leaking pod cannot take its node down.
+        return {"requests": {"cpu": self.cpu, "memory": self.memory}, "limits": {"memory": self.memory}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComponentSpec:
+    replicas: int
+    resources: ResourceSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class GitDagSource:
+    repository: str
+    ref: str
+    subdir: str
+    credentials: bool
+    """True: the connection (with credentials) comes from a synced secret."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UiSpec:
+    hostname: str
+    certificate: str
+    public: bool = False
+    allowed_cidrs: Sequence[str] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretNames:
+    """Kubernetes secrets the release reads; the External Secrets Operator writes them."""
+
+    metadata: str = "airflow-metadata"
+    pgbouncer_config: str = "airflow-pgbouncer-config"
+    pgbouncer_stats: str = "airflow-pgbouncer-stats"
+    fernet_key: str = "airflow-fernet-key"
+    api_secret_key: str = "airflow-api-secret-key"
+    jwt_secret: str = "airflow-jwt-secret"
+    admin_password: str = "airflow-admin-password"
+    dags_git: str = "airflow-dags-git"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AirflowValuesProps:
+    namespace: str
+    executor: str
+    image_repository: str
+    image_tag: str
+    components: Mapping[str, ComponentSpec]
+    """By key of ``COMPONENTS`` plus ``pgbouncer``."""
+    task_resources: ResourceSpec
+    identities: Mapping[str, WorkloadIdentity]
+    database: DatabaseHandle
+    log_store: LogStore
+    ingress: IngressHandle
+    ui: UiSpec
+    celery_workers: int = 2
+    git: GitDagSource | None = None
+    """None: DAGs are baked into the image."""
+    create_admin_user: bool = False
+    zone_spread: Literal["DoNotSchedule", "ScheduleAnyway"] = "ScheduleAnyway"
+    """Hard spreading across zones (prod) or best effort."""
+    config_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    secrets: SecretNames = SecretNames()
+
+
+def uses_celery(executor: str) -> bool:
+    return "CeleryExecutor" in executor.split(",")
+
+
+def _spread(component_label: str, when: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": when,
+            "labelSelector": {"matchLabels": {"component": component_label, "release": AIRFLOW_RELEASE}},
+        }
+    ]
+
+
+def _service_account(identity: WorkloadIdentity) -> dict[str, Any]:
+    return {
+        "create": True,
+        "name": identity.workload.service_account,
+        "annotations": dict(identity.service_account_annotations),
+    }
+
+
+def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
+    """Replicas, resources, identity, disruption budget and zone spread of one Airflow component."""
+    _, label, workload = COMPONENTS[key]
+    spec = props.components[key]
+    values: dict[str, Any] = {
+        "replicas": spec.replicas,
+        "resources": spec.resources.requirements(),
+        "serviceAccount": _service_account(props.identities[workload]),
+        "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
+        "topologySpreadConstraints": _spread(label, props.zone_spread),
+    }
+    if key == "scheduler" or key == "triggerer":
+        values["logGroomerSidecar"] = {"enabled": False}  # logs go to the bucket, nothing to groom
+    if key == "triggerer":
+        values["persistence"] = {"enabled": False}  # a Deployment, not a StatefulSet with a volume
+    if key == "dag_processor":
+        values["enabled"] = True
+        values["dagBundleConfigList"] = dag_bundles(props.git)
+        values["logGroomerSidecar"] = {"enabled": False}
+    return values
+
+
+def dag_bundles(git: GitDagSource | None) -> list[dict[str, Any]]:
+    """Airflow 3 DAG bundles. A git bundle is versioned: a DAG run keeps the commit it started with."""
+    if git is None:
+        return [{"name": "dags-folder", "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle", "kwargs": {}}]
+    return [
+        {
+            "name": "dags",
+            "classpath": "airflow.providers.git.bundles.git.GitDagBundle",
+            "kwargs": {"git_conn_id": "dags_git", "tracking_ref": git.ref, "subdir": git.subdir, "repo_url": git.repository},
+        }
+    ]
+
+
+def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
+    """The chart's ``config:`` (airflow.cfg): remote logs and the public URL, then the file's overrides."""
+    managed: dict[str, dict[str, Any]] = {
+        "core": {"load_examples": "False"},
+        "logging": {
+            "remote_logging": "True",
+            "remote_base_log_folder": props.log_store.remote_base_log_folder,
+            "remote_log_conn_id": props.log_store.connection_id,
+            "delete_local_logs": "True",
+        },
+        "api": {"base_url": f"https://{props.ui.hostname}"},
+        "kubernetes_executor": {"delete_worker_pods": "True", "delete_worker_pods_on_failure": "False"},
+    }
+    for section, options in props.config_overrides.items():
+        for option, value in options.items():
+            if (section, option) in MANAGED_CONFIG:
+                raise ValueError(f"airflow.config.{section}.{option} is set by Flightdeck and cannot be overridden")
+            managed.setdefault(section, {})[option] = value
+    return managed
+
+
+def ingress_values(props: AirflowValuesProps) -> dict[str, Any]:
+    annotations = dict(props.ingress.public_annotations if props.ui.public else props.ingress.internal_annotations)
+    annotations[props.ingress.tls_annotation] = props.ui.certificate
+    if props.ui.public:
+        annotations[props.ingress.source_ranges_annotation] = ",".join(props.ui.allowed_cidrs)
+    return {
+        "apiServer": {
+            "enabled": True,
+            "ingressClassName": props.ingress.class_name,
+            "annotations": annotations,
+            "hosts": [{"name": props.ui.hostname}],
+            "path": "/",
+            "pathType": "Prefix",
+        }
+    }
+
+
+def admin_user_job(props: AirflowValuesProps) -> dict[str, Any]:
+    """Dev's admin user: its password is generated in the cluster, never written in values."""
+    job: dict[str, Any] = {"enabled": props.create_admin_user, "useHelmHooks": False, "applyCustomEnv": False}
+    if props.create_admin_user:
+        job["env"] = [
+            {
+                "name": "FLIGHTDECK_ADMIN_PASSWORD",
+                "valueFrom": {"secretKeyRef": {"name": props.secrets.admin_password, "key": "password"}},
+            }
+        ]
+        # Kubernetes expands $(VAR) in args from the container's environment.
+        job["args"] = [
+            "bash", "-c", 'exec airflow users create "$@"', "--",
+            "-r", "Admin", "-u", "admin", "-e", "admin@example.com", "-f", "Airflow", "-l", "Admin",
+            "-p", "$(FLIGHTDECK_ADMIN_PASSWORD)",
+        ]
+    return job
+
+
+def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
+    """All values of the Airflow release for one environment."""
+    missing = [key for key in (*COMPONENTS, "pgbouncer") if key not in props.components]
+    if missing:
+        raise ValueError(f"no sizing for Airflow components {missing}")
+    celery = uses_celery(props.executor)
+    secrets = props.secrets
+    pgbouncer = props.components["pgbouncer"]
+    env = [{"name": "AIRFLOW_CONN_" + props.log_store.connection_id.upper(), "value": props.log_store.connection_uri}]
+    secret_env = []
+    if props.git is not None:
+        if props.git.credentials:
+            secret_env.append({"envName": "AIRFLOW_CONN_DAGS_GIT", "secretName": secrets.dags_git, "secretKey": "connection"})
+        else:
+            env.append({"name": "AIRFLOW_CONN_DAGS_GIT", "value": '{"conn_type": "git", "host": "%s"}' % props.git.repository})
+    values: dict[str, Any] = {
+        "executor": props.executor,
+        "images": {"airflow": {"repository": props.image_repository, "tag": props.image_tag}},
+        # Secrets are produced in the cluster (External Secrets Operator), never passed as values.
+        "fernetKeySecretName": secrets.fernet_key,
+        "apiSecretKeySecretName": secrets.api_secret_key,
+        "jwtSecretName": secrets.jwt_secret,
+        "data": {"metadataSecretName": secrets.metadata},
+        "postgresql": {"enabled": False},
+        "redis": {"enabled": celery},
+        "pgbouncer": {
+            "enabled": True,
+            "replicas": pgbouncer.replicas,
+            "resources": pgbouncer.resources.requirements(),
+            "configSecretName": secrets.pgbouncer_config,
+            "metricsExporterSidecar": {"statsSecretName": secrets.pgbouncer_stats},
+            "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
+            "topologySpreadConstraints": _spread("pgbouncer", props.zone_spread),
+        },
+        # Migrations as a plain Job: Terraform waits for the release (and its jobs), so Helm hooks
+        # would never run and the release would report success before the schema was migrated.
+        "migrateDatabaseJob": {"enabled": True, "useHelmHooks": False, "applyCustomEnv": False, "ttlSecondsAfterFinished": 60},
+        "createUserJob": admin_user_job(props),
+        "scheduler": component_values(props, "scheduler"),
+        "apiServer": component_values(props, "api_server"),
+        "triggerer": component_values(props, "triggerer"),
+        "dagProcessor": component_values(props, "dag_processor"),
+        # Task pods (KubernetesExecutor pod template) and Celery workers run on the workers pool.
+        "workers": {
+            "replicas": props.celery_workers,
+            "resources": props.task_resources.requirements(),
+            "nodeSelector": WORKERS_POOL.node_selector(),
+            "tolerations": WORKERS_POOL.tolerations(),
+            "serviceAccount": _service_account(props.identities["worker"]),
+            "persistence": {"enabled": False},
+            "logGroomerSidecar": {"enabled": False},
+        },
+        "nodeSelector": SYSTEM_POOL.node_selector(),
+        "statsd": {"enabled": True},
+        "rbac": {"create": True},
+        "multiNamespaceMode": False,
+        "allowPodLaunching": True,
+        # Flightdeck writes its own policies (default deny plus named allows) for every Airflow namespace.
+        "networkPolicies": {"enabled": False},
+        "dags": {"persistence": {"enabled": False}, "gitSync": {"enabled": False}},
+        "logs": {"persistence": {"enabled": False}},
+        "config": airflow_config(props),
+        "env": env,
+        "secret": secret_env,
+        "ingress": ingress_values(props),
+        # Restricted-profile settings wherever the chart lets us set them.
+        "securityContexts": {
+            "pod": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        },
+    }
+    return values
