@@ -210,6 +210,116 @@ class ImageRepository(Model):
     keep_untagged_days: int = Field(default=14, ge=1, le=365)
 
 
+KubernetesName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+CpuQuantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?m?$")]
+MemoryQuantity = Annotated[str, Field(pattern=r"^\d+(Mi|Gi)$")]
+
+EXECUTORS = ("KubernetesExecutor", "CeleryExecutor", "CeleryExecutor,KubernetesExecutor")
+
+
+class Resources(Model):
+    cpu: CpuQuantity
+    """Requested CPU (``500m``, ``2``); no CPU limit, so pods use idle CPU instead of being throttled."""
+    memory: MemoryQuantity
+    """Requested and limited memory (``1Gi``): a pod that exceeds it is restarted rather than starving its node."""
+
+
+class Component(Model):
+    replicas: int = Field(ge=1, le=20)
+    resources: Resources
+
+
+class Components(Model):
+    scheduler: Component
+    api_server: Component
+    triggerer: Component
+    dag_processor: Component
+    pgbouncer: Component
+
+
+class AirflowImage(Model):
+    repository: str = Field(default="apache/airflow", pattern=r"^(platform|[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+|[a-z0-9._-]+/[a-z0-9._-]+)$")
+    """``apache/airflow`` (default), any image name, or ``platform``: this environment's own image repository."""
+    tag: str = Field(default="3.2.2", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class GitDags(Model):
+    repository: str = Field(pattern=r"^(https://|git@)[^\s]+$")
+    ref: str = "main"
+    """Branch or tag the bundle tracks."""
+    subdir: str = "dags"
+    credentials_secret: str | None = None
+    """Name of a secret in the cloud's secret store holding ``{"username": …, "token": …}``; None for a public repository."""
+
+
+class Dags(Model):
+    source: Literal["image", "git"] = "image"
+    """``image``: DAGs are baked into the Airflow image. ``git``: a versioned Airflow 3 DAG bundle."""
+    git: GitDags | None = None
+
+    @model_validator(mode="after")
+    def _git_settings(self) -> Dags:
+        if self.source == "git" and self.git is None:
+            raise ValueError("source is git but the git section (repository, ref) is missing")
+        if self.source == "image" and self.git is not None:
+            raise ValueError("a git section is set but source is image; set source: git or remove it")
+        return self
+
+
+class Ui(Model):
+    hostname: str = Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+    certificate_arn: str = Field(pattern=r"^arn:aws(-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+    """The TLS certificate (ACM) the load balancer presents."""
+    public: bool = False
+    """False: an internal load balancer, reachable from the VPC and connected networks only."""
+    allowed_cidrs: list[Cidr] = []
+    """With a public load balancer, only these ranges may reach it."""
+
+    @model_validator(mode="after")
+    def _public_needs_allow_list(self) -> Ui:
+        if self.public and not self.allowed_cidrs:
+            raise ValueError("public is true but allowed_cidrs is empty; list the ranges allowed to reach the UI")
+        return self
+
+
+class Quota(Model):
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+    pods: int = Field(ge=10, le=5000)
+
+
+class Airflow(Model):
+    executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
+    image: AirflowImage = AirflowImage()
+    components: Components
+    task_resources: Resources
+    """Default requests of a task pod (the KubernetesExecutor pod template); tasks may ask for more."""
+    celery_workers: int = Field(default=2, ge=1, le=100)
+    """Celery worker replicas, when a Celery executor is selected."""
+    task_namespaces: list[KubernetesName] = ["airflow-tasks"]
+    """Namespaces where KubernetesPodOperator may launch pods (besides Airflow's own)."""
+    dags: Dags = Dags()
+    ui: Ui
+    quota: Quota
+    """Resource quota of the Airflow namespace."""
+    create_admin_user: bool
+    """Create a default admin user with a generated password (dev only)."""
+    config: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], dict[str, str | int | float | bool]] = {}
+    """Airflow configuration overrides by section (the chart's ``config:``, successor of airflow.cfg)."""
+    deploy_timeout_minutes: int = Field(default=20, ge=5, le=60)
+    """How long a deploy waits for migrations and rollout before failing."""
+
+    @model_validator(mode="after")
+    def _not_managed(self) -> Airflow:
+        from platform_constructs.airflow.values import MANAGED_CONFIG
+
+        for section, options in self.config.items():
+            for option in options:
+                if (section, option) in MANAGED_CONFIG:
+                    raise ValueError(f"config.{section}.{option} is set by Flightdeck and cannot be overridden here")
+        return self
+
+
 class EnvironmentConfig(Model):
     """One environment: everything needed to synthesize its stack."""
 
@@ -231,6 +341,7 @@ class EnvironmentConfig(Model):
     database: Database
     task_logs: TaskLogs
     image_repository: ImageRepository = ImageRepository()
+    airflow: Airflow
 
     @model_validator(mode="after")
     def _availability(self) -> EnvironmentConfig:
@@ -240,6 +351,13 @@ class EnvironmentConfig(Model):
             )
         if self.tier is Tier.PROD and not self.database.multi_az:
             raise ValueError("database.multi_az is false; prod needs a standby in a second zone")
+        if self.tier is not Tier.DEV and self.airflow.create_admin_user:
+            raise ValueError("airflow.create_admin_user is true; only dev may have a default admin user")
+        if self.tier is Tier.PROD:
+            for name in ("scheduler", "api_server", "triggerer"):
+                replicas = getattr(self.airflow.components, name).replicas
+                if replicas < 2:
+                    raise ValueError(f"airflow.components.{name}.replicas is {replicas}; prod runs at least 2")
         if self.tier is Tier.PROD and not self.database.final_snapshot:
             raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
         if self.tier is Tier.PROD and not self.database.deletion_protection:

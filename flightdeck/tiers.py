@@ -43,6 +43,56 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
             "final_snapshot": False,
         },
         "task_logs": {"expire_after_days": 14},
+        "airflow": {
+            "components": {
+                "scheduler": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "500m",
+                        "memory": "1Gi"
+                    }
+                },
+                "api_server": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "250m",
+                        "memory": "1Gi"
+                    }
+                },
+                "triggerer": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "250m",
+                        "memory": "512Mi"
+                    }
+                },
+                "dag_processor": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "250m",
+                        "memory": "1Gi"
+                    }
+                },
+                "pgbouncer": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "100m",
+                        "memory": "128Mi"
+                    }
+                }
+            },
+            "task_resources": {
+                "cpu": "250m",
+                "memory": "512Mi"
+            },
+            "quota": {
+                "cpu": "16",
+                "memory": "64Gi",
+                "pods": 100
+            },
+            "create_admin_user": True,
+            "celery_workers": 1
+        },
     },
     Tier.QA: {
         "network": {"availability_zones": 3, "nat_gateways": "single", "flow_logs": False},
@@ -63,6 +113,56 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
             "final_snapshot": True,
         },
         "task_logs": {"expire_after_days": 30},
+        "airflow": {
+            "components": {
+                "scheduler": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "1",
+                        "memory": "2Gi"
+                    }
+                },
+                "api_server": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "500m",
+                        "memory": "1Gi"
+                    }
+                },
+                "triggerer": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "250m",
+                        "memory": "512Mi"
+                    }
+                },
+                "dag_processor": {
+                    "replicas": 1,
+                    "resources": {
+                        "cpu": "500m",
+                        "memory": "1Gi"
+                    }
+                },
+                "pgbouncer": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "100m",
+                        "memory": "128Mi"
+                    }
+                }
+            },
+            "task_resources": {
+                "cpu": "500m",
+                "memory": "1Gi"
+            },
+            "quota": {
+                "cpu": "48",
+                "memory": "192Gi",
+                "pods": 300
+            },
+            "create_admin_user": False,
+            "celery_workers": 2
+        },
     },
     Tier.PROD: {
         "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True},
@@ -96,6 +196,57 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
             "final_snapshot": True,
         },
         "task_logs": {"expire_after_days": 365},
+        "airflow": {
+            "components": {
+                "scheduler": {
+                    "replicas": 3,
+                    "resources": {
+                        "cpu": "2",
+                        "memory": "4Gi"
+                    }
+                },
+                "api_server": {
+                    "replicas": 3,
+                    "resources": {
+                        "cpu": "1",
+                        "memory": "2Gi"
+                    }
+                },
+                "triggerer": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "500m",
+                        "memory": "1Gi"
+                    }
+                },
+                "dag_processor": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "1",
+                        "memory": "2Gi"
+                    }
+                },
+                "pgbouncer": {
+                    "replicas": 2,
+                    "resources": {
+                        "cpu": "250m",
+                        "memory": "256Mi"
+                    }
+                }
+            },
+            "task_resources": {
+                "cpu": "500m",
+                "memory": "1Gi"
+            },
+            "quota": {
+                "cpu": "200",
+                "memory": "800Gi",
+                "pods": 1500
+            },
+            "create_admin_user": False,
+            "celery_workers": 4,
+            "deploy_timeout_minutes": 30
+        },
     },
 }
 

@@ -12,7 +12,11 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from flightdeck.config import EnvironmentConfig
+from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
+from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
+
+from .airflow import release_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
 # only when an environment uses them, so AWS-only runs never load other clouds' bindings.
@@ -28,6 +32,9 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, config.name)
         self.config = config
         self.platform = cloud_builder(config.cloud)(self, config)
+        # Everything above the cloud seam is the same code on every cloud.
+        ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=self.platform.cluster))
+        self.airflow = AirflowRelease(self, "airflow", release_props(config, self.platform))
         self._outputs(self.platform)
 
     def _outputs(self, platform: CloudPlatform) -> None:

@@ -1,0 +1,75 @@
+"""Translate the ``airflow:`` section and the cloud's handles into AirflowRelease props (cloud-neutral)."""
+
+from __future__ import annotations
+
+from flightdeck.config import EnvironmentConfig, Resources, Tier
+from platform_constructs.airflow.release import AirflowReleaseProps
+from platform_constructs.airflow.secrets import AirflowSecretsProps
+from platform_constructs.airflow.values import AirflowValuesProps, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
+from platform_constructs.handles import CloudPlatform
+from platform_constructs.kubernetes.namespace import QuotaSpec
+from platform_constructs.workloads import AIRFLOW_NAMESPACE
+
+# Components that start task pods: the scheduler (KubernetesExecutor), workers and the triggerer
+# (KubernetesPodOperator, deferrable or not).
+POD_LAUNCHERS = ("scheduler", "worker", "triggerer")
+
+
+def _resources(resources: Resources) -> ResourceSpec:
+    return ResourceSpec(cpu=resources.cpu, memory=resources.memory)
+
+
+def release_props(config: EnvironmentConfig, platform: CloudPlatform) -> AirflowReleaseProps:
+    airflow = config.airflow
+    git = airflow.dags.git
+    repository = platform.image_repository.url if airflow.image.repository == "platform" else airflow.image.repository
+    components = {
+        name: ComponentSpec(replicas=spec.replicas, resources=_resources(spec.resources))
+        for name, spec in airflow.components
+    }
+    values = AirflowValuesProps(
+        namespace=AIRFLOW_NAMESPACE,
+        executor=airflow.executor,
+        image_repository=repository,
+        image_tag=airflow.image.tag,
+        components=components,
+        task_resources=_resources(airflow.task_resources),
+        identities=platform.identities,
+        database=platform.database,
+        log_store=platform.log_store,
+        ingress=platform.ingress,
+        ui=UiSpec(
+            hostname=airflow.ui.hostname,
+            certificate=airflow.ui.certificate_arn,
+            public=airflow.ui.public,
+            allowed_cidrs=tuple(airflow.ui.allowed_cidrs),
+        ),
+        celery_workers=airflow.celery_workers,
+        git=GitDagSource(
+            repository=git.repository, ref=git.ref, subdir=git.subdir, credentials=git.credentials_secret is not None
+        )
+        if git
+        else None,
+        create_admin_user=airflow.create_admin_user,
+        zone_spread="DoNotSchedule" if config.tier is Tier.PROD else "ScheduleAnyway",
+        config_overrides=airflow.config,
+    )
+    return AirflowReleaseProps(
+        cluster=platform.cluster,
+        network=platform.network,
+        values=values,
+        secrets=AirflowSecretsProps(
+            namespace=AIRFLOW_NAMESPACE,
+            store=platform.secret_store,
+            database=platform.database,
+            git_repository=git.repository if git else None,
+            git_credentials_secret=git.credentials_secret if git else None,
+            create_admin_password=airflow.create_admin_user,
+        ),
+        quota=QuotaSpec(cpu=airflow.quota.cpu, memory=airflow.quota.memory, pods=airflow.quota.pods),
+        task_namespaces=tuple(airflow.task_namespaces),
+        launchers=tuple(platform.identities[name] for name in POD_LAUNCHERS),
+        secret_store_identity=platform.secret_store.identity,
+        cluster_addons=platform.cluster_addons,
+        timeout_seconds=airflow.deploy_timeout_minutes * 60,
+    )
