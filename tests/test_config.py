@@ -84,8 +84,11 @@ BAD_INPUTS = {
     ),
     "sizes-out-of-order": (
         "prod.yaml",
-        lambda f: f.write_text(
-            f.read_text() + "  node_groups:\n    workers:\n      min_size: 5\n      desired_size: 5\n      max_size: 3\n"
+        lambda f: edit(
+            f,
+            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n",
+            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n"
+            "  node_groups:\n    workers:\n      min_size: 5\n      desired_size: 5\n      max_size: 3\n",
         ),
         "prod.yaml: cluster.node_groups.workers: min_size 5 is larger than max_size 3",
     ),
