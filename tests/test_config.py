@@ -112,6 +112,37 @@ BAD_INPUTS = {
         lambda f: edit(f, "  cidr: 10.20.0.0/16\n", "  cidr: 10.20.0.0/16\n  availability_zones: 2\n"),
         "qa.yaml: network.availability_zones is 2; only dev may use fewer than 3 zones",
     ),
+    "admin-user-in-prod": (
+        "prod.yaml",
+        lambda f: edit(f, "airflow:\n", "airflow:\n  create_admin_user: true\n"),
+        "prod.yaml: airflow.create_admin_user is true; only dev may have a default admin user",
+    ),
+    "single-scheduler-in-prod": (
+        "prod.yaml",
+        lambda f: edit(
+            f,
+            "airflow:\n",
+            "airflow:\n  components:\n    scheduler:\n      replicas: 1\n      resources: {cpu: '1', memory: 2Gi}\n",
+        ),
+        "prod.yaml: airflow.components.scheduler.replicas is 1; prod runs at least 2",
+    ),
+    "managed-airflow-setting": (
+        "qa.yaml",
+        lambda f: edit(f, "airflow:\n", "airflow:\n  config:\n    logging:\n      remote_base_log_folder: s3://elsewhere\n"),
+        "qa.yaml: airflow: config.logging.remote_base_log_folder is set by Flightdeck and cannot be overridden here",
+    ),
+    "git-source-without-repository": (
+        "dev.yaml",
+        lambda f: edit(f, "    git:\n      repository: https://github.com/example-org/airflow-dags.git\n      ref: main\n"
+                       "      credentials_secret: flightdeck/dags-git\n", ""),
+        "dev.yaml: airflow.dags: source is git but the git section (repository, ref) is missing",
+    ),
+    "unknown-executor": (
+        "dev.yaml",
+        lambda f: edit(f, "airflow:\n", "airflow:\n  executor: LocalExecutor\n"),
+        "dev.yaml: airflow.executor: Input should be 'KubernetesExecutor', 'CeleryExecutor' or "
+        "'CeleryExecutor,KubernetesExecutor' (got 'LocalExecutor')",
+    ),
 }
 
 
