@@ -16,7 +16,8 @@ from constructs import Construct
 from ..handles import HelmChart, IngressHandle, SecretStoreHandle, WorkloadIdentity
 from ..placement import SYSTEM_POOL
 from ..workloads import LogAccess, Workload
-from .iam import allow, policy, service_trust
+from .iam import allow, policy
+from .identity import bind_pod_identity
 from .kms import KmsKeyHandle
 
 LOAD_BALANCER_CONTROLLER = Workload(
@@ -141,28 +142,14 @@ class ClusterServicesProps:
 class ClusterServices(Construct):
     def __init__(self, scope: Construct, id: str, props: ClusterServicesProps) -> None:
         super().__init__(scope, id)
-        from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
-        from cdktf_cdktf_provider_aws.iam_role import IamRole
-        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-
         def identity(workload: Workload, policy_name: str, document: str) -> WorkloadIdentity:
-            role = IamRole(
+            return bind_pod_identity(
                 self,
-                f"{workload.name}-role",
-                name=f"{props.name_prefix}-{workload.name}",
-                description=f"{workload.namespace}/{workload.service_account}",
-                assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
-            )
-            IamRolePolicy(self, f"{workload.name}-policy", role=role.id, name=policy_name, policy=document)
-            EksPodIdentityAssociation(
-                self,
-                f"{workload.name}-association",
+                workload=workload,
+                role_name=f"{props.name_prefix}-{workload.name}",
                 cluster_name=props.cluster_name,
-                namespace=workload.namespace,
-                service_account=workload.service_account,
-                role_arn=role.arn,
+                inline_policies={policy_name: document},
             )
-            return WorkloadIdentity(workload=workload, principal=role.arn)
 
         identity(LOAD_BALANCER_CONTROLLER, "manage-load-balancers", load_balancer_controller_policy())
         eso = identity(

@@ -7,7 +7,7 @@ short-lived credentials for exactly that role.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from constructs import Construct
@@ -51,33 +51,51 @@ def log_statements(access: LogAccess, logs: LogBucketAccess) -> list[dict[str, o
     ]
 
 
+def bind_pod_identity(
+    scope: Construct,
+    *,
+    workload: Workload,
+    role_name: str,
+    cluster_name: str,
+    inline_policies: Mapping[str, str],
+    description: str = "",
+) -> WorkloadIdentity:
+    """An IAM role only ``workload``'s service account can assume (EKS Pod Identity), with its inline policies."""
+    from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+    from cdktf_cdktf_provider_aws.iam_role import IamRole
+    from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+    role = IamRole(
+        scope,
+        f"{workload.name}-role",
+        name=role_name,
+        description=description or f"{workload.namespace}/{workload.service_account}",
+        assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+    )
+    for policy_name, document in inline_policies.items():
+        IamRolePolicy(scope, f"{workload.name}-{policy_name}", role=role.id, name=policy_name, policy=document)
+    EksPodIdentityAssociation(
+        scope,
+        f"{workload.name}-association",
+        cluster_name=cluster_name,
+        namespace=workload.namespace,
+        service_account=workload.service_account,
+        role_arn=role.arn,
+    )
+    return WorkloadIdentity(workload=workload, principal=role.arn)
+
+
 class PodIdentities(Construct):
     def __init__(self, scope: Construct, id: str, props: PodIdentitiesProps) -> None:
         super().__init__(scope, id)
-        from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
-        from cdktf_cdktf_provider_aws.iam_role import IamRole
-        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-
         self.identities: dict[str, WorkloadIdentity] = {}
-        self.roles: dict[str, object] = {}
         for workload in props.workloads:
-            role = IamRole(
-                self,
-                f"{workload.name}-role",
-                name=f"{props.name_prefix}-{workload.name}",
-                description=f"Airflow {workload.name} ({workload.namespace}/{workload.service_account})",
-                assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
-            )
             statements = log_statements(workload.log_access, props.task_logs)
-            if statements:
-                IamRolePolicy(self, f"{workload.name}-task-logs", role=role.id, name="task-logs", policy=policy(*statements))
-            EksPodIdentityAssociation(
+            self.identities[workload.name] = bind_pod_identity(
                 self,
-                f"{workload.name}-association",
+                workload=workload,
+                role_name=f"{props.name_prefix}-{workload.name}",
                 cluster_name=props.cluster_name,
-                namespace=workload.namespace,
-                service_account=workload.service_account,
-                role_arn=role.arn,
+                inline_policies={"task-logs": policy(*statements)} if statements else {},
+                description=f"Airflow {workload.name} ({workload.namespace}/{workload.service_account})",
             )
-            self.roles[workload.name] = role
-            self.identities[workload.name] = WorkloadIdentity(workload=workload, principal=role.arn)
