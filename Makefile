@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: synth test deps clean
+.PHONY: synth test check e2e deps clean
 
 deps: $(PYTHON_DEPS) $(NODE_DEPS)
 
@@ -33,6 +33,15 @@ synth: $(PYTHON_DEPS) $(NODE_DEPS)
 
 test: $(PYTHON_DEPS)
 	$(VENV_PY) -m pytest
+
+# checkov on every synthesized stack: failed and skipped counts per environment (prod must have 0 failed).
+check: synth
+	$(VENV_PY) -m verify.policy $${CDKTF_OUTDIR:-cdktf.out}
+
+# terraform apply + destroy of the AWS part of dev and prod against a local AWS emulator (moto on 127.0.0.1).
+E2E_ENVIRONMENTS ?= dev prod
+e2e: $(PYTHON_DEPS)
+	$(VENV_PY) -m verify.e2e $(E2E_ENVIRONMENTS)
 
 clean:
 	rm -rf cdktf.out .pytest_cache

@@ -165,7 +165,7 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
         },
     },
     Tier.PROD: {
-        "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True},
+        "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True, "flow_log_retention_days": 365},
         "cluster": {
             "endpoint_public_access": False,
             "log_retention_days": 365,

@@ -1,0 +1,24 @@
+"""The emulated deploy's input (``make e2e`` runs the deploy itself; this checks what it is given)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verify.e2e import EMULATOR_GAPS, emulated_part
+
+
+def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(stacks: dict[str, Any]) -> None:
+    part = emulated_part(stacks["prod"], "5.100.0", "http://127.0.0.1:4566")
+    (provider,) = part["provider"]["aws"]
+    assert set(provider["endpoints"][0].values()) == {"http://127.0.0.1:4566"}
+    assert "allowed_account_ids" not in provider
+    assert not set(EMULATOR_GAPS) & set(part["resource"])
+    groups = part["resource"]["aws_eks_node_group"].values()
+    assert {g["node_group_name"] for g in groups} == {"system", "workers"}
+    for group in groups:
+        assert not any(d.startswith("aws_eks_addon.") for d in group["depends_on"])
+    (db,) = part["resource"]["aws_db_instance"].values()
+    assert db["deletion_protection"] is False and db["skip_final_snapshot"] is True
+    # The real stack keeps its protection: only the emulated copy is changed.
+    (real_db,) = stacks["prod"]["resource"]["aws_db_instance"].values()
+    assert real_db["deletion_protection"] is True

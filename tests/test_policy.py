@@ -1,0 +1,34 @@
+"""checkov policy scan: prod passes with zero failed checks; every skip has a reason and is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from verify.policy import CONFIG, scan, skips
+
+
+@pytest.fixture(scope="module")
+def prod_report(synth_dir: Path):  # noqa: ANN201
+    return scan(synth_dir / "stacks" / "prod" / "cdk.tf.json")
+
+
+def test_prod_has_no_failed_check(prod_report) -> None:  # noqa: ANN001
+    assert [f"{f.check} {f.resource}: {f.name}" for f in prod_report.failed] == []
+    assert prod_report.passed > 150
+
+
+def test_every_skip_has_a_reason_and_still_matches_something(prod_report) -> None:  # noqa: ANN001
+    reasons = skips()
+    assert all(len(reason) > 20 for reason in reasons.values())
+    assert {f.check for f in prod_report.skipped} == set(reasons), "a skip that matches nothing should be removed"
+
+
+def test_a_skip_without_a_reason_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / ".checkov.yaml"
+    config.write_text("framework: [terraform_json]\nskip-check:\n  - CKV_AWS_18\n")
+    monkeypatch.setattr("verify.policy.CONFIG", config)
+    with pytest.raises(ValueError, match="skips without a reason: CKV_AWS_18"):
+        skips()
+    assert CONFIG.name == ".checkov.yaml"

@@ -1,0 +1,253 @@
+"""Deploy an environment's AWS part into a local AWS emulator, check it, destroy it (``make e2e``).
+
+    python -m verify.e2e dev [prod ...]
+
+For each environment: synthesize, start moto's server on 127.0.0.1 and a free port, ``terraform
+apply`` the AWS part with the real hashicorp/aws provider pointed at it, check the key resources
+through boto3, ``terraform destroy``, then check that the state and the emulator are empty. The
+emulator is stopped at the end, whatever happened. Nothing talks to a real cloud.
+
+What the emulator cannot do is left out and said so (``EMULATOR_GAPS``); prod's deletion protection
+is lifted for the emulated run only, or the emulated database could not be destroyed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .terraform import aws_part, find_mirror, terraform, write_cli_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Resource types moto 5 does not emulate (its EKS has no add-ons, access entries or pod identity
+# associations, and gives a cluster no security group, so the rule that references it cannot exist).
+EMULATOR_GAPS = (
+    "aws_eks_addon",
+    "aws_eks_access_entry",
+    "aws_eks_access_policy_association",
+    "aws_eks_pod_identity_association",
+    "aws_vpc_security_group_ingress_rule",
+)
+SERVICES = (
+    "autoscaling", "ec2", "ecr", "eks", "elasticloadbalancing", "iam", "kms", "logs", "rds", "s3",
+    "secretsmanager", "sts",
+)
+APPLY_TIMEOUT = 900
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def emulator(account_id: str) -> Iterator[str]:
+    """A moto server on loopback for the duration of the block; yields its endpoint."""
+    port = free_port()
+    environ = {**os.environ, "MOTO_ACCOUNT_ID": account_id, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)  # noqa: S310 - loopback only
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the moto server did not start within 30 s") from None
+                time.sleep(0.3)
+        yield endpoint
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def emulated_part(stack: dict[str, Any], version: str, endpoint: str) -> dict[str, Any]:
+    part = aws_part(stack, version, exclude_types=EMULATOR_GAPS)
+    (provider,) = part["provider"]["aws"]
+    provider = {k: v for k, v in provider.items() if k != "allowed_account_ids"}  # needs a real account lookup
+    provider.update(
+        access_key="emulator",
+        secret_key="emulator",
+        skip_credentials_validation=True,
+        skip_metadata_api_check=True,
+        skip_requesting_account_id=True,
+        s3_use_path_style=True,
+        endpoints=[{service: endpoint for service in SERVICES}],
+    )
+    part["provider"]["aws"] = [provider]
+    for db in part["resource"].get("aws_db_instance", {}).values():
+        db.update(deletion_protection=False, skip_final_snapshot=True)
+        db.pop("final_snapshot_identifier", None)
+    return part
+
+
+def boto(service: str, endpoint: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=region, aws_access_key_id="emulator", aws_secret_access_key="emulator"
+    )
+
+
+def check_deployed(stack: dict[str, Any], endpoint: str, region: str) -> list[str]:
+    """What must exist after the apply, asked of the emulator like a person would ask AWS."""
+    problems = []
+    cluster = next(iter(stack["resource"]["aws_eks_cluster"].values()))
+    eks = boto("eks", endpoint, region)
+    described = eks.describe_cluster(name=cluster["name"])["cluster"]
+    if described["version"] != cluster["version"]:
+        problems.append(f"cluster version {described['version']} != {cluster['version']}")
+    if described.get("encryptionConfig", [{}])[0].get("resources") != ["secrets"]:
+        problems.append("cluster secrets are not envelope-encrypted")
+    groups = set(eks.list_nodegroups(clusterName=cluster["name"])["nodegroups"])
+    if groups != {"system", "workers"}:
+        problems.append(f"node groups {sorted(groups)}")
+    db_config = next(iter(stack["resource"]["aws_db_instance"].values()))
+    (db,) = boto("rds", endpoint, region).describe_db_instances(DBInstanceIdentifier=db_config["identifier"])["DBInstances"]
+    if not db["StorageEncrypted"] or db["MultiAZ"] != db_config["multi_az"] or db["PubliclyAccessible"]:
+        problems.append(f"database: encrypted={db['StorageEncrypted']} multi_az={db['MultiAZ']} public={db['PubliclyAccessible']}")
+    if "MasterUserSecret" not in db:
+        problems.append("database password is not managed in Secrets Manager")
+    bucket = next(iter(stack["resource"]["aws_s3_bucket"].values()))["bucket"]
+    s3 = boto("s3", endpoint, region)
+    if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        problems.append("log bucket is not versioned")
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    if rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] != "aws:kms":
+        problems.append("log bucket is not encrypted with KMS")
+    if not all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()):
+        problems.append("log bucket does not block public access")
+    iam = boto("iam", endpoint, region)
+    for role in stack["resource"]["aws_iam_role"].values():
+        iam.get_role(RoleName=role["name"])  # raises if missing
+    nats = boto("ec2", endpoint, region).describe_nat_gateways()["NatGateways"]
+    expected_nats = len(stack["resource"]["aws_nat_gateway"])
+    if len([n for n in nats if n["State"] == "available"]) != expected_nats:
+        problems.append(f"{len(nats)} NAT gateways, expected {expected_nats}")
+    repo = next(iter(stack["resource"]["aws_ecr_repository"].values()))["name"]
+    (described_repo,) = boto("ecr", endpoint, region).describe_repositories(repositoryNames=[repo])["repositories"]
+    if described_repo["imageTagMutability"] != "IMMUTABLE":
+        problems.append("image tags are mutable")
+    return problems
+
+
+def check_empty(endpoint: str, region: str, prefix: str) -> list[str]:
+    """After the destroy, nothing of the environment may be left in the emulator."""
+    left = []
+    if boto("eks", endpoint, region).list_clusters()["clusters"]:
+        left.append("EKS clusters")
+    if boto("rds", endpoint, region).describe_db_instances()["DBInstances"]:
+        left.append("database instances")
+    if boto("s3", endpoint, region).list_buckets()["Buckets"]:
+        left.append("buckets")
+    ec2 = boto("ec2", endpoint, region)
+    if [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]:
+        left.append("VPCs")
+    if [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] not in ("deleted", "deleting")]:
+        left.append("NAT gateways")
+    if [r for r in boto("iam", endpoint, region).list_roles()["Roles"] if r["RoleName"].startswith(prefix)]:
+        left.append("IAM roles")
+    if boto("ecr", endpoint, region).describe_repositories()["repositories"]:
+        left.append("image repositories")
+    kms = boto("kms", endpoint, region)
+    live_keys = [
+        k for k in kms.list_keys()["Keys"] if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+    ]
+    if live_keys:
+        left.append("KMS keys not scheduled for deletion")
+    return left
+
+
+def run(env: str, stack: dict[str, Any], workdir: Path, cli_config: Path, version: str) -> bool:
+    (provider,) = stack["provider"]["aws"]
+    region, account = provider["region"], provider["allowed_account_ids"][0]
+    started = time.monotonic()
+    with emulator(account) as endpoint:
+        part = emulated_part(stack, version, endpoint)
+        count = sum(len(r) for r in part["resource"].values())
+        (workdir / "main.tf.json").write_text(json.dumps(part, indent=1))
+        steps = [("init", ["init", "-backend=false", "-input=false", "-no-color"])]
+        steps.append(("apply", ["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"]))
+        for name, args in steps:
+            result = terraform(args, workdir, cli_config, timeout=APPLY_TIMEOUT)
+            if result.returncode != 0:
+                print(f"{env}: terraform {name} failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+                terraform(["destroy", "-auto-approve", "-no-color"], workdir, cli_config, timeout=APPLY_TIMEOUT)
+                return False
+        applied = time.monotonic() - started
+        problems = check_deployed(stack, endpoint, region)
+        destroy = terraform(["destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], workdir, cli_config, timeout=APPLY_TIMEOUT)
+        state = terraform(["state", "list"], workdir, cli_config)
+        if destroy.returncode != 0:
+            problems.append(f"destroy failed: {destroy.stderr[-2000:]}")
+        if state.stdout.strip():
+            problems.append(f"state not empty after destroy: {state.stdout.split()}")
+        prefix = next(iter(stack["resource"]["aws_eks_cluster"].values()))["name"]
+        left = check_empty(endpoint, region, prefix)
+        if left:
+            problems.append(f"left in the emulator after destroy: {', '.join(left)}")
+    total = time.monotonic() - started
+    skipped = sorted({t for t in EMULATOR_GAPS if t in stack["resource"]})
+    print(
+        f"{env}: applied {count} AWS resources in {applied:.0f} s, checked, destroyed; {total:.0f} s in all; "
+        f"not emulated: {', '.join(skipped)}"
+    )
+    for problem in problems:
+        print(f"{env}: FAILED: {problem}")
+    return not problems
+
+
+def main(argv: list[str]) -> int:
+    envs = argv[1:] or ["dev"]
+    mirror = find_mirror()
+    if mirror is None:
+        print("e2e: no filesystem mirror with hashicorp/aws found (see README, How it is verified)", file=sys.stderr)
+        return 2
+    root, version = mirror
+    with tempfile.TemporaryDirectory(prefix="flightdeck-e2e-") as tmp:
+        tmpdir = Path(tmp)
+        outdir = tmpdir / "cdktf.out"
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("FLIGHTDECK_SET")}
+        synth = subprocess.run(
+            [sys.executable, str(REPO / "main.py")], cwd=REPO, env={**environ, "CDKTF_OUTDIR": str(outdir)}, check=False
+        )
+        if synth.returncode != 0:
+            return synth.returncode
+        cli_config = write_cli_config(root, tmpdir / "terraform.rc")
+        ok = True
+        for env in envs:
+            stack_file = outdir / "stacks" / env / "cdk.tf.json"
+            if not stack_file.exists():
+                print(f"e2e: no environment '{env}'", file=sys.stderr)
+                return 2
+            workdir = tmpdir / env
+            workdir.mkdir()
+            ok = run(env, json.loads(stack_file.read_text()), workdir, cli_config, version) and ok
+    print(f"e2e: {'passed' if ok else 'FAILED'} ({', '.join(envs)})")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,101 @@
+"""checkov over each synthesized stack, with the project's skips (``make check``).
+
+    python -m verify.policy [cdktf.out]
+
+checkov runs without the skips, so each finding is sorted: *skipped* if ``.checkov.yaml`` lists it
+(with its reason), *failed* otherwise. A skip that no longer matches any finding is reported too,
+so the skip list cannot rot. Prod must have no failed check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / ".checkov.yaml"
+SKIP_LINE = re.compile(r"^\s*-\s*(CKV2?_[A-Z0-9_]+)\s*#\s*(\S.*)$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    resource: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Report:
+    env: str
+    passed: int
+    failed: list[Finding]
+    skipped: list[Finding]
+
+
+def skips() -> dict[str, str]:
+    """Check id → reason, from the comments in ``.checkov.yaml`` (every skip must have one)."""
+    config = yaml.safe_load(CONFIG.read_text())
+    reasons = {m.group(1): m.group(2) for m in map(SKIP_LINE.match, CONFIG.read_text().splitlines()) if m}
+    listed = config.get("skip-check", [])
+    missing = [check for check in listed if check not in reasons]
+    if missing:
+        raise ValueError(f"{CONFIG.name}: skips without a reason: {', '.join(missing)}")
+    return {check: reasons[check] for check in listed}
+
+
+def scan(stack_file: Path) -> Report:
+    config = yaml.safe_load(CONFIG.read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        # checkov scans folders; a copy keeps it away from the rest of the stack directory.
+        target = Path(tmp) / "cdk.tf.json"
+        target.write_text(stack_file.read_text())
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "checkov"), "-d", tmp, "--framework", *config["framework"],
+             "--skip-download", "--quiet", "--compact", "-o", "json"],
+            # cwd away from the repository: checkov would otherwise load .checkov.yaml and drop the skips.
+            cwd=tmp, capture_output=True, text=True, timeout=600, check=False,
+        )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"checkov failed on {stack_file}: {result.stderr[-2000:]}")
+    output = json.loads(result.stdout)
+    output = output[0] if isinstance(output, list) else output
+    findings = [
+        Finding(c["check_id"], c["resource"], c["check_name"]) for c in output.get("results", {}).get("failed_checks", [])
+    ]
+    listed = skips()
+    return Report(
+        env=stack_file.parent.name,
+        passed=output.get("summary", output).get("passed", 0),
+        failed=[f for f in findings if f.check not in listed],
+        skipped=[f for f in findings if f.check in listed],
+    )
+
+
+def main(argv: list[str]) -> int:
+    outdir = Path(argv[1] if len(argv) > 1 else "cdktf.out")
+    files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    if not files:
+        print(f"no synthesized stacks under {outdir}/stacks (run make synth)", file=sys.stderr)
+        return 2
+    reasons = skips()
+    reports = [scan(f) for f in files]
+    for report in reports:
+        print(f"{report.env:<8} passed {report.passed:>4}  failed {len(report.failed):>3}  skipped {len(report.skipped):>3}")
+        for finding in report.failed:
+            print(f"           FAILED  {finding.check} {finding.resource}: {finding.name}")
+    used = {f.check for r in reports for f in r.skipped}
+    for check, reason in reasons.items():
+        print(f"skip {check}: {reason}" + ("" if check in used else "  (matches nothing: remove it)"))
+    prod_failed = [r for r in reports if r.env == "prod" and r.failed]
+    return 1 if prod_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

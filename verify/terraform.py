@@ -1,0 +1,100 @@
+"""Cutting a synthesized stack down to what the offline hashicorp/aws provider can handle.
+
+The machines this runs on have a filesystem mirror holding the real hashicorp/aws provider and
+no other provider, and no network. ``aws_part`` keeps the aws provider, ``aws_*`` resources and
+data sources and the outputs that only reference them, and pins the provider to the mirror's version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
+AWS_IN_MIRROR = Path("registry.terraform.io") / "hashicorp" / "aws"
+EXPRESSION = re.compile(r"\$\{(.*?)\}")
+ADDRESS = re.compile(r"(?<![\w.])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z][A-Za-z0-9_-]*)")
+
+
+def find_mirror() -> tuple[Path, str] | None:
+    """The filesystem mirror holding hashicorp/aws, and the newest version in it."""
+    for root in MIRROR_CANDIDATES:
+        versions = sorted((p.name for p in (root / AWS_IN_MIRROR).glob("*") if p.is_dir()), key=_version_key)
+        if versions:
+            return root, versions[-1]
+    return None
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def write_cli_config(mirror: Path, path: Path) -> Path:
+    """A Terraform CLI config that installs hashicorp/aws from the mirror and nothing from the network."""
+    path.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+        "}\n"
+    )
+    return path
+
+
+def references(node: Any) -> set[str]:
+    """Resource addresses (``type.name``) a piece of configuration refers to."""
+    found = set()
+    for expression in EXPRESSION.findall(json.dumps(node)):
+        for data, resource_type, name in ADDRESS.findall(expression):
+            found.add(f"{data}{resource_type}.{name}")
+    return found
+
+
+def aws_part(stack: dict[str, Any], provider_version: str, exclude_types: Iterable[str] = ()) -> dict[str, Any]:
+    """The provider, resources, data sources and outputs of the stack that belong to AWS.
+
+    ``exclude_types`` drops resource types (and everything that refers to them); ``depends_on``
+    entries pointing at dropped resources are removed.
+    """
+    excluded = set(exclude_types)
+    resources = {
+        t: dict(r) for t, r in stack.get("resource", {}).items() if t.startswith("aws_") and t not in excluded
+    }
+    data = {t: d for t, d in stack.get("data", {}).items() if t.startswith("aws_")}
+    kept = {f"{t}.{name}" for t, rs in resources.items() for name in rs} | {
+        f"data.{t}.{name}" for t, ds in data.items() for name in ds
+    }
+    # Drop what refers to something that is not kept, until nothing changes.
+    changed = True
+    while changed:
+        changed = False
+        for resource_type, instances in resources.items():
+            for name, body in list(instances.items()):
+                config = {k: v for k, v in body.items() if k != "depends_on"}
+                if not references(config) <= kept:
+                    del instances[name]
+                    kept.discard(f"{resource_type}.{name}")
+                    changed = True
+    for instances in resources.values():
+        for name, body in instances.items():
+            if "depends_on" in body:
+                instances[name] = {**body, "depends_on": [d for d in body["depends_on"] if d in kept]}
+    part: dict[str, Any] = {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": provider_version}}},
+        "provider": {"aws": stack["provider"]["aws"]},
+        "resource": {t: r for t, r in resources.items() if r},
+        "data": data,
+        "output": {k: o for k, o in stack.get("output", {}).items() if references(o) <= kept},
+    }
+    return {k: v for k, v in part.items() if v}
+
+
+def terraform(args: list[str], workdir: Path, cli_config: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    return subprocess.run(
+        ["terraform", *args], cwd=workdir, env=environ, capture_output=True, text=True, timeout=timeout, check=False
+    )
