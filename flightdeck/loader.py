@@ -18,6 +18,7 @@ deploy the file's value.
 
 from __future__ import annotations
 
+import copy
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -190,13 +191,12 @@ def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
 
 
 def _apply(data: dict[str, Any], override: Override) -> dict[str, Any]:
-    patch: Any = override.value
-    for part in reversed(override.path):
-        patch = {part: patch}
-    merged = deep_merge(data, patch)
-    # A list or mapping given as an override replaces the file's value rather than merging into it.
+    """``data`` with the override's field set; a list or mapping value replaces the file's, it does not merge."""
+    merged = copy.deepcopy(data)
     node = merged
     for part in override.path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
         node = node[part]
     node[override.path[-1]] = override.value
     return merged

@@ -69,6 +69,3 @@ def only(stack: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
     assert len(found) == 1, f"expected exactly one {resource_type}, found {sorted(found)}"
     return next(iter(found.values()))
 
-
-def reference(resource_type: str, logical_id: str, attribute: str = "id") -> str:
-    return f"${{{resource_type}.{logical_id}.{attribute}}}"

@@ -39,7 +39,6 @@ from .values import (
 SECRETS_CHART = Path(__file__).resolve().parents[2] / "charts" / "airflow-secrets"
 EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
-POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 WORKER_LOG_PORT = 8793
 TRIGGERER_LOG_PORT = 8794
@@ -205,7 +204,7 @@ class AirflowRelease(Construct):
         ns.allow_egress(
             "database",
             to=[Peer(cidr=cidr) for cidr in props.network.database_cidrs],
-            ports=[Port(POSTGRES_PORT)],
+            ports=[Port(props.values.database.port)],
             pods=component("pgbouncer"),
         )
         # Object storage for logs, the cloud's APIs, the Kubernetes API and the DAG repository.
