@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: synth test check e2e deps clean
+.PHONY: synth test check e2e bench deps clean
 
 deps: $(PYTHON_DEPS) $(NODE_DEPS)
 
@@ -42,6 +42,11 @@ check: synth
 E2E_ENVIRONMENTS ?= dev prod
 e2e: $(PYTHON_DEPS)
 	$(VENV_PY) -m verify.e2e $(E2E_ENVIRONMENTS)
+
+# Synthesis against its floor (importing the bindings only): medians of wall time and peak memory.
+BENCH_REPETITIONS ?= 5
+bench: $(PYTHON_DEPS)
+	$(VENV_PY) -m verify.bench $(BENCH_REPETITIONS)
 
 clean:
 	rm -rf cdktf.out .pytest_cache

@@ -47,5 +47,19 @@ def main() -> int:
     return 0
 
 
+def exit_now(status: int) -> None:
+    """Leave without the interpreter's teardown.
+
+    Synthesis has written and closed every file by the time ``app.synth()`` returns (the jsii kernel
+    writes synchronously). What remains at a normal exit is the jsii runtime's shutdown of its Node
+    process and Python's garbage collection of thousands of binding objects: about 6 s of a 24 s run
+    with nothing to save. Output streams are flushed first so nothing printed is lost, and the exit
+    status is kept.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -25,13 +25,15 @@ def clean_environ(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_main(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def run_main(
+    outdir: Path, environments: Path | None = None, python_flags: tuple[str, ...] = (), **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     """Run ``main.py`` as a user would, in a fresh process."""
     env = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
     if environments is not None:
         env["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
     return subprocess.run(
-        [sys.executable, str(REPO / "main.py")],
+        [sys.executable, *python_flags, str(REPO / "main.py")],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -49,9 +51,17 @@ def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped environments, synthesized once for the whole session."""
     outdir = tmp_path_factory.mktemp("cdktf.out")
-    result = run_main(outdir)
-    assert result.returncode == 0, f"synthesis failed:\n{result.stderr}"
+    # -X importtime lists every module the run imported, so a test can see which bindings loaded.
+    result = run_main(outdir, python_flags=("-X", "importtime"))
+    assert result.returncode == 0, f"synthesis failed:\n{result.stderr[-5000:]}"
+    (outdir / "imports.txt").write_text(result.stderr)
     return outdir
+
+
+def imported_packages(synth_dir: Path) -> set[str]:
+    """Top-level packages the session's synthesis imported."""
+    lines = (synth_dir / "imports.txt").read_text().splitlines()
+    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in lines if line.startswith("import time:")}
 
 
 @pytest.fixture(scope="session")

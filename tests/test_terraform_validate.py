@@ -36,17 +36,33 @@ def terraform_mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pat
     return version, config
 
 
-@pytest.mark.parametrize("env", ["dev", "qa", "prod"])
-def test_terraform_validate_aws_part(stacks: dict[str, Any], env: str, terraform_mirror: tuple[str, Path], tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def validation(stacks: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One ``terraform validate`` over every environment, each as a module (one init, one provider load)."""
     version, config = terraform_mirror
-    (tmp_path / "main.tf.json").write_text(json.dumps(aws_part(stacks[env], version)))
-    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], tmp_path, config)
+    root = tmp_path_factory.mktemp("validate")
+    for env, stack in stacks.items():
+        (root / env).mkdir()
+        (root / env / "main.tf.json").write_text(json.dumps(aws_part(stack, version)))
+    (root / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
+    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], root, config)
     assert init.returncode == 0, init.stdout + init.stderr
-    validate = terraform(["validate", "-json", "-no-color"], tmp_path, config)
-    report = json.loads(validate.stdout)
-    problems = [f"{d['severity']}: {d['summary']}: {d.get('detail', '')}" for d in report["diagnostics"]]
-    assert report["valid"], "\n".join(problems)
-    assert [p for p in problems if p.startswith("error")] == []
+    return json.loads(terraform(["validate", "-json", "-no-color"], root, config).stdout)
+
+
+@pytest.mark.parametrize("env", ["dev", "qa", "prod"])
+def test_terraform_validate_aws_part(validation: dict[str, Any], env: str) -> None:
+    problems = [
+        f"{d['severity']}: {d['summary']}: {d.get('detail', '')} ({d.get('address', '')})"
+        for d in validation["diagnostics"]
+        if d.get("address", "").startswith(f"module.{env}.") or d.get("range", {}).get("filename", "").startswith(f"{env}/")
+    ]
+    assert problems == []
+
+
+def test_validation_covers_every_environment_and_is_clean(validation: dict[str, Any]) -> None:
+    assert validation["valid"] is True, validation["diagnostics"]
+    assert validation["error_count"] == 0
 
 
 def test_excluding_a_type_drops_what_depends_on_it(stacks: dict[str, Any]) -> None:
