@@ -33,6 +33,7 @@ def _node_group(pool: NodePool, group: NodeGroup) -> NodeGroupSpec:
 
 def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
     aws = config.aws
+    git = config.airflow.dags.git
     return AwsPlatformProps(
         name=config.resource_prefix,
         account_id=aws.account_id,
@@ -78,9 +79,7 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
         image_repository_name=config.image_repository_name,
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
-        readable_secret_names=tuple(
-            name for name in [config.airflow.dags.git.credentials_secret if config.airflow.dags.git else None] if name
-        ),
+        readable_secret_names=(git.credentials_secret,) if git and git.credentials_secret else (),
     )
 
 
