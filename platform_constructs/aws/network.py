@@ -108,20 +108,23 @@ class Network(Construct):
         Route(self, "public-default-route", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id)
         database_rt = RouteTable(self, "database-routes", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-database"})
 
+        def subnet(kind: str, index: int, cidr: str, tags: dict[str, str]) -> Subnet:
+            letter = "abc"[index]
+            return Subnet(
+                self,
+                f"{kind}-{letter}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=Fn.element(zones.names, index),
+                tags={"Name": f"{props.name}-{kind}-{letter}", **tags},
+            )
+
         public, private, database, nats = [], [], [], []
         for i in range(props.zones):
-            zone = Fn.element(zones.names, i)
             letter = "abc"[i]
-            subnet = Subnet(
-                self,
-                f"public-{letter}",
-                vpc_id=self.vpc.id,
-                cidr_block=layout.public[i],
-                availability_zone=zone,
-                tags={"Name": f"{props.name}-public-{letter}", "kubernetes.io/role/elb": "1", cluster_tag: "shared"},
-            )
-            RouteTableAssociation(self, f"public-{letter}-routes", subnet_id=subnet.id, route_table_id=public_rt.id)
-            public.append(subnet)
+            public_subnet = subnet("public", i, layout.public[i], {"kubernetes.io/role/elb": "1", cluster_tag: "shared"})
+            RouteTableAssociation(self, f"public-{letter}-routes", subnet_id=public_subnet.id, route_table_id=public_rt.id)
+            public.append(public_subnet)
             if props.nat_gateways == "per_az" or i == 0:
                 eip = Eip(self, f"nat-{letter}-address", domain="vpc", tags={"Name": f"{props.name}-nat-{letter}"})
                 nats.append(
@@ -129,41 +132,28 @@ class Network(Construct):
                         self,
                         f"nat-{letter}",
                         allocation_id=eip.id,
-                        subnet_id=subnet.id,
+                        subnet_id=public_subnet.id,
                         tags={"Name": f"{props.name}-nat-{letter}"},
                         depends_on=[igw],
                     )
                 )
 
         for i in range(props.zones):
-            zone = Fn.element(zones.names, i)
             letter = "abc"[i]
-            subnet = Subnet(
-                self,
-                f"private-{letter}",
-                vpc_id=self.vpc.id,
-                cidr_block=layout.private[i],
-                availability_zone=zone,
-                tags={"Name": f"{props.name}-private-{letter}", "kubernetes.io/role/internal-elb": "1", cluster_tag: "shared"},
+            private_subnet = subnet(
+                "private", i, layout.private[i], {"kubernetes.io/role/internal-elb": "1", cluster_tag: "shared"}
             )
             # Each zone routes through its own NAT gateway when there is one, so losing a zone
             # does not cut the others off; with a single gateway all zones share it.
             nat = nats[i] if props.nat_gateways == "per_az" else nats[0]
             rt = RouteTable(self, f"private-{letter}-routes", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-private-{letter}"})
             Route(self, f"private-{letter}-default-route", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
-            RouteTableAssociation(self, f"private-{letter}-route-association", subnet_id=subnet.id, route_table_id=rt.id)
-            private.append(subnet)
+            RouteTableAssociation(self, f"private-{letter}-route-association", subnet_id=private_subnet.id, route_table_id=rt.id)
+            private.append(private_subnet)
 
-            db_subnet = Subnet(
-                self,
-                f"database-{letter}",
-                vpc_id=self.vpc.id,
-                cidr_block=layout.database[i],
-                availability_zone=zone,
-                tags={"Name": f"{props.name}-database-{letter}"},
-            )
-            RouteTableAssociation(self, f"database-{letter}-routes", subnet_id=db_subnet.id, route_table_id=database_rt.id)
-            database.append(db_subnet)
+            database_subnet = subnet("database", i, layout.database[i], {})
+            RouteTableAssociation(self, f"database-{letter}-routes", subnet_id=database_subnet.id, route_table_id=database_rt.id)
+            database.append(database_subnet)
 
         self.layout = layout
         self.public_subnet_ids = [s.id for s in public]
@@ -172,27 +162,25 @@ class Network(Construct):
         self.nat_gateway_count = len(nats)
 
         if props.flow_logs is not None:
-            self._flow_logs(props)
+            self._flow_logs(props.name, props.flow_logs)
 
-    def _flow_logs(self, props: NetworkProps) -> None:
+    def _flow_logs(self, name: str, settings: FlowLogSettings) -> None:
         from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
         from cdktf_cdktf_provider_aws.flow_log import FlowLog
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-        settings = props.flow_logs
-        assert settings is not None
         group = CloudwatchLogGroup(
             self,
             "flow-log-group",
-            name=f"/flightdeck/{props.name}/vpc-flow-logs",
+            name=f"/flightdeck/{name}/vpc-flow-logs",
             retention_in_days=settings.retention_days,
             kms_key_id=settings.key.arn,
         )
         role = IamRole(
             self,
             "flow-log-role",
-            name=f"{props.name}-vpc-flow-logs",
+            name=f"{name}-vpc-flow-logs",
             assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com"),
         )
         IamRolePolicy(
