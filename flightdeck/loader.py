@@ -220,7 +220,7 @@ def load_environment(path: Path, overrides: Sequence[Override] = (), label: str 
         shown = "required, but not set" if tier is None else f"must be one of dev, qa, prod (got {tier!r})"
         raise ConfigError(f"{label}: tier: {shown}")
 
-    merged = deep_merge(tier_defaults(Tier(tier)), data)
+    merged = deep_merge(tier_defaults(Tier(tier), sections=data), data)
     applied = [o for o in overrides if o.environment in (None, name)]
     # Overrides for every environment first, so an environment-specific one wins.
     for override in sorted(applied, key=lambda o: o.environment is not None):

@@ -6,6 +6,8 @@ overrides single fields; the file is merged over these defaults key by key.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from typing import Any
 
 from .config import Tier
@@ -251,6 +253,51 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
 }
 
 
+# Monitoring defaults, applied only when an environment file has a ``datadog:`` section.
+_DATADOG: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
+        "cluster_agent_replicas": 1,
+        "monitors": {
+            "priority": 4,
+            "scheduler_heartbeat_minutes": 15,
+            "task_failure_percent": {"critical": 50, "warning": 25},
+            "import_errors": {"critical": 1},
+            "queued_tasks": {"critical": 100, "warning": 50},
+            "pending_pod_minutes": 30,
+            "database_cpu_percent": {"critical": 95, "warning": 85},
+            "database_free_storage_gib": {"critical": 2, "warning": 5},
+        },
+    },
+    Tier.QA: {
+        "cluster_agent_replicas": 2,
+        "monitors": {
+            "priority": 3,
+            "scheduler_heartbeat_minutes": 10,
+            "task_failure_percent": {"critical": 30, "warning": 15},
+            "import_errors": {"critical": 1},
+            "queued_tasks": {"critical": 200, "warning": 100},
+            "pending_pod_minutes": 20,
+            "database_cpu_percent": {"critical": 90, "warning": 80},
+            "database_free_storage_gib": {"critical": 5, "warning": 10},
+        },
+    },
+    Tier.PROD: {
+        "cluster_agent_replicas": 2,
+        "monitors": {
+            "priority": 1,
+            "renotify_minutes": 60,
+            "scheduler_heartbeat_minutes": 5,
+            "task_failure_percent": {"critical": 20, "warning": 10},
+            "import_errors": {"critical": 1},
+            "queued_tasks": {"critical": 500, "warning": 250},
+            "pending_pod_minutes": 15,
+            "database_cpu_percent": {"critical": 85, "warning": 70},
+            "database_free_storage_gib": {"critical": 10, "warning": 25},
+        },
+    },
+}
+
+
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` with ``override`` laid over it; nested mappings merge, anything else replaces."""
     merged = dict(base)
@@ -262,6 +309,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def tier_defaults(tier: Tier) -> dict[str, Any]:
-    """The defaults of one tier (a fresh copy the caller may change)."""
-    return deep_merge(_SHARED, _BY_TIER[tier])
+def tier_defaults(tier: Tier, sections: Iterable[str] = ()) -> dict[str, Any]:
+    """The defaults of one tier (a fresh copy the caller may change).
+
+    ``sections`` names the optional sections the file has (``datadog``); only those get defaults,
+    so a file without monitoring stays without it.
+    """
+    defaults = deep_merge(_SHARED, _BY_TIER[tier])
+    if "datadog" in sections:
+        defaults["datadog"] = copy.deepcopy(_DATADOG[tier])
+    return defaults

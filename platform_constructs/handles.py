@@ -57,6 +57,17 @@ class WorkloadIdentity:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DatabaseMetrics:
+    """Where Datadog finds the database's own metrics (collected by its cloud integration)."""
+
+    scope: str
+    """The tag that picks this database out (``dbinstanceidentifier:flightdeck-prod-airflow``)."""
+    cpu_percent: str
+    free_storage_bytes: str
+    connections: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatabaseHandle:
     host: str
     port: int
@@ -64,6 +75,7 @@ class DatabaseHandle:
     username: str
     credentials_secret: str
     """Where the cloud keeps the generated password (a Secrets Manager ARN); never the password."""
+    metrics: DatabaseMetrics
     credentials_secret_key: str = "password"
     """Key of the password inside that secret."""
 
@@ -127,6 +139,17 @@ class IngressHandle:
     tls_annotation: str
     """The annotation that names the TLS certificate."""
     source_ranges_annotation: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatsdSink:
+    """Where Airflow sends StatsD metrics when an agent collects them (the Datadog Agent's DogStatsD)."""
+
+    host: str
+    port: int
+    namespace: str
+    pod_labels: Mapping[str, str]
+    """The receiving pods, so network policies can allow exactly this flow."""
 
 
 @dataclass(frozen=True, kw_only=True)

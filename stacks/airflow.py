@@ -6,7 +6,7 @@ from flightdeck.config import EnvironmentConfig, Resources, Tier
 from platform_constructs.airflow.release import AirflowReleaseProps
 from platform_constructs.airflow.secrets import AirflowSecretsProps
 from platform_constructs.airflow.values import AirflowValuesProps, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
-from platform_constructs.handles import CloudPlatform
+from platform_constructs.handles import CloudPlatform, StatsdSink
 from platform_constructs.kubernetes.namespace import QuotaSpec
 from platform_constructs.workloads import AIRFLOW_NAMESPACE
 
@@ -19,7 +19,7 @@ def _resources(resources: Resources) -> ResourceSpec:
     return ResourceSpec(cpu=resources.cpu, memory=resources.memory)
 
 
-def release_props(config: EnvironmentConfig, platform: CloudPlatform) -> AirflowReleaseProps:
+def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: StatsdSink | None = None) -> AirflowReleaseProps:
     airflow = config.airflow
     git = airflow.dags.git
     repository = platform.image_repository.url if airflow.image.repository == "platform" else airflow.image.repository
@@ -53,6 +53,7 @@ def release_props(config: EnvironmentConfig, platform: CloudPlatform) -> Airflow
         create_admin_user=airflow.create_admin_user,
         zone_spread="DoNotSchedule" if config.tier is Tier.PROD else "ScheduleAnyway",
         config_overrides=airflow.config,
+        metrics=metrics,
     )
     return AirflowReleaseProps(
         cluster=platform.cluster,

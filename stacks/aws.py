@@ -33,7 +33,6 @@ def _node_group(pool: NodePool, group: NodeGroup) -> NodeGroupSpec:
 
 def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
     aws = config.aws
-    git = config.airflow.dags.git
     return AwsPlatformProps(
         name=config.resource_prefix,
         account_id=aws.account_id,
@@ -79,7 +78,7 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
         image_repository_name=config.image_repository_name,
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
-        readable_secret_names=(git.credentials_secret,) if git and git.credentials_secret else (),
+        readable_secret_names=tuple(config.synced_secret_names),
     )
 
 

@@ -34,8 +34,25 @@ class EnvironmentStack(TerraformStack):
         self.platform = cloud_builder(config.cloud)(self, config)
         # Everything above the cloud seam is the same code on every cloud.
         ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=self.platform.cluster))
-        self.airflow = AirflowRelease(self, "airflow", release_props(config, self.platform))
+        datadog = config.datadog
+        # Monitoring is optional in dev only (see EnvironmentConfig); its bindings load only when used.
+        metrics = None
+        if datadog is not None:
+            from platform_constructs.datadog.agent import statsd_sink
+
+            metrics = statsd_sink()
+        self.airflow = AirflowRelease(self, "airflow", release_props(config, self.platform, metrics))
         self._outputs(self.platform)
+        if datadog is not None:
+            from .datadog import build as build_monitoring
+
+            monitoring = build_monitoring(self, config, datadog, self.platform, self.airflow)
+            TerraformOutput(
+                self,
+                "datadog_dashboards",
+                value=monitoring.dashboard_urls,
+                description="Datadog dashboards of this environment (Airflow overview, Kubernetes footprint, database)",
+            )
 
     def _outputs(self, platform: CloudPlatform) -> None:
         TerraformOutput(self, "cluster_name", value=platform.cluster.name, description="Kubernetes cluster name")

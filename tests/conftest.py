@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = REPO / "environments"
@@ -79,3 +80,14 @@ def only(stack: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
     assert len(found) == 1, f"expected exactly one {resource_type}, found {sorted(found)}"
     return next(iter(found.values()))
 
+
+
+def releases(stack: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Helm releases of a stack by release name."""
+    return {r["name"]: r for r in resources(stack, "helm_release").values()}
+
+
+def values_of(stack: Mapping[str, Any], release: str = "airflow") -> dict[str, Any]:
+    """The parsed values of one Helm release."""
+    (values,) = releases(stack)[release]["values"]
+    return yaml.safe_load(values)

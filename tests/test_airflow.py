@@ -9,7 +9,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from platform_constructs.airflow.secrets import AirflowSecretsProps, secrets_values
 from platform_constructs.airflow.values import (
@@ -21,6 +20,7 @@ from platform_constructs.airflow.values import (
 )
 from platform_constructs.handles import (
     DatabaseHandle,
+    DatabaseMetrics,
     IngressHandle,
     LogStore,
     SecretStoreHandle,
@@ -28,7 +28,9 @@ from platform_constructs.handles import (
 )
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
-from .conftest import DATA, only, resources
+from .conftest import DATA, only, releases, resources, values_of
+
+DB_METRICS = DatabaseMetrics(scope="db:x", cpu_percent="cpu", free_storage_bytes="free", connections="conns")
 
 ENVIRONMENTS = ("dev", "qa", "prod")
 SCHEMA_FILE = DATA / "airflow-chart" / "values.schema.json"
@@ -37,15 +39,6 @@ SCHEMA_FILE = DATA / "airflow-chart" / "values.schema.json"
 @cache
 def chart_schema() -> dict[str, Any]:
     return json.loads(Path(SCHEMA_FILE).read_text())
-
-
-def releases(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in resources(stack, "helm_release").values()}
-
-
-def values_of(stack: dict[str, Any], release: str = "airflow") -> dict[str, Any]:
-    (values,) = releases(stack)[release]["values"]
-    return yaml.safe_load(values)
 
 
 def schema_errors(values: dict[str, Any]) -> list[str]:
@@ -156,14 +149,17 @@ def test_database_through_pgbouncer_with_secrets_made_in_the_cluster(stacks: dic
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_secret_operator_reads_only_airflow_secrets(stacks: dict[str, Any], env: str) -> None:
+def test_secret_operator_reads_only_the_secrets_it_syncs(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     policies = {p["name"]: json.loads(p["policy"]) for p in resources(stack, "aws_iam_role_policy").values()}
     statements = policies["read-airflow-secrets"]["Statement"]
     secret_statement = next(s for s in statements if "secretsmanager:GetSecretValue" in s["Action"])
     assert secret_statement["Resource"][0].endswith(".master_user_secret[0].secret_arn}")
+    account = stack["provider"]["aws"][0]["allowed_account_ids"][0]
+    # The DAG repository's credentials and the Datadog API key, nothing else.
     assert secret_statement["Resource"][1:] == [
-        f"arn:aws:secretsmanager:eu-west-1:{stack['provider']['aws'][0]['allowed_account_ids'][0]}:secret:flightdeck/dags-git-??????"
+        f"arn:aws:secretsmanager:eu-west-1:{account}:secret:flightdeck/dags-git-??????",
+        f"arn:aws:secretsmanager:eu-west-1:{account}:secret:flightdeck/datadog-??????",
     ]
     associations = {(a["namespace"], a["service_account"]) for a in resources(stack, "aws_eks_pod_identity_association").values()}
     assert ("external-secrets", "external-secrets") in associations
@@ -243,10 +239,11 @@ def test_kubernetes_resources_wait_for_the_node_groups(stacks: dict[str, Any], e
 def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}
-    assert set(namespaces) == {"airflow", "airflow-tasks"}
-    for labels in namespaces.values():
-        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
-        assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    # Airflow's two plus the Datadog Agent's (privileged, see test_datadog.py).
+    assert set(namespaces) == {"airflow", "airflow-tasks", "datadog"}
+    for name in ("airflow", "airflow-tasks"):
+        assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert namespaces[name]["pod-security.kubernetes.io/warn"] == "restricted"
     quotas = {q["metadata"]["namespace"] for q in resources(stack, "kubernetes_resource_quota_v1").values()}
     limits = {q["metadata"]["namespace"] for q in resources(stack, "kubernetes_limit_range_v1").values()}
     assert quotas == limits == set(namespaces)
@@ -294,11 +291,29 @@ def test_ui_is_reachable_only_through_the_load_balancer(stacks: dict[str, Any]) 
     assert ui["ingress"][0]["ports"] == [{"port": "8080", "protocol": "TCP"}]
 
 
-def test_statsd_is_reachable_from_airflow_pods(stacks: dict[str, Any]) -> None:
+def test_statsd_goes_to_the_datadog_agent(stacks: dict[str, Any]) -> None:
     found = policies(stacks["prod"], "airflow")
     egress = found["allow-egress-statsd"]["egress"][0]
-    assert egress["ports"] == [{"port": "9125", "protocol": "UDP"}]
-    assert found["allow-ingress-statsd"]["pod_selector"]["match_labels"] == {"component": "statsd", "release": "airflow"}
+    assert egress["ports"] == [{"port": "8125", "protocol": "UDP"}]
+    (peer,) = egress["to"]
+    assert peer["namespace_selector"]["match_labels"] == {"kubernetes.io/metadata.name": "datadog"}
+    assert peer["pod_selector"]["match_labels"] == {"app": "datadog"}
+    # No chart StatsD exporter when the agent collects the metrics, so nothing may reach one.
+    assert "allow-ingress-statsd" not in found
+    values = values_of(stacks["prod"], "airflow")
+    assert values["statsd"] == {"enabled": False}
+    assert values["config"]["metrics"] == {
+        "statsd_on": "True",
+        "statsd_host": "datadog.datadog.svc.cluster.local",
+        "statsd_port": 8125,
+        "statsd_prefix": "airflow",
+    }
+
+
+def test_without_an_agent_airflow_keeps_its_own_statsd_exporter() -> None:
+    values = airflow_values(sample_props())
+    assert values["statsd"] == {"enabled": True}
+    assert "metrics" not in values["config"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -328,7 +343,7 @@ def sample_props(**changes: Any) -> AirflowValuesProps:
         "components": {k: spec for k in ("scheduler", "api_server", "triggerer", "dag_processor", "pgbouncer")},
         "task_resources": ResourceSpec(cpu="250m", memory="512Mi"),
         "identities": {w.name: WorkloadIdentity(workload=w, principal=f"role/{w.name}") for w in AIRFLOW_WORKLOADS},
-        "database": DatabaseHandle(host="db.internal", port=5432, database_name="airflow", username="admin", credentials_secret="arn:db"),
+        "database": DatabaseHandle(host="db.internal", port=5432, database_name="airflow", username="admin", credentials_secret="arn:db", metrics=DB_METRICS),
         "log_store": LogStore(bucket="logs", remote_base_log_folder="s3://logs/airflow", connection_id="aws_logs", connection_uri="aws://"),
         "ingress": IngressHandle(
             class_name="alb",
@@ -374,7 +389,7 @@ def test_fernet_key_template_yields_a_valid_key_length() -> None:
         AirflowSecretsProps(
             namespace="airflow",
             store=SecretStoreHandle(provider={"aws": {}}, identity=WorkloadIdentity(workload=AIRFLOW_WORKLOADS[0], principal="x")),
-            database=DatabaseHandle(host="db", port=5432, database_name="airflow", username="u", credentials_secret="arn:db"),
+            database=DatabaseHandle(host="db", port=5432, database_name="airflow", username="u", credentials_secret="arn:db", metrics=DB_METRICS),
         )
     )
     generators = {g["name"]: g["spec"] for g in values["generators"]}

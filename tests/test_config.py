@@ -137,6 +137,28 @@ BAD_INPUTS = {
                        "      credentials_secret: flightdeck/dags-git\n", ""),
         "dev.yaml: airflow.dags: source is git but the git section (repository, ref) is missing",
     ),
+    "qa-without-monitoring": (
+        "qa.yaml",
+        lambda f: f.write_text(f.read_text().split("\n# Monitoring")[0] + "\n"),
+        "qa.yaml: datadog is not set; a qa environment must be monitored",
+    ),
+    "notification-without-at": (
+        "prod.yaml",
+        lambda f: edit(f, '"@pagerduty-airflow-prod"', '"pagerduty-airflow-prod"'),
+        "prod.yaml: datadog.monitors.notify[0]: 'pagerduty-airflow-prod' is not a Datadog notification handle; "
+        "write @slack-<channel>, @pagerduty-<service> or @<e-mail>",
+    ),
+    "warning-past-critical": (
+        "dev.yaml",
+        lambda f: edit(f, "  monitors:\n", "  monitors:\n    queued_tasks: {critical: 50, warning: 80}\n"),
+        "dev.yaml: datadog.monitors.queued_tasks: warning 80 must be below critical 50",
+    ),
+    "unknown-datadog-site": (
+        "dev.yaml",
+        lambda f: edit(f, "site: datadoghq.eu", "site: datadoghq.de"),
+        "dev.yaml: datadog.site: Input should be 'datadoghq.com', 'us3.datadoghq.com', 'us5.datadoghq.com', "
+        "'datadoghq.eu', 'ap1.datadoghq.com', 'ap2.datadoghq.com' or 'ddog-gov.com' (got 'datadoghq.de')",
+    ),
     "unknown-executor": (
         "dev.yaml",
         lambda f: edit(f, "airflow:\n", "airflow:\n  executor: LocalExecutor\n"),
@@ -293,3 +315,17 @@ def test_bad_override_stops_main_before_writing(tmp_path: Path) -> None:
         "input (got 'maybe') (set by FLIGHTDECK_SET_QA__DATABASE__MULTI_AZ)\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_dev_may_go_without_monitoring(env_dir: Path) -> None:
+    dev = env_dir / "dev.yaml"
+    dev.write_text(dev.read_text().split("\n# Monitoring")[0] + "\n")
+    config = next(c for c in load_environments(env_dir, {}) if c.name == "dev")
+    assert config.datadog is None
+    assert "flightdeck/datadog" not in config.synced_secret_names
+
+
+def test_monitoring_defaults_follow_the_tier(env_dir: Path) -> None:
+    configs = {c.name: c for c in load_environments(env_dir, {})}
+    assert [configs[e].datadog.monitors.priority for e in ("dev", "qa", "prod")] == [4, 3, 1]
+    assert configs["prod"].datadog.monitors.scheduler_heartbeat_minutes < configs["dev"].datadog.monitors.scheduler_heartbeat_minutes

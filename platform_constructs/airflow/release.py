@@ -2,7 +2,7 @@
 
 1. Guarded namespaces (Airflow's own and the task namespaces) with network policies and RBAC.
 2. Cloud add-ons the cloud seam asks for (the AWS Load Balancer Controller on EKS).
-3. The External Secrets Operator, then the project's ``airflow-secrets`` chart (secret store,
+3. The External Secrets Operator, then the project's ``synced-secrets`` chart (secret store,
    generators, ExternalSecrets) from a local path, so no CRD has to exist at plan time.
 4. The official Airflow chart, waiting for its migration job so a deploy only succeeds once the
    schema is migrated and every component rolled out.
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import yaml
 from constructs import Construct
 
+from ..helm import synced_secrets, to_yaml
 from ..handles import ClusterHandle, HelmChart, NetworkHandle, WorkloadIdentity
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
@@ -36,7 +34,6 @@ from .values import (
     uses_celery,
 )
 
-SECRETS_CHART = Path(__file__).resolve().parents[2] / "charts" / "airflow-secrets"
 EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
 REDIS_PORT = 6379
@@ -49,11 +46,6 @@ AIRFLOW_PODS = {"tier": "airflow", "release": AIRFLOW_RELEASE}
 
 def component(name: str) -> dict[str, str]:
     return {"component": name, "release": AIRFLOW_RELEASE}
-
-
-def to_yaml(values: dict[str, Any]) -> str:
-    """Serialize Helm values once; no line folding, so Terraform references stay intact."""
-    return yaml.safe_dump(values, sort_keys=True, width=1_000_000, default_flow_style=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +68,6 @@ class AirflowReleaseProps:
 class AirflowRelease(Construct):
     def __init__(self, scope: Construct, id: str, props: AirflowReleaseProps) -> None:
         super().__init__(scope, id)
-        from cdktf import AssetType, TerraformAsset
         from cdktf_cdktf_provider_helm.release import Release
 
         namespace = props.values.namespace
@@ -91,6 +82,8 @@ class AirflowRelease(Construct):
             GuardedNamespaceProps(name=namespace, quota=props.quota, default_resources=defaults, depends_on=ready),
         )
         self._airflow_flows(airflow_ns, props)
+        self.namespace = namespace
+        self.task_namespace_names = tuple(props.task_namespaces)
         self.task_namespaces = []
         for task_ns in props.task_namespaces:
             guarded = GuardedNamespace(
@@ -155,16 +148,13 @@ class AirflowRelease(Construct):
             timeout=600,
             depends_on=ready,
         )
-        chart = TerraformAsset(self, "secrets-chart", path=str(SECRETS_CHART), type=AssetType.DIRECTORY)
-        secrets = Release(
+        self.external_secrets = external_secrets
+        secrets = synced_secrets(
             self,
             "secrets",
-            name="airflow-secrets",
-            chart=chart.path,
+            release_name="airflow-secrets",
             namespace=namespace,
-            values=[to_yaml(secrets_values(props.secrets))],
-            wait=True,
-            timeout=300,
+            values=secrets_values(props.secrets),
             depends_on=[external_secrets, airflow_ns.namespace],
         )
         self.release = Release(
@@ -196,7 +186,17 @@ class AirflowRelease(Construct):
         flow("pgbouncer", "pgbouncer", [Port(PGBOUNCER_PORT)])
         # Airflow 3 task pods report through the API server's execution API.
         flow("api-server", "api-server", [Port(API_SERVER_PORT)])
-        flow("statsd", "statsd", [Port(STATSD_PORT, "UDP")])
+        sink = props.values.metrics
+        if sink is None:
+            flow("statsd", "statsd", [Port(STATSD_PORT, "UDP")])
+        else:
+            # Metrics leave the namespace for the agent on the same node; the agent's namespace admits them.
+            ns.allow_egress(
+                "statsd",
+                to=[Peer(namespace=sink.namespace, pod_labels=sink.pod_labels)],
+                ports=[Port(sink.port, "UDP")],
+                pods=AIRFLOW_PODS,
+            )
         flow("worker-logs", "worker", [Port(WORKER_LOG_PORT)])
         flow("triggerer-logs", "triggerer", [Port(TRIGGERER_LOG_PORT)])
         if uses_celery(props.values.executor):

@@ -1,4 +1,4 @@
-"""Values for the project's ``charts/airflow-secrets`` chart: how every secret Airflow reads is made.
+"""Values for the project's ``charts/synced-secrets`` chart: how every secret Airflow reads is made.
 
 The External Secrets Operator produces them inside the cluster, so no password, key or token
 passes through Terraform state or the synthesized JSON:
@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..handles import DatabaseHandle, SecretStoreHandle
+from ..helm import from_store
 from ..workloads import AIRFLOW_RELEASE
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
 SECRET_STORE = "cloud-secrets"
-STORE_REFRESH = "1h"
-"""How often synced secrets are re-read, so a rotated RDS password reaches PgBouncer within the hour."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,10 +36,6 @@ class AirflowSecretsProps:
     git_credentials_secret: str | None = None
     """Name of the secret holding ``{"username": …, "token": …}`` for the DAG repository."""
     create_admin_password: bool = False
-
-
-def _from_store(name: str, key: str, refresh: str, data: dict[str, str]) -> dict[str, Any]:
-    return {"name": name, "refreshInterval": refresh, "remoteKey": key, "template": data}
 
 
 def _generated(name: str, generator: str, data: dict[str, str]) -> dict[str, Any]:
@@ -80,24 +75,21 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
     user = "{{ .username }}"
     password = "{{ .password | urlquery }}"
     external = [
-        _from_store(
+        from_store(
             names.metadata,
             props.database.credentials_secret,
-            STORE_REFRESH,
             {
                 "connection": f"postgresql://{user}:{password}@{pgbouncer_service}:{PGBOUNCER_PORT}/{METADATA_POOL}?sslmode=disable"
             },
         ),
-        _from_store(
+        from_store(
             names.pgbouncer_config,
             props.database.credentials_secret,
-            STORE_REFRESH,
             {"pgbouncer.ini": pgbouncer_ini(props.database), "users.txt": '"{{ .username }}" "{{ .password }}"'},
         ),
-        _from_store(
+        from_store(
             names.pgbouncer_stats,
             props.database.credentials_secret,
-            STORE_REFRESH,
             {"connection": f"postgresql://{user}:{password}@127.0.0.1:{PGBOUNCER_PORT}/pgbouncer?sslmode=disable"},
         ),
         # A Fernet key is 32 random bytes in URL-safe base64: 43 characters from that alphabet and '='.
@@ -113,7 +105,7 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
         connection = (
             '{"conn_type": "git", "host": "%s", "login": "{{ .username }}", "password": "{{ .token }}"}' % props.git_repository
         )
-        external.append(_from_store(names.dags_git, props.git_credentials_secret, STORE_REFRESH, {"connection": connection}))
+        external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
     return {
         "secretStore": {"name": SECRET_STORE, "provider": dict(props.store.provider)},
         "generators": [

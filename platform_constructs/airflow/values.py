@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..handles import DatabaseHandle, IngressHandle, LogStore, WorkloadIdentity
+from ..handles import DatabaseHandle, IngressHandle, LogStore, StatsdSink, WorkloadIdentity
 from ..placement import SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
 
@@ -34,6 +34,10 @@ MANAGED_CONFIG = {
     ("logging", "remote_base_log_folder"),
     ("logging", "remote_log_conn_id"),
     ("dag_processor", "dag_bundle_config_list"),
+    ("metrics", "statsd_on"),
+    ("metrics", "statsd_host"),
+    ("metrics", "statsd_port"),
+    ("metrics", "statsd_prefix"),
 }
 
 # Chart keys of each component Flightdeck runs (chart section, pod ``component`` label, workload name).
@@ -115,6 +119,8 @@ class AirflowValuesProps:
     """Hard spreading across zones (prod) or best effort."""
     config_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secrets: SecretNames = SecretNames()
+    metrics: StatsdSink | None = None
+    """Where StatsD metrics go (the Datadog Agent); None: the chart's own StatsD exporter."""
 
 
 def uses_celery(executor: str) -> bool:
@@ -188,6 +194,14 @@ def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
         "api": {"base_url": f"https://{props.ui.hostname}"},
         "kubernetes_executor": {"delete_worker_pods": "True", "delete_worker_pods_on_failure": "False"},
     }
+    if props.metrics is not None:
+        # Plain StatsD names: the agent's mapper profile turns them into the integration's metrics.
+        managed["metrics"] = {
+            "statsd_on": "True",
+            "statsd_host": props.metrics.host,
+            "statsd_port": props.metrics.port,
+            "statsd_prefix": "airflow",
+        }
     for section, options in props.config_overrides.items():
         for option, value in options.items():
             if (section, option) in MANAGED_CONFIG:
@@ -285,7 +299,8 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "logGroomerSidecar": {"enabled": False},
         },
         "nodeSelector": SYSTEM_POOL.node_selector(),
-        "statsd": {"enabled": True},
+        # The chart's StatsD exporter only when no agent collects the metrics.
+        "statsd": {"enabled": props.metrics is None},
         "rbac": {"create": True},
         "multiNamespaceMode": False,
         "allowPodLaunching": True,

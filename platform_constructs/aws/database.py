@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..handles import DatabaseHandle
+from ..handles import DatabaseHandle, DatabaseMetrics
 from .iam import managed_policy, service_trust
 from .kms import KmsKeyHandle
 
@@ -148,4 +148,11 @@ class PostgresDatabase(Construct):
             database_name=props.database_name,
             username=props.username,
             credentials_secret=self.instance.master_user_secret.get(0).secret_arn,
+            # Datadog's AWS integration reports RDS metrics tagged with the instance identifier.
+            metrics=DatabaseMetrics(
+                scope=f"dbinstanceidentifier:{props.identifier}",
+                cpu_percent="aws.rds.cpuutilization",
+                free_storage_bytes="aws.rds.free_storage_space",
+                connections="aws.rds.database_connections",
+            ),
         )

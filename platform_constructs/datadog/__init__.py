@@ -1,0 +1,1 @@
+"""Datadog monitoring: the agent in the cluster, Airflow's StatsD mapping, dashboards and monitors."""

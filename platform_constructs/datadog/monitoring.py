@@ -1,0 +1,83 @@
+"""DatadogMonitoring: the Datadog provider, an environment's dashboards and its monitors.
+
+The provider takes its keys from the ``datadog_api_key`` / ``datadog_app_key`` Terraform variables
+when they are set (``TF_VAR_datadog_api_key``) and otherwise from ``DD_API_KEY`` / ``DD_APP_KEY``
+in the environment: no key is ever written into the synthesized JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from .dashboards import DASHBOARDS
+from .monitors import MonitorSettings, airflow_monitors, number
+from .scope import MonitoringScope
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatadogMonitoringProps:
+    api_url: str
+    """The site's API (``https://api.datadoghq.eu/``)."""
+    app_url: str
+    """The site's web app, to link dashboards (``https://app.datadoghq.eu``)."""
+    scope: MonitoringScope
+    monitors: MonitorSettings
+
+
+class DatadogMonitoring(Construct):
+    def __init__(self, scope: Construct, id: str, props: DatadogMonitoringProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import TerraformVariable
+        from cdktf_cdktf_provider_datadog.dashboard_json import DashboardJson
+        from cdktf_cdktf_provider_datadog.monitor import Monitor, MonitorMonitorThresholds
+        from cdktf_cdktf_provider_datadog.provider import DatadogProvider
+
+        def key(name: str, env_name: str) -> str:
+            variable = TerraformVariable(
+                self,
+                name,
+                type="string",
+                default="",
+                sensitive=True,
+                description=f"Datadog {name.split('_')[1]} key; empty: the provider reads {env_name}",
+            )
+            # The name users set (TF_VAR_datadog_api_key), not a generated one.
+            variable.override_logical_id(name)
+            # null, not "", lets the provider fall back to its environment variable.
+            return f'${{var.{name} == "" ? null : var.{name}}}'
+
+        DatadogProvider(
+            self,
+            "provider",
+            api_url=props.api_url,
+            api_key=key("datadog_api_key", "DD_API_KEY"),
+            app_key=key("datadog_app_key", "DD_APP_KEY"),
+        )
+        self.dashboards = {
+            name: DashboardJson(self, f"dashboard-{name}", dashboard=json.dumps(build(props.scope), sort_keys=True))
+            for name, build in DASHBOARDS.items()
+        }
+        self.dashboard_urls = {name: f"{props.app_url}{dashboard.url}" for name, dashboard in self.dashboards.items()}
+        self.monitors = {}
+        for name, spec in airflow_monitors(props.scope, props.monitors, self.dashboard_urls).items():
+            options = spec["options"]
+            thresholds = {level: number(value) for level, value in options["thresholds"].items()}
+            self.monitors[name] = Monitor(
+                self,
+                f"monitor-{name}",
+                name=spec["name"],
+                type=spec["type"],
+                query=spec["query"],
+                message=spec["message"],
+                tags=spec["tags"],
+                priority=str(spec["priority"]),
+                monitor_thresholds=MonitorMonitorThresholds(**thresholds),
+                include_tags=options["include_tags"],
+                require_full_window=options["require_full_window"],
+                notify_no_data=options.get("notify_no_data"),
+                no_data_timeframe=options.get("no_data_timeframe"),
+                renotify_interval=options.get("renotify_interval"),
+            )

@@ -1,0 +1,207 @@
+"""Monitors as Datadog API objects, built by pure functions and deployed as typed ``datadog_monitor``.
+
+Thresholds, priority and who is notified come from the environment file (``datadog.monitors``);
+every monitor carries the env, service and team tags and links to the dashboard to look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .scope import MonitoringScope
+
+GIB = 1024**3
+
+
+def number(value: float) -> str:
+    """A threshold as Datadog shows it: ``5``, ``0.5``, ``10737418240`` (never ``1e+10``)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Threshold:
+    critical: float
+    warning: float | None = None
+
+    def api(self, scale: float = 1) -> dict[str, float]:
+        values = {"critical": self.critical * scale}
+        if self.warning is not None:
+            values["warning"] = self.warning * scale
+        return values
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorSettings:
+    notify: Sequence[str]
+    priority: int
+    renotify_minutes: int | None
+    scheduler_heartbeat_minutes: int
+    task_failure_percent: Threshold
+    import_errors: Threshold
+    queued_tasks: Threshold
+    pending_pod_minutes: int
+    database_cpu_percent: Threshold
+    database_free_storage_gib: Threshold
+
+
+def _message(summary: str, action: str, dashboard_url: str, settings: MonitorSettings) -> str:
+    return "\n".join(
+        [
+            "{{#is_alert}}" + summary + "{{/is_alert}}",
+            "{{#is_warning}}Early warning: " + summary + "{{/is_warning}}",
+            "{{#is_recovery}}Recovered: " + summary + "{{/is_recovery}}",
+            "",
+            action,
+            f"Dashboard: {dashboard_url}",
+            "",
+            " ".join(settings.notify),
+        ]
+    )
+
+
+def _monitor(
+    scope: MonitoringScope,
+    settings: MonitorSettings,
+    *,
+    title: str,
+    query: str,
+    thresholds: Mapping[str, float],
+    message: str,
+    **options: Any,
+) -> dict[str, Any]:
+    api_options: dict[str, Any] = {
+        "thresholds": dict(thresholds),
+        "include_tags": True,
+        "require_full_window": False,
+        **options,
+    }
+    if settings.renotify_minutes is not None:
+        api_options["renotify_interval"] = settings.renotify_minutes
+    return {
+        "name": f"[{scope.env}] Airflow: {title}",
+        "type": "query alert",
+        "query": query,
+        "message": message,
+        "tags": scope.tags,
+        "priority": settings.priority,
+        "options": api_options,
+    }
+
+
+def airflow_monitors(
+    scope: MonitoringScope, settings: MonitorSettings, dashboards: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Every monitor of an environment by construct id; ``dashboards`` maps dashboard keys to URLs."""
+    env = f"env:{scope.env}"
+    db = scope.database
+    heartbeat = settings.scheduler_heartbeat_minutes
+    pending = settings.pending_pod_minutes
+    namespaces = " OR ".join(f"kube_namespace:{ns}" for ns in scope.namespaces)
+    overview, kubernetes, database = dashboards["airflow"], dashboards["kubernetes"], dashboards["database"]
+    return {
+        "scheduler-heartbeat": _monitor(
+            scope,
+            settings,
+            title="scheduler heartbeat missing",
+            query=f"sum(last_{heartbeat}m):sum:airflow.scheduler_heartbeat{{{env}}}.as_count() < 1",
+            thresholds={"critical": 1},
+            notify_no_data=True,
+            no_data_timeframe=2 * heartbeat,
+            message=_message(
+                f"No scheduler heartbeat in {scope.env} for {heartbeat} minutes: no task is being scheduled.",
+                "Check the scheduler pods (kubectl -n airflow get pods -l component=scheduler) and their logs.",
+                overview,
+                settings,
+            ),
+        ),
+        "task-failures": _monitor(
+            scope,
+            settings,
+            title="task failure rate high",
+            query=(
+                f"sum(last_1h):100 * sum:airflow.ti_failures{{{env}}}.as_count() / "
+                f"(sum:airflow.ti_failures{{{env}}}.as_count() + sum:airflow.ti_successes{{{env}}}.as_count()) "
+                f">= {number(settings.task_failure_percent.critical)}"
+            ),
+            thresholds=settings.task_failure_percent.api(),
+            message=_message(
+                f"More than {number(settings.task_failure_percent.critical)}% of task instances in {scope.env} failed in the last hour.",
+                "Look for a common cause (a failing DAG, a dependency, the cluster) before retrying.",
+                overview,
+                settings,
+            ),
+        ),
+        "import-errors": _monitor(
+            scope,
+            settings,
+            title="DAG import errors",
+            query=f"max(last_10m):max:airflow.dag_processing.import_errors{{{env}}} >= {number(settings.import_errors.critical)}",
+            thresholds=settings.import_errors.api(),
+            message=_message(
+                f"DAG files in {scope.env} fail to import; their DAGs are not scheduled.",
+                "The Airflow UI lists the files and their tracebacks (Browse > DAG import errors).",
+                overview,
+                settings,
+            ),
+        ),
+        "queued-tasks": _monitor(
+            scope,
+            settings,
+            title="queued tasks backing up",
+            query=f"avg(last_15m):sum:airflow.executor.queued_tasks{{{env}}} >= {number(settings.queued_tasks.critical)}",
+            thresholds=settings.queued_tasks.api(),
+            message=_message(
+                f"Tasks in {scope.env} have been waiting in the executor queue for 15 minutes.",
+                "Check executor open slots, pool slots and whether task pods can be scheduled (node group at max size?).",
+                overview,
+                settings,
+            ),
+        ),
+        "pending-pods": _monitor(
+            scope,
+            settings,
+            title="task pods pending too long",
+            query=(
+                f"min(last_{pending}m):sum:kubernetes_state.pod.status_phase{{{env} AND pod_phase:pending AND ({namespaces})}} "
+                "by {kube_namespace} >= 1"
+            ),
+            thresholds={"critical": 1},
+            message=_message(
+                f"Pods in {{{{kube_namespace.name}}}} ({scope.env}) have been Pending for {pending} minutes.",
+                "kubectl describe pod shows why: no node fits, quota exhausted, or the image cannot be pulled.",
+                kubernetes,
+                settings,
+            ),
+        ),
+        "database-cpu": _monitor(
+            scope,
+            settings,
+            title="metadata database CPU high",
+            query=f"avg(last_15m):avg:{db.cpu_percent}{{{db.scope}}} >= {number(settings.database_cpu_percent.critical)}",
+            thresholds=settings.database_cpu_percent.api(),
+            message=_message(
+                f"The metadata database of {scope.env} has used more than {number(settings.database_cpu_percent.critical)}% CPU for 15 minutes.",
+                "Scheduling slows down with it; look for heavy DAG parsing or a larger instance class (database.instance_class).",
+                database,
+                settings,
+            ),
+        ),
+        "database-storage": _monitor(
+            scope,
+            settings,
+            title="metadata database storage low",
+            query=(
+                f"min(last_15m):min:{db.free_storage_bytes}{{{db.scope}}} "
+                f"<= {number(settings.database_free_storage_gib.critical * GIB)}"
+            ),
+            thresholds=settings.database_free_storage_gib.api(scale=GIB),
+            message=_message(
+                f"Less than {number(settings.database_free_storage_gib.critical)} GiB free on the metadata database of {scope.env}.",
+                "Storage grows automatically up to database.max_allocated_storage_gib; raise it or clean old task history (airflow db clean).",
+                database,
+                settings,
+            ),
+        ),
+    }

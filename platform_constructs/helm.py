@@ -1,0 +1,54 @@
+"""Helm releases shared by the layers: values serialization and the project's ``synced-secrets`` chart.
+
+``synced_secrets`` deploys ``charts/synced-secrets`` from its local path (a cdktf asset), so no
+External Secrets CRD has to exist when Terraform plans. Its values describe a SecretStore, password
+generators and ExternalSecrets; the External Secrets Operator makes the Kubernetes secrets, so no
+secret value ever passes through Terraform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_helm.release import Release
+
+SYNCED_SECRETS_CHART = Path(__file__).resolve().parents[1] / "charts" / "synced-secrets"
+STORE_REFRESH = "1h"
+"""How often synced secrets are re-read, so a rotated cloud secret reaches the cluster within the hour."""
+
+
+def to_yaml(values: Mapping[str, Any]) -> str:
+    """Serialize Helm values once; no line folding, so Terraform references stay intact."""
+    return yaml.safe_dump(dict(values), sort_keys=True, width=1_000_000, default_flow_style=False)
+
+
+def from_store(name: str, remote_key: str, template: Mapping[str, str], refresh: str = STORE_REFRESH) -> dict[str, Any]:
+    """An ExternalSecret whose data are rendered (ESO templates) from one JSON secret in the store."""
+    return {"name": name, "refreshInterval": refresh, "remoteKey": remote_key, "template": dict(template)}
+
+
+def synced_secrets(
+    scope: Construct, id: str, *, release_name: str, namespace: str, values: Mapping[str, Any], depends_on: Sequence[Any]
+) -> Release:
+    """A release of ``charts/synced-secrets`` in ``scope`` (ids ``<id>`` and ``<id>-chart``, kept stable)."""
+    from cdktf import AssetType, TerraformAsset
+    from cdktf_cdktf_provider_helm.release import Release
+
+    chart = TerraformAsset(scope, f"{id}-chart", path=str(SYNCED_SECRETS_CHART), type=AssetType.DIRECTORY)
+    return Release(
+        scope,
+        id,
+        name=release_name,
+        chart=chart.path,
+        namespace=namespace,
+        values=[to_yaml(values)],
+        wait=True,
+        timeout=300,
+        depends_on=list(depends_on),
+    )

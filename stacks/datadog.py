@@ -1,0 +1,68 @@
+"""Translate the ``datadog:`` section into the monitoring layer's props (cloud-neutral)."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from flightdeck.config import AboveThreshold, BelowThreshold, Datadog, EnvironmentConfig
+from platform_constructs.airflow.release import AirflowRelease
+from platform_constructs.datadog.agent import DatadogAgent, DatadogAgentProps
+from platform_constructs.datadog.monitoring import DatadogMonitoring, DatadogMonitoringProps
+from platform_constructs.datadog.monitors import MonitorSettings, Threshold
+from platform_constructs.datadog.scope import SERVICE, MonitoringScope
+from platform_constructs.handles import CloudPlatform
+
+
+def _threshold(threshold: AboveThreshold | BelowThreshold) -> Threshold:
+    return Threshold(critical=threshold.critical, warning=threshold.warning)
+
+
+def monitor_settings(datadog: Datadog) -> MonitorSettings:
+    m = datadog.monitors
+    return MonitorSettings(
+        notify=tuple(m.notify),
+        priority=m.priority,
+        renotify_minutes=m.renotify_minutes,
+        scheduler_heartbeat_minutes=m.scheduler_heartbeat_minutes,
+        task_failure_percent=_threshold(m.task_failure_percent),
+        import_errors=_threshold(m.import_errors),
+        queued_tasks=_threshold(m.queued_tasks),
+        pending_pod_minutes=m.pending_pod_minutes,
+        database_cpu_percent=_threshold(m.database_cpu_percent),
+        database_free_storage_gib=_threshold(m.database_free_storage_gib),
+    )
+
+
+def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platform: CloudPlatform, airflow: AirflowRelease) -> DatadogMonitoring:
+    groups = config.cluster.node_groups
+    DatadogAgent(
+        scope,
+        "datadog-agent",
+        DatadogAgentProps(
+            cluster=platform.cluster,
+            network=platform.network,
+            secret_store=platform.secret_store,
+            site=datadog.site,
+            api_key_secret=datadog.api_key_secret,
+            tags={**config.tags, "service": SERVICE},
+            max_nodes=groups.system.max_size + groups.workers.max_size,
+            cluster_agent_replicas=datadog.cluster_agent_replicas,
+            statsd_clients=(airflow.namespace,),
+            depends_on=(airflow.external_secrets,),
+        ),
+    )
+    return DatadogMonitoring(
+        scope,
+        "datadog",
+        DatadogMonitoringProps(
+            api_url=datadog.api_url,
+            app_url=datadog.app_url,
+            scope=MonitoringScope(
+                env=config.name,
+                team=config.owner,
+                namespaces=(airflow.namespace, *airflow.task_namespace_names),
+                database=platform.database.metrics,
+            ),
+            monitors=monitor_settings(datadog),
+        ),
+    )
