@@ -36,12 +36,18 @@ def main() -> int:
 
     from stacks.environment_stack import EnvironmentStack
 
+    from platform_constructs.tagging import untagged
+
     app = App(outdir=outdir, stack_traces=False)
     try:
-        for config in configs:
-            EnvironmentStack(app, config)
+        stacks = [EnvironmentStack(app, config) for config in configs]
     except (ConfigError, ValueError) as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
+        return 2
+    # The stacks' RequireTags aspect would stop synthesis too, but only once earlier stacks were written.
+    findings = [f"{stack.config.source}: {finding}" for stack in stacks for finding in untagged(stack)]
+    if findings:
+        print("flightdeck: untagged cloud resources:\n  " + "\n  ".join(findings), file=sys.stderr)
         return 2
     app.synth()
     return 0

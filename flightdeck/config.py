@@ -320,6 +320,41 @@ class Airflow(Model):
         return self
 
 
+SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+
+
+class BucketGrant(Model):
+    bucket: BucketName
+    prefix: str = Field(default="", pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")
+    """Objects under this prefix (``curated/``); empty: the whole bucket."""
+    write: bool = False
+    """Also put and delete objects (read is always granted)."""
+
+
+class TeamPermissions(Model):
+    """What a team's task pods may do in the cloud, and nothing else."""
+
+    buckets: list[BucketGrant] = []
+    secrets: list[SecretName] = []
+    """Secrets (by name) the team's tasks may read."""
+
+
+class Team(Model):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
+    """Short name: the namespace is ``team-<name>``, the ``team`` label on pods and nodes."""
+    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    quota: Quota
+    permissions: TeamPermissions = TeamPermissions()
+    dedicated_nodes: NodeGroup | None = None
+    """A node group tainted ``team=<name>:NoSchedule`` that only this team's pods use."""
+    pool_slots: int = Field(default=16, ge=1, le=1024)
+    """Slots of the team's Airflow pool (``team-<name>``): how many of its tasks run at once."""
+
+    @property
+    def namespace(self) -> str:
+        return f"team-{self.name}"
+
+
 # Datadog sites and the address of their web app (dashboards are linked from outputs and monitors).
 DATADOG_SITES = {
     "datadoghq.com": "https://app.datadoghq.com",
@@ -343,7 +378,6 @@ def _notification_handle(value: str) -> str:
 
 
 NotificationHandle = Annotated[str, AfterValidator(_notification_handle)]
-SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
 
 
 class Threshold(Model):
@@ -434,6 +468,19 @@ class EnvironmentConfig(Model):
     airflow: Airflow
     datadog: Datadog | None = None
     """Monitoring; required in qa and prod, optional in dev (a laptop cluster has no Datadog account)."""
+    teams: list[Team] = []
+    """Tenants of this Airflow: each gets a namespace, a cloud identity, a quota and a pool."""
+
+    @model_validator(mode="after")
+    def _teams(self) -> EnvironmentConfig:
+        seen: set[str] = set()
+        for index, team in enumerate(self.teams):
+            if team.name in seen:
+                raise ValueError(f"teams[{index}].name '{team.name}' is declared twice")
+            seen.add(team.name)
+            if team.namespace in self.airflow.task_namespaces:
+                raise ValueError(f"teams[{index}]: namespace {team.namespace} is already an airflow.task_namespaces entry")
+        return self
 
     @model_validator(mode="after")
     def _availability(self) -> EnvironmentConfig:
@@ -479,6 +526,10 @@ class EnvironmentConfig(Model):
         if self.datadog:
             names.append(self.datadog.api_key_secret)
         return names
+
+    def team_tags(self, team: Team) -> dict[str, str]:
+        """Tags of a team's own resources: the environment's, with the team and its cost center."""
+        return {**self.tags, "team": team.name, "cost-center": team.cost_center}
 
     @property
     def tags(self) -> dict[str, str]:

@@ -167,3 +167,5 @@ class CloudPlatform:
     ingress: IngressHandle
     cluster_addons: Sequence[HelmChart] = ()
     """Cloud-specific releases installed before Airflow (ingress controller …)."""
+    team_identities: Mapping[str, WorkloadIdentity] = field(default_factory=dict)
+    """By team name: the cloud identity of the team's task service account."""

@@ -49,3 +49,16 @@ WORKERS_POOL = NodePool(
     taints=(Taint(key=POOL_LABEL, value="workers"),),
 )
 """Task pods only: the taint keeps everything else off, the toleration in the pod template lets tasks on."""
+
+TEAM_LABEL = "team"
+"""The label developers put on their pods, and the taint key of a team's dedicated nodes."""
+
+
+def team_pool(team: str) -> NodePool:
+    """A team's dedicated nodes: labelled and tainted ``team=<name>``, so only its pods (which the
+    admission policy gives the toleration and affinity) land there."""
+    return NodePool(
+        name=f"team-{team}",
+        labels={POOL_LABEL: f"team-{team}", TEAM_LABEL: team},
+        taints=(Taint(key=TEAM_LABEL, value=team),),
+    )

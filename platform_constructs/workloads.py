@@ -47,3 +47,8 @@ AIRFLOW_WORKLOADS: tuple[Workload, ...] = (
 )
 """Service account names follow the chart's ``<release>-<component>`` convention and are also set
 explicitly in the Helm values, so the identity and the pod meet on the same name."""
+
+
+def team_workload(team: str) -> Workload:
+    """The service account a team's task pods run as, in the team's namespace, with the team's cloud identity."""
+    return Workload(name=f"team-{team}", namespace=f"team-{team}", service_account=f"{team}-tasks", log_access=LogAccess.NONE)

@@ -73,4 +73,6 @@ def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: S
         secret_store_identity=platform.secret_store.identity,
         cluster_addons=platform.cluster_addons,
         timeout_seconds=airflow.deploy_timeout_minutes * 60,
+        # One pool per team, so one team's backlog cannot take every slot.
+        pools={f"team-{team.name}": team.pool_slots for team in config.teams},
     )

@@ -15,11 +15,13 @@ from platform_constructs.aws.platform import (
     StateBackendProps,
 )
 from platform_constructs.handles import CloudPlatform
-from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool
+from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
+
+from .teams import team_specs
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 
-def _node_group(pool: NodePool, group: NodeGroup) -> NodeGroupSpec:
+def _node_group(pool: NodePool, group: NodeGroup, tags: dict[str, str] | None = None) -> NodeGroupSpec:
     return NodeGroupSpec(
         pool=pool,
         instance_types=tuple(group.instance_types),
@@ -28,6 +30,7 @@ def _node_group(pool: NodePool, group: NodeGroup) -> NodeGroupSpec:
         max_size=group.max_size,
         disk_size_gib=group.disk_size_gib,
         capacity_type=group.capacity_type,
+        tags=tags or {},
     )
 
 
@@ -56,6 +59,11 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
             node_groups=(
                 _node_group(SYSTEM_POOL, config.cluster.node_groups.system),
                 _node_group(WORKERS_POOL, config.cluster.node_groups.workers),
+                *(
+                    _node_group(team_pool(team.name), team.dedicated_nodes, config.team_tags(team))
+                    for team in config.teams
+                    if team.dedicated_nodes is not None
+                ),
             ),
             endpoint_public_access=config.cluster.endpoint_public_access,
             public_access_cidrs=tuple(config.cluster.public_access_cidrs),
@@ -79,6 +87,7 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
         readable_secret_names=tuple(config.synced_secret_names),
+        teams=team_specs(config),
     )
 
 

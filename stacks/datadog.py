@@ -45,7 +45,9 @@ def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platfor
             site=datadog.site,
             api_key_secret=datadog.api_key_secret,
             tags={**config.tags, "service": SERVICE},
-            max_nodes=groups.system.max_size + groups.workers.max_size,
+            max_nodes=groups.system.max_size
+            + groups.workers.max_size
+            + sum(t.dedicated_nodes.max_size for t in config.teams if t.dedicated_nodes is not None),
             cluster_agent_replicas=datadog.cluster_agent_replicas,
             statsd_clients=(airflow.namespace,),
             depends_on=(airflow.external_secrets,),
@@ -60,7 +62,7 @@ def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platfor
             scope=MonitoringScope(
                 env=config.name,
                 team=config.owner,
-                namespaces=(airflow.namespace, *airflow.task_namespace_names),
+                namespaces=(airflow.namespace, *airflow.task_namespace_names, *(t.namespace for t in config.teams)),
                 database=platform.database.metrics,
             ),
             monitors=monitor_settings(datadog),

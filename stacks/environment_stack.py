@@ -8,15 +8,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from flightdeck.config import EnvironmentConfig
 from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
+from platform_constructs.kubernetes.tenancy import Teams
+from platform_constructs.tagging import RequireTags
 
 from .airflow import release_props
+from .teams import teams_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
 # only when an environment uses them, so AWS-only runs never load other clouds' bindings.
@@ -31,6 +34,7 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.name)
         self.config = config
+        Aspects.of(self).add(RequireTags())
         self.platform = cloud_builder(config.cloud)(self, config)
         # Everything above the cloud seam is the same code on every cloud.
         ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=self.platform.cluster))
@@ -42,6 +46,7 @@ class EnvironmentStack(TerraformStack):
 
             metrics = statsd_sink()
         self.airflow = AirflowRelease(self, "airflow", release_props(config, self.platform, metrics))
+        self.teams = Teams(self, "teams", teams_props(config, self.platform))
         self._outputs(self.platform)
         if datadog is not None:
             from .datadog import build as build_monitoring

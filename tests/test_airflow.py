@@ -30,6 +30,15 @@ from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 from .conftest import DATA, only, releases, resources, values_of
 
+@cache
+def configs() -> dict[str, Any]:
+    from flightdeck.loader import load_environments
+
+    from .conftest import ENVIRONMENTS as FOLDER
+
+    return {c.name: c for c in load_environments(FOLDER, {})}
+
+
 DB_METRICS = DatabaseMetrics(scope="db:x", cpu_percent="cpu", free_storage_bytes="free", connections="conns")
 
 ENVIRONMENTS = ("dev", "qa", "prod")
@@ -239,8 +248,9 @@ def test_kubernetes_resources_wait_for_the_node_groups(stacks: dict[str, Any], e
 def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}
-    # Airflow's two plus the Datadog Agent's (privileged, see test_datadog.py).
-    assert set(namespaces) == {"airflow", "airflow-tasks", "datadog"}
+    # Airflow's two, the Datadog Agent's (privileged, see test_datadog.py) and the teams' (test_teams.py).
+    teams = {"team-analytics", "team-marketing"} if env in ("qa", "prod") else set()
+    assert set(namespaces) == {"airflow", "airflow-tasks", "datadog"} | teams
     for name in ("airflow", "airflow-tasks"):
         assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "baseline"
         assert namespaces[name]["pod-security.kubernetes.io/warn"] == "restricted"
@@ -321,12 +331,14 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     stack = stacks[env]
     assert resources(stack, "kubernetes_cluster_role_v1") == {}
     assert resources(stack, "kubernetes_cluster_role_binding_v1") == {}
-    (role,) = resources(stack, "kubernetes_role_v1").values()
-    assert role["metadata"]["namespace"] == "airflow-tasks"
-    assert {r["resources"][0] for r in role["rule"]} == {"pods", "pods/log", "pods/exec", "events"}
-    (binding,) = resources(stack, "kubernetes_role_binding_v1").values()
-    subjects = {(s["namespace"], s["name"]) for s in binding["subject"]}
-    assert subjects == {("airflow", "airflow-scheduler"), ("airflow", "airflow-worker"), ("airflow", "airflow-triggerer")}
+    teams = [t.namespace for t in configs()[env].teams]
+    roles = {r["metadata"]["namespace"]: r for r in resources(stack, "kubernetes_role_v1").values()}
+    assert sorted(roles) == sorted(["airflow-tasks", *teams]), "the task namespaces and the teams' only"
+    for role in roles.values():
+        assert {r["resources"][0] for r in role["rule"]} == {"pods", "pods/log", "pods/exec", "events"}
+    for binding in resources(stack, "kubernetes_role_binding_v1").values():
+        subjects = {(s["namespace"], s["name"]) for s in binding["subject"]}
+        assert subjects == {("airflow", "airflow-scheduler"), ("airflow", "airflow-worker"), ("airflow", "airflow-triggerer")}
     assert values_of(stack)["multiNamespaceMode"] is False
 
 

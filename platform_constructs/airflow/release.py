@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
@@ -63,6 +65,8 @@ class AirflowReleaseProps:
     cluster_addons: Sequence[HelmChart] = ()
     timeout_seconds: int = 1200
     """How long a deploy waits for migrations and rollout before it fails."""
+    pools: Mapping[str, int] = field(default_factory=dict)
+    """Airflow pools to create or resize after each deploy (``team-<name>`` → slots)."""
 
 
 class AirflowRelease(Construct):
@@ -173,6 +177,67 @@ class AirflowRelease(Construct):
             cleanup_on_fail=True,
             max_history=10,
             depends_on=[secrets, *addons, *(guarded.namespace for guarded in self.task_namespaces)],
+        )
+        if props.pools:
+            self._pools(props)
+
+    def _pools(self, props: AirflowReleaseProps) -> None:
+        """A Job that sets every pool once the release is up; its name changes with the pools, so
+        Terraform replaces it (Jobs are immutable) exactly when a pool is added or resized."""
+        from cdktf_cdktf_provider_kubernetes import job_v1 as job
+
+        script = " && ".join(
+            f"airflow pools set {shlex.quote(name)} {slots} {shlex.quote(f'Flightdeck: {name}')}"
+            for name, slots in sorted(props.pools.items())
+        )
+        digest = hashlib.sha256(script.encode()).hexdigest()[:10]
+        values = props.values
+        container = job.JobV1SpecTemplateSpecContainer(
+            name="pools",
+            image=f"{values.image_repository}:{values.image_tag}",
+            args=["bash", "-c", script],
+            env=[
+                job.JobV1SpecTemplateSpecContainerEnv(
+                    name="AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                    value_from=job.JobV1SpecTemplateSpecContainerEnvValueFrom(
+                        secret_key_ref=job.JobV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef(
+                            name=values.secrets.metadata, key="connection"
+                        )
+                    ),
+                )
+            ],
+            resources=job.JobV1SpecTemplateSpecContainerResources(
+                requests={"cpu": "100m", "memory": "512Mi"}, limits={"memory": "512Mi"}
+            ),
+            security_context=job.JobV1SpecTemplateSpecContainerSecurityContext(
+                allow_privilege_escalation=False,
+                capabilities=job.JobV1SpecTemplateSpecContainerSecurityContextCapabilities(drop=["ALL"]),
+            ),
+        )
+        job.JobV1(
+            self,
+            "pools",
+            metadata=job.JobV1Metadata(name=f"airflow-pools-{digest}", namespace=values.namespace, labels=component("pools")),
+            spec=job.JobV1Spec(
+                backoff_limit=3,
+                ttl_seconds_after_finished="3600",
+                template=job.JobV1SpecTemplate(
+                    # The Airflow pod labels: the namespace's policies let them reach PgBouncer.
+                    metadata=job.JobV1SpecTemplateMetadata(labels={**AIRFLOW_PODS, "component": "pools"}),
+                    spec=job.JobV1SpecTemplateSpec(
+                        restart_policy="Never",
+                        node_selector=SYSTEM_POOL.node_selector(),
+                        security_context=job.JobV1SpecTemplateSpecSecurityContext(
+                            run_as_non_root=True,
+                            seccomp_profile=job.JobV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
+                        ),
+                        container=[container],
+                    ),
+                ),
+            ),
+            wait_for_completion=True,
+            timeouts=job.JobV1Timeouts(create="10m", update="10m"),
+            depends_on=[self.release],
         )
 
     @staticmethod

@@ -42,6 +42,8 @@ class NodeGroupSpec:
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     ami_type: str = "AL2023_x86_64_STANDARD"
     """Amazon Linux 2023: the supported successor of AL2 (whose EKS AMIs end with Kubernetes 1.32)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags over the provider's defaults (a team's node group carries the team and its cost center)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,12 +243,13 @@ class EksCluster(Construct):
         )
 
         name = spec.pool.name
-        node_tags = {"Name": f"{props.name}-{name}"}
+        node_tags = {**spec.tags, "Name": f"{props.name}-{name}"}
         template = LaunchTemplate(
             self,
             f"{name}-launch-template",
             name=f"{props.name}-{name}",
             update_default_version=True,
+            tags=dict(spec.tags) or None,
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled",
                 http_tokens="required",
@@ -279,6 +282,7 @@ class EksCluster(Construct):
             node_group_name=name,
             node_role_arn=self.node_role.arn,
             subnet_ids=list(props.subnet_ids),
+            tags=dict(spec.tags) or None,
             instance_types=list(spec.instance_types),
             capacity_type=spec.capacity_type,
             ami_type=spec.ami_type,

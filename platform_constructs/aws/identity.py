@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..handles import WorkloadIdentity
+from ..teams import TeamSpec
 from ..workloads import LogAccess, Workload
 from .iam import allow, policy, service_trust
 from .kms import KmsKeyHandle
@@ -59,6 +60,7 @@ def bind_pod_identity(
     cluster_name: str,
     inline_policies: Mapping[str, str],
     description: str = "",
+    tags: Mapping[str, str] | None = None,
 ) -> WorkloadIdentity:
     """An IAM role only ``workload``'s service account can assume (EKS Pod Identity), with its inline policies."""
     from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
@@ -71,6 +73,7 @@ def bind_pod_identity(
         name=role_name,
         description=description or f"{workload.namespace}/{workload.service_account}",
         assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+        tags=dict(tags) if tags else None,
     )
     for policy_name, document in inline_policies.items():
         IamRolePolicy(scope, f"{workload.name}-{policy_name}", role=role.id, name=policy_name, policy=document)
@@ -81,6 +84,7 @@ def bind_pod_identity(
         namespace=workload.namespace,
         service_account=workload.service_account,
         role_arn=role.arn,
+        tags=dict(tags) if tags else None,
     )
     return WorkloadIdentity(workload=workload, principal=role.arn)
 
@@ -98,4 +102,55 @@ class PodIdentities(Construct):
                 cluster_name=props.cluster_name,
                 inline_policies={"task-logs": policy(*statements)} if statements else {},
                 description=f"Airflow {workload.name} ({workload.namespace}/{workload.service_account})",
+            )
+
+
+def team_statements(team: TeamSpec, partition: str, region: str, account_id: str) -> list[dict[str, object]]:
+    """IAM statements for a team's task pods: its bucket prefixes and its secrets, nothing else (pure)."""
+    statements: list[dict[str, object]] = []
+    for grant in team.buckets:
+        bucket_arn = f"arn:{partition}:s3:::{grant.bucket}"
+        listing: dict[str, object] = {}
+        if grant.prefix:
+            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
+        statements.append(allow(["s3:ListBucket"], [bucket_arn], **listing))
+        actions = ["s3:GetObject"] + (["s3:PutObject", "s3:DeleteObject"] if grant.write else [])
+        statements.append(allow(actions, [f"{bucket_arn}/{grant.prefix}*"]))
+    if team.secrets:
+        statements.append(
+            allow(
+                ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                # Secrets Manager appends six random characters to a secret's ARN.
+                [f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}-??????" for name in team.secrets],
+            )
+        )
+    return statements
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamIdentitiesProps:
+    name_prefix: str
+    cluster_name: str
+    teams: Sequence[TeamSpec]
+    partition: str
+    region: str
+    account_id: str
+
+
+class TeamIdentities(Construct):
+    """One IAM role per team, assumable only by the team's task service account."""
+
+    def __init__(self, scope: Construct, id: str, props: TeamIdentitiesProps) -> None:
+        super().__init__(scope, id)
+        self.identities: dict[str, WorkloadIdentity] = {}
+        for team in props.teams:
+            statements = team_statements(team, props.partition, props.region, props.account_id)
+            self.identities[team.name] = bind_pod_identity(
+                self,
+                workload=team.workload,
+                role_name=f"{props.name_prefix}-{team.workload.name}",
+                cluster_name=props.cluster_name,
+                inline_policies={"team-access": policy(*statements)} if statements else {},
+                description=f"Tasks of team {team.name} ({team.namespace}/{team.workload.service_account})",
+                tags=team.tags,
             )

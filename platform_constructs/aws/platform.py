@@ -18,7 +18,8 @@ from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
-from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps
+from ..teams import TeamSpec
+from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
 from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
@@ -85,6 +86,8 @@ class AwsPlatformProps:
     image_keep_untagged_days: int = 14
     readable_secret_names: Sequence[str] = ()
     """Secrets Manager secrets (by name) that Airflow's secret sync may read besides the database's."""
+    teams: Sequence[TeamSpec] = ()
+    """Each gets an IAM role for its task pods (its node group, if any, is in ``cluster.node_groups``)."""
 
 
 class AwsPlatform(Construct):
@@ -164,6 +167,18 @@ class AwsPlatform(Construct):
                 task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=LOG_PREFIX, key=key),
             ),
         )
+        teams = TeamIdentities(
+            self,
+            "team-identities",
+            TeamIdentitiesProps(
+                name_prefix=props.name,
+                cluster_name=cluster.cluster.name,
+                teams=props.teams,
+                partition=props.partition,
+                region=props.region,
+                account_id=props.account_id,
+            ),
+        )
         database = PostgresDatabase(
             self,
             "database",
@@ -222,4 +237,5 @@ class AwsPlatform(Construct):
             secret_store=services.secret_store,
             ingress=services.ingress,
             cluster_addons=(services.load_balancer_controller,),
+            team_identities=teams.identities,
         )

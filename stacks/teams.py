@@ -1,0 +1,43 @@
+"""Translate the ``teams:`` section into team specs (cloud-neutral), once for every layer."""
+
+from __future__ import annotations
+
+from flightdeck.config import EnvironmentConfig, Tier
+from platform_constructs.handles import CloudPlatform
+from platform_constructs.kubernetes.namespace import DefaultResources, QuotaSpec
+from platform_constructs.kubernetes.tenancy import TeamsProps
+from platform_constructs.teams import BucketGrant, TeamSpec
+
+from .airflow import POD_LAUNCHERS
+
+
+def team_specs(config: EnvironmentConfig) -> tuple[TeamSpec, ...]:
+    return tuple(
+        TeamSpec(
+            name=team.name,
+            cost_center=team.cost_center,
+            quota=QuotaSpec(cpu=team.quota.cpu, memory=team.quota.memory, pods=team.quota.pods),
+            tags=config.team_tags(team),
+            buckets=tuple(
+                BucketGrant(bucket=grant.bucket, prefix=grant.prefix, write=grant.write)
+                for grant in team.permissions.buckets
+            ),
+            secrets=tuple(team.permissions.secrets),
+            dedicated_nodes=team.dedicated_nodes is not None,
+            pool_slots=team.pool_slots,
+        )
+        for team in config.teams
+    )
+
+
+def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProps:
+    return TeamsProps(
+        teams=team_specs(config),
+        identities=platform.team_identities,
+        launchers=tuple(platform.identities[name].workload for name in POD_LAUNCHERS),
+        default_resources=DefaultResources(cpu=config.airflow.task_resources.cpu, memory=config.airflow.task_resources.memory),
+        # Dev reports unlabelled pods instead of rejecting them; qa and prod enforce.
+        validation_action="Audit" if config.tier is Tier.DEV else "Enforce",
+        kyverno_replicas=1 if config.tier is Tier.DEV else 3,
+        depends_on=tuple(platform.cluster.ready),
+    )
