@@ -122,8 +122,10 @@ def check_deployed(stack: dict[str, Any], endpoint: str, region: str) -> list[st
     if described.get("encryptionConfig", [{}])[0].get("resources") != ["secrets"]:
         problems.append("cluster secrets are not envelope-encrypted")
     groups = set(eks.list_nodegroups(clusterName=cluster["name"])["nodegroups"])
-    if groups != {"system", "workers"}:
-        problems.append(f"node groups {sorted(groups)}")
+    # system and workers everywhere, plus any team's dedicated group the file declares.
+    declared = {g["node_group_name"] for g in stack["resource"]["aws_eks_node_group"].values()}
+    if groups != declared or not {"system", "workers"} <= groups:
+        problems.append(f"node groups {sorted(groups)}, declared {sorted(declared)}")
     db_config = next(iter(stack["resource"]["aws_db_instance"].values()))
     (db,) = boto("rds", endpoint, region).describe_db_instances(DBInstanceIdentifier=db_config["identifier"])["DBInstances"]
     if not db["StorageEncrypted"] or db["MultiAZ"] != db_config["multi_az"] or db["PubliclyAccessible"]:
@@ -245,7 +247,7 @@ def main(argv: list[str]) -> int:
             workdir = tmpdir / env
             workdir.mkdir()
             ok = run(env, json.loads(stack_file.read_text()), workdir, cli_config, version) and ok
-    print(f"e2e: {'passed' if ok else 'FAILED'} ({', '.join(envs)})")
+    print(f"e2e: {'passed' if ok else 'FAILED'} (ran {', '.join(envs)})")
     return 0 if ok else 1
 
 
