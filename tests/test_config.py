@@ -159,6 +159,21 @@ BAD_INPUTS = {
         "dev.yaml: datadog.site: Input should be 'datadoghq.com', 'us3.datadoghq.com', 'us5.datadoghq.com', "
         "'datadoghq.eu', 'ap1.datadoghq.com', 'ap2.datadoghq.com' or 'ddog-gov.com' (got 'datadoghq.de')",
     ),
+    "team-declared-twice": (
+        "qa.yaml",
+        lambda f: edit(f, "  - name: marketing\n", "  - name: analytics\n"),
+        "qa.yaml: teams[1].name 'analytics' is declared twice",
+    ),
+    "team-namespace-taken": (
+        "qa.yaml",
+        lambda f: edit(f, "airflow:\n", "airflow:\n  task_namespaces: [airflow-tasks, team-marketing]\n"),
+        "qa.yaml: teams[1]: namespace team-marketing is already an airflow.task_namespaces entry",
+    ),
+    "team-without-quota": (
+        "prod.yaml",
+        lambda f: edit(f, '    quota: {cpu: "16", memory: 64Gi, pods: 150}\n', ""),
+        "prod.yaml: teams[1].quota: required, but not set",
+    ),
     "unknown-executor": (
         "dev.yaml",
         lambda f: edit(f, "airflow:\n", "airflow:\n  executor: LocalExecutor\n"),
