@@ -36,8 +36,6 @@ def main() -> int:
 
     from stacks.environment_stack import EnvironmentStack
 
-    from platform_constructs.tagging import untagged
-
     app = App(outdir=outdir, stack_traces=False)
     try:
         stacks = [EnvironmentStack(app, config) for config in configs]
@@ -45,7 +43,7 @@ def main() -> int:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
     # The stacks' RequireTags aspect would stop synthesis too, but only once earlier stacks were written.
-    findings = [f"{stack.config.source}: {finding}" for stack in stacks for finding in untagged(stack)]
+    findings = [f"{stack.config.source}: {finding}" for stack in stacks for finding in stack.tag_check.findings()]
     if findings:
         print("flightdeck: untagged cloud resources:\n  " + "\n  ".join(findings), file=sys.stderr)
         return 2

@@ -3,8 +3,8 @@
 Cost reports and access reviews group by these tags, so an untagged role or node group is spend
 and access nobody owns. A resource's tags are its own over its provider's default tags (AWS
 ``default_tags``). ``RequireTags`` is a cdktf Aspect: registered on a stack, it adds an error
-annotation to each resource that lacks a tag, and cdktf refuses to write that stack.
-``untagged`` gives the same findings before synthesis, so ``main.py`` can stop with one clear
+annotation to each resource that lacks a tag, and cdktf refuses to write that stack. Its
+``findings()`` give the same result before synthesis, so ``main.py`` can stop with one clear
 message before anything is written.
 """
 
@@ -49,26 +49,30 @@ def _finding(node: IConstruct, default_tags: Mapping[str, Any]) -> str | None:
     return f"{node.terraform_resource_type} at {node.node.path} has no {', '.join(missing)} tag; set it on the resource or in the provider's default tags"
 
 
-def untagged(stack: TerraformStack) -> list[str]:
-    """Every finding in ``stack``, without touching its annotations."""
-    defaults = _default_tags(stack)
-    return [f for f in (_finding(node, defaults) for node in stack.node.find_all()) if f]
-
-
 @jsii.implements(IAspect)
 class RequireTags:
-    """The Aspect: an error annotation (which stops synthesis) on each resource missing a tag."""
+    """The Aspect for one stack: an error annotation (which stops synthesis) on each resource missing a tag.
 
-    def __init__(self) -> None:
-        self._defaults: dict[str, dict[str, Any]] = {}
+    The stack is checked once: ``findings()`` (what ``main.py`` reports before writing) and the
+    aspect's visits during synthesis share the same result.
+    """
+
+    def __init__(self, stack: TerraformStack) -> None:
+        self._stack = stack
+        self._by_node: dict[IConstruct, str] | None = None
+
+    def _check(self) -> dict[IConstruct, str]:
+        if self._by_node is None:
+            defaults = _default_tags(self._stack)
+            nodes = self._stack.node.find_all()
+            self._by_node = {node: f for node in nodes if (f := _finding(node, defaults))}
+        return self._by_node
+
+    def findings(self) -> list[str]:
+        """Every finding in the stack, without touching its annotations."""
+        return list(self._check().values())
 
     def visit(self, node: IConstruct) -> None:
-        if not isinstance(node, TerraformResource):
-            return
-        stack = TerraformStack.of(node)
-        path = stack.node.path
-        if path not in self._defaults:
-            self._defaults[path] = _default_tags(stack)
-        finding = _finding(node, self._defaults[path])
+        finding = self._check().get(node)
         if finding:
             Annotations.of(node).add_error(finding)

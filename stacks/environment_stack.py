@@ -34,7 +34,8 @@ class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.name)
         self.config = config
-        Aspects.of(self).add(RequireTags())
+        self.tag_check = RequireTags(self)
+        Aspects.of(self).add(self.tag_check)
         self.platform = cloud_builder(config.cloud)(self, config)
         # Everything above the cloud seam is the same code on every cloud.
         ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=self.platform.cluster))

@@ -15,15 +15,16 @@ from cdktf import App, Aspects, TerraformStack  # noqa: E402
 from cdktf_cdktf_provider_aws.iam_role import IamRole  # noqa: E402
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags  # noqa: E402
 
-from platform_constructs.tagging import RequireTags, untagged  # noqa: E402
+from platform_constructs.tagging import RequireTags  # noqa: E402
 
 app = App(outdir=sys.argv[1], stack_traces=False)
 stack = TerraformStack(app, "probe")
 AwsProvider(stack, "aws", region="eu-west-1", default_tags=[AwsProviderDefaultTags(tags={"env": "dev", "team": "x"})])
 IamRole(stack, "untagged", name="r1", assume_role_policy="{}")
 IamRole(stack, "tagged", name="r2", assume_role_policy="{}", tags={"cost-center": "CC-1"})
-Aspects.of(stack).add(RequireTags())
-print(json.dumps(untagged(stack)))
+check = RequireTags(stack)
+Aspects.of(stack).add(check)
+print(json.dumps(check.findings()))
 try:
     app.synth()
     print("SYNTH OK")
