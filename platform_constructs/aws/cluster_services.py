@@ -16,7 +16,7 @@ from constructs import Construct
 from ..handles import HelmChart, IngressHandle, SecretStoreHandle, WorkloadIdentity
 from ..placement import SYSTEM_POOL
 from ..workloads import LogAccess, Workload
-from .iam import allow, policy
+from .iam import allow, policy, read_secrets
 from .identity import bind_pod_identity
 from .kms import KmsKeyHandle
 
@@ -156,7 +156,7 @@ class ClusterServices(Construct):
             EXTERNAL_SECRETS,
             "read-airflow-secrets",
             policy(
-                allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], list(props.readable_secret_arns)),
+                read_secrets(props.readable_secret_arns),
                 # The database secret is encrypted with the environment key.
                 allow(["kms:Decrypt"], [props.key.arn]),
             ),

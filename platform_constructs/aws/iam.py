@@ -20,6 +20,22 @@ def allow(actions: Sequence[str], resources: Sequence[str], **extra: Any) -> dic
     return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources), **extra}
 
 
+def read_secrets(arns: Sequence[str]) -> dict[str, Any]:
+    """Read the values of these Secrets Manager secrets."""
+    return allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], arns)
+
+
+def secret_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    """The ARN of a secret known by name: Secrets Manager appends six random characters to it."""
+    return f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}-??????"
+
+
+def prefix_access(bucket_arn: str, prefix: str, object_actions: Sequence[str]) -> list[dict[str, Any]]:
+    """List the objects under ``prefix`` (the whole bucket if empty) and act on them."""
+    listing: dict[str, Any] = {"Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}} if prefix else {}
+    return [allow(["s3:ListBucket"], [bucket_arn], **listing), allow(object_actions, [f"{bucket_arn}/{prefix}*"])]
+
+
 def service_trust(service: str, *, tag_session: bool = False) -> str:
     """A trust policy letting an AWS service assume the role."""
     actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"]

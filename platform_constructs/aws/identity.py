@@ -15,7 +15,7 @@ from constructs import Construct
 from ..handles import WorkloadIdentity
 from ..teams import TeamSpec
 from ..workloads import LogAccess, Workload
-from .iam import allow, policy, service_trust
+from .iam import allow, policy, prefix_access, read_secrets, secret_arn, service_trust
 from .kms import KmsKeyHandle
 
 
@@ -41,15 +41,7 @@ def log_statements(access: LogAccess, logs: LogBucketAccess) -> list[dict[str, o
         return []
     object_actions = ["s3:GetObject"] + (["s3:PutObject"] if access is LogAccess.WRITE else [])
     key_actions = ["kms:Decrypt"] + (["kms:GenerateDataKey"] if access is LogAccess.WRITE else [])
-    return [
-        allow(
-            ["s3:ListBucket"],
-            [logs.bucket_arn],
-            Condition={"StringLike": {"s3:prefix": [f"{logs.prefix}*"]}},
-        ),
-        allow(object_actions, [f"{logs.bucket_arn}/{logs.prefix}*"]),
-        allow(key_actions, [logs.key.arn]),
-    ]
+    return [*prefix_access(logs.bucket_arn, logs.prefix, object_actions), allow(key_actions, [logs.key.arn])]
 
 
 def bind_pod_identity(
@@ -109,21 +101,10 @@ def team_statements(team: TeamSpec, partition: str, region: str, account_id: str
     """IAM statements for a team's task pods: its bucket prefixes and its secrets, nothing else (pure)."""
     statements: list[dict[str, object]] = []
     for grant in team.buckets:
-        bucket_arn = f"arn:{partition}:s3:::{grant.bucket}"
-        listing: dict[str, object] = {}
-        if grant.prefix:
-            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
-        statements.append(allow(["s3:ListBucket"], [bucket_arn], **listing))
         actions = ["s3:GetObject"] + (["s3:PutObject", "s3:DeleteObject"] if grant.write else [])
-        statements.append(allow(actions, [f"{bucket_arn}/{grant.prefix}*"]))
+        statements += prefix_access(f"arn:{partition}:s3:::{grant.bucket}", grant.prefix, actions)
     if team.secrets:
-        statements.append(
-            allow(
-                ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                # Secrets Manager appends six random characters to a secret's ARN.
-                [f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{name}-??????" for name in team.secrets],
-            )
-        )
+        statements.append(read_secrets([secret_arn(partition, region, account_id, name) for name in team.secrets]))
     return statements
 
 

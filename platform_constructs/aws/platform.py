@@ -14,11 +14,12 @@ from typing import Literal
 from constructs import Construct
 
 from ..handles import CloudPlatform, NetworkHandle
+from ..teams import TeamSpec
 from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
-from ..teams import TeamSpec
+from .iam import secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
@@ -216,8 +217,7 @@ class AwsPlatform(Construct):
                 readable_secret_arns=[
                     database.handle.credentials_secret,
                     *(
-                        # Secrets Manager appends six random characters to a secret's ARN.
-                        f"arn:{props.partition}:secretsmanager:{props.region}:{props.account_id}:secret:{name}-??????"
+                        secret_arn(props.partition, props.region, props.account_id, name)
                         for name in props.readable_secret_names
                     ),
                 ],
