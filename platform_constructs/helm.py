@@ -1,9 +1,10 @@
-"""Helm releases shared by the layers: values serialization and the project's ``synced-secrets`` chart.
+"""Helm releases shared by the layers: values serialization and the project's own charts.
 
-``synced_secrets`` deploys ``charts/synced-secrets`` from its local path (a cdktf asset), so no
-External Secrets CRD has to exist when Terraform plans. Its values describe a SecretStore, password
-generators and ExternalSecrets; the External Secrets Operator makes the Kubernetes secrets, so no
-secret value ever passes through Terraform.
+The project's charts (``charts/synced-secrets``, ``charts/team-policies``) are deployed from their
+local path (a cdktf asset), so no External Secrets or Kyverno CRD has to exist when Terraform
+plans. ``synced-secrets`` values describe a SecretStore, password generators and ExternalSecrets;
+the External Secrets Operator makes the Kubernetes secrets, so no secret value ever passes
+through Terraform.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from cdktf_cdktf_provider_helm.release import Release
 
 SYNCED_SECRETS_CHART = Path(__file__).resolve().parents[1] / "charts" / "synced-secrets"
+SECRET_STORE = "cloud-secrets"
 STORE_REFRESH = "1h"
 """How often synced secrets are re-read, so a rotated cloud secret reaches the cluster within the hour."""
 
@@ -33,22 +35,49 @@ def from_store(name: str, remote_key: str, template: Mapping[str, str], refresh:
     return {"name": name, "refreshInterval": refresh, "remoteKey": remote_key, "template": dict(template)}
 
 
-def synced_secrets(
-    scope: Construct, id: str, *, release_name: str, namespace: str, values: Mapping[str, Any], depends_on: Sequence[Any]
+def secret_store(provider: Mapping[str, Any]) -> dict[str, Any]:
+    """The chart's ``secretStore`` value: one SecretStore per namespace, always under the same name."""
+    return {"name": SECRET_STORE, "provider": dict(provider)}
+
+
+def local_chart_release(
+    scope: Construct,
+    id: str,
+    *,
+    chart: Path,
+    release_name: str,
+    namespace: str,
+    values: Mapping[str, Any],
+    depends_on: Sequence[Any],
 ) -> Release:
-    """A release of ``charts/synced-secrets`` in ``scope`` (ids ``<id>`` and ``<id>-chart``, kept stable)."""
+    """A release of one of the project's own charts from its local path (ids ``<id>`` and ``<id>-chart``)."""
     from cdktf import AssetType, TerraformAsset
     from cdktf_cdktf_provider_helm.release import Release
 
-    chart = TerraformAsset(scope, f"{id}-chart", path=str(SYNCED_SECRETS_CHART), type=AssetType.DIRECTORY)
+    asset = TerraformAsset(scope, f"{id}-chart", path=str(chart), type=AssetType.DIRECTORY)
     return Release(
         scope,
         id,
         name=release_name,
-        chart=chart.path,
+        chart=asset.path,
         namespace=namespace,
         values=[to_yaml(values)],
         wait=True,
         timeout=300,
         depends_on=list(depends_on),
+    )
+
+
+def synced_secrets(
+    scope: Construct, id: str, *, release_name: str, namespace: str, values: Mapping[str, Any], depends_on: Sequence[Any]
+) -> Release:
+    """A release of ``charts/synced-secrets`` in ``scope``."""
+    return local_chart_release(
+        scope,
+        id,
+        chart=SYNCED_SECRETS_CHART,
+        release_name=release_name,
+        namespace=namespace,
+        values=values,
+        depends_on=depends_on,
     )

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..handles import DatabaseHandle, SecretStoreHandle
-from ..helm import from_store
+from ..helm import from_store, secret_store
 from ..workloads import AIRFLOW_RELEASE
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
-SECRET_STORE = "cloud-secrets"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,7 +106,7 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
         )
         external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
     return {
-        "secretStore": {"name": SECRET_STORE, "provider": dict(props.store.provider)},
+        "secretStore": secret_store(props.store.provider),
         "generators": [
             {
                 "name": "fernet-key",

@@ -18,7 +18,7 @@ from typing import Any
 from constructs import Construct
 
 from ..handles import ClusterHandle, NetworkHandle, SecretStoreHandle, StatsdSink
-from ..helm import from_store, synced_secrets, to_yaml
+from ..helm import from_store, secret_store, synced_secrets, to_yaml
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..placement import SYSTEM_POOL
 from .mapper import mapper_profiles
@@ -163,7 +163,7 @@ class DatadogAgent(Construct):
             release_name="datadog-secrets",
             namespace=NAMESPACE,
             values={
-                "secretStore": {"name": "cloud-secrets", "provider": dict(props.secret_store.provider)},
+                "secretStore": secret_store(props.secret_store.provider),
                 "generators": [],
                 "externalSecrets": [from_store(API_KEY_SECRET, props.api_key_secret, {"api-key": "{{ .api_key }}"})],
             },

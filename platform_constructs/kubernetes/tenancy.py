@@ -22,7 +22,7 @@ from typing import Any, Literal
 from constructs import Construct
 
 from ..handles import WorkloadIdentity
-from ..helm import to_yaml
+from ..helm import local_chart_release, to_yaml
 from ..placement import SYSTEM_POOL, TEAM_LABEL
 from ..teams import TeamSpec
 from ..workloads import Workload
@@ -75,7 +75,6 @@ def policy_values(teams: Sequence[TeamSpec], validation_action: str) -> dict[str
 class Teams(Construct):
     def __init__(self, scope: Construct, id: str, props: TeamsProps) -> None:
         super().__init__(scope, id)
-        from cdktf import AssetType, TerraformAsset
         from cdktf_cdktf_provider_helm.release import Release
         from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 
@@ -134,15 +133,12 @@ class Teams(Construct):
             timeout=600,
             depends_on=list(props.depends_on),
         )
-        chart = TerraformAsset(self, "policies-chart", path=str(POLICIES_CHART), type=AssetType.DIRECTORY)
-        self.policies = Release(
+        self.policies = local_chart_release(
             self,
             "policies",
-            name="team-policies",
-            chart=chart.path,
+            chart=POLICIES_CHART,
+            release_name="team-policies",
             namespace=KYVERNO_NAMESPACE,
-            values=[to_yaml(policy_values(props.teams, props.validation_action))],
-            wait=True,
-            timeout=300,
+            values=policy_values(props.teams, props.validation_action),
             depends_on=[kyverno, *(ns.namespace for ns in self.namespaces.values())],
         )
