@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .kubernetes.namespace import QuotaSpec
-from .placement import NodePool, team_pool
 from .workloads import Workload, team_workload
 
 
@@ -43,10 +42,6 @@ class TeamSpec:
     @property
     def workload(self) -> Workload:
         return team_workload(self.name)
-
-    @property
-    def pool(self) -> NodePool | None:
-        return team_pool(self.name) if self.dedicated_nodes else None
 
     @property
     def labels(self) -> dict[str, str]:

@@ -62,7 +62,7 @@ def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platfor
             scope=MonitoringScope(
                 env=config.name,
                 team=config.owner,
-                namespaces=(airflow.namespace, *airflow.task_namespace_names, *(t.namespace for t in config.teams)),
+                namespaces=(airflow.namespace, *(ns.name for ns in airflow.task_namespaces), *(t.namespace for t in config.teams)),
                 database=platform.database.metrics,
             ),
             monitors=monitor_settings(datadog),

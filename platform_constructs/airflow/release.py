@@ -87,7 +87,6 @@ class AirflowRelease(Construct):
         )
         self._airflow_flows(airflow_ns, props)
         self.namespace = namespace
-        self.task_namespace_names = tuple(props.task_namespaces)
         self.task_namespaces = []
         for task_ns in props.task_namespaces:
             guarded = GuardedNamespace(
