@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,11 @@ def values_of(stack: Mapping[str, Any], release: str = "airflow") -> dict[str, A
     """The parsed values of one Helm release."""
     (values,) = releases(stack)[release]["values"]
     return yaml.safe_load(values)
+
+
+@cache
+def shipped_configs() -> dict[str, Any]:
+    """The shipped environment files, loaded and validated as main.py would (no overrides)."""
+    from flightdeck.loader import load_environments
+
+    return {c.name: c for c in load_environments(ENVIRONMENTS, {})}

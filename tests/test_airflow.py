@@ -28,16 +28,7 @@ from platform_constructs.handles import (
 )
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
-from .conftest import DATA, only, releases, resources, values_of
-
-@cache
-def configs() -> dict[str, Any]:
-    from flightdeck.loader import load_environments
-
-    from .conftest import ENVIRONMENTS as FOLDER
-
-    return {c.name: c for c in load_environments(FOLDER, {})}
-
+from .conftest import DATA, only, releases, resources, shipped_configs, values_of
 
 DB_METRICS = DatabaseMetrics(scope="db:x", cpu_percent="cpu", free_storage_bytes="free", connections="conns")
 
@@ -331,7 +322,7 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     stack = stacks[env]
     assert resources(stack, "kubernetes_cluster_role_v1") == {}
     assert resources(stack, "kubernetes_cluster_role_binding_v1") == {}
-    teams = [t.namespace for t in configs()[env].teams]
+    teams = [t.namespace for t in shipped_configs()[env].teams]
     roles = {r["metadata"]["namespace"]: r for r in resources(stack, "kubernetes_role_v1").values()}
     assert sorted(roles) == sorted(["airflow-tasks", *teams]), "the task namespaces and the teams' only"
     for role in roles.values():

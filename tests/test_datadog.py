@@ -17,23 +17,21 @@ import jsonschema
 import pytest
 import yaml
 from datadog_api_client import Configuration
-from datadog_api_client.model_utils import OpenApiModel, UnparsedObject, validate_and_convert_types
+from datadog_api_client.model_utils import (
+    OpenApiModel,
+    UnparsedObject,
+    validate_and_convert_types,
+)
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 
-from flightdeck.loader import load_environments
 from platform_constructs.datadog.mapper import mapped_names, mapper_profiles
 
-from .conftest import DATA, ENVIRONMENTS, releases, resources, values_of
+from .conftest import DATA, releases, resources, shipped_configs, values_of
 
 ENVS = ("dev", "qa", "prod")
 TIMER_SUFFIXES = (".avg", ".max", ".median", ".count", ".95percentile")
 METRIC = re.compile(r"\b(airflow(?:\.[a-z0-9_]+)+)")
-
-
-@cache
-def configs() -> dict[str, Any]:
-    return {c.name: c for c in load_environments(ENVIRONMENTS, {})}
 
 
 @cache
@@ -205,7 +203,7 @@ def test_agent_values_are_valid_for_the_pinned_chart(stacks: dict[str, Any], env
 
 @pytest.mark.parametrize("env", ENVS)
 def test_agent_collects_cluster_and_statsd_metrics_with_the_environment_tags(stacks: dict[str, Any], env: str) -> None:
-    config = configs()[env]
+    config = shipped_configs()[env]
     values = values_of(stacks[env], "datadog")
     datadog = values["datadog"]
     assert datadog["site"] == config.datadog.site
@@ -232,7 +230,7 @@ def test_the_api_key_is_synced_by_the_secret_operator_not_passed_by_terraform(st
         assert secret == {
             "name": "datadog-api-key",
             "refreshInterval": "1h",
-            "remoteKey": configs()[env].datadog.api_key_secret,
+            "remoteKey": shipped_configs()[env].datadog.api_key_secret,
             "template": {"api-key": "{{ .api_key }}"},
         }
         assert synced["secretStore"]["provider"] == {"aws": {"service": "SecretsManager", "region": "eu-west-1"}}
@@ -288,10 +286,10 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
 
 def test_agent_quota_fits_an_agent_on_every_node_the_cluster_can_have(stacks: dict[str, Any]) -> None:
     for env in ENVS:
-        groups = configs()[env].cluster.node_groups
+        groups = shipped_configs()[env].cluster.node_groups
         (quota,) = [q for q in resources(stacks[env], "kubernetes_resource_quota_v1").values() if q["metadata"]["namespace"] == "datadog"]
         max_nodes = groups.system.max_size + groups.workers.max_size
-        assert int(quota["spec"]["hard"]["pods"]) >= max_nodes + configs()[env].datadog.cluster_agent_replicas
+        assert int(quota["spec"]["hard"]["pods"]) >= max_nodes + shipped_configs()[env].datadog.cluster_agent_replicas
         assert int(quota["spec"]["hard"]["requests.cpu"].rstrip("m")) >= max_nodes * 300
 
 
@@ -366,7 +364,7 @@ def test_outputs_link_every_dashboard(stacks: dict[str, Any], env: str) -> None:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_monitors_are_valid_tagged_and_use_real_metrics(stacks: dict[str, Any], env: str) -> None:
-    config = configs()[env]
+    config = shipped_configs()[env]
     found = monitors(stacks[env])
     assert set(found) == {
         "monitor-scheduler-heartbeat",
@@ -398,7 +396,7 @@ def test_prod_pages_on_call_and_dev_notifies_a_channel(stacks: dict[str, Any]) -
 
 @pytest.mark.parametrize("env", ENVS)
 def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: str) -> None:
-    settings = configs()[env].datadog.monitors
+    settings = shipped_configs()[env].datadog.monitors
     found = monitors(stacks[env])
 
     def critical_in_query(monitor: dict[str, Any]) -> float:

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,22 @@ import helm_python as helm
 import pytest
 import yaml
 
-from flightdeck.loader import load_environments
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.tagging import missing_tags
 
-from .conftest import ENVIRONMENTS, REPO, clean_environ, load_stacks, releases, resources, run_main, values_of
+from .conftest import (
+    ENVIRONMENTS,
+    REPO,
+    clean_environ,
+    load_stacks,
+    releases,
+    resources,
+    run_main,
+    shipped_configs,
+    values_of,
+)
 
 TEAM_ENVS = ("qa", "prod")
-
-
-@cache
-def configs() -> dict[str, Any]:
-    return {c.name: c for c in load_environments(ENVIRONMENTS, {})}
-
-
-def construct_path(resource: dict[str, Any]) -> str:
-    return resource["//"]["metadata"]["path"]
 
 
 def in_namespace(stack: dict[str, Any], kind: str, namespace: str) -> list[dict[str, Any]]:
@@ -39,14 +38,14 @@ def in_namespace(stack: dict[str, Any], kind: str, namespace: str) -> list[dict[
 
 def test_qa_and_prod_declare_two_example_teams() -> None:
     for env in TEAM_ENVS:
-        assert [t.name for t in configs()[env].teams] == ["analytics", "marketing"]
-    assert configs()["dev"].teams == []
+        assert [t.name for t in shipped_configs()[env].teams] == ["analytics", "marketing"]
+    assert shipped_configs()["dev"].teams == []
 
 
 @pytest.mark.parametrize("env", TEAM_ENVS)
 def test_every_team_gets_its_namespace_quota_identity_and_launch_rights(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
-    for team in configs()[env].teams:
+    for team in shipped_configs()[env].teams:
         ns = team.namespace
         (namespace,) = [n for n in resources(stack, "kubernetes_namespace_v1").values() if n["metadata"]["name"] == ns]
         labels = namespace["metadata"]["labels"]
@@ -215,7 +214,7 @@ def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> No
     assert job["wait_for_completion"] is True
     (container,) = job["spec"]["template"]["spec"]["container"]
     script = container["args"][2]
-    for team in configs()[env].teams:
+    for team in shipped_configs()[env].teams:
         assert f"airflow pools set team-{team.name} {team.pool_slots} " in script
     assert container["env"][0]["value_from"]["secret_key_ref"] == {"name": "airflow-metadata", "key": "connection"}
     assert container["security_context"] == {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}}
@@ -226,7 +225,7 @@ def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> No
 
 def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
     tree = ast.parse((REPO / "examples" / "dags" / "analytics_daily_orders.py").read_text())
-    team = next(t for t in configs()["prod"].teams if t.name == "analytics")
+    team = next(t for t in shipped_configs()["prod"].teams if t.name == "analytics")
     constants = {
         node.targets[0].id: node.value.value
         for node in tree.body
