@@ -10,7 +10,7 @@ message before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
@@ -28,10 +28,10 @@ def missing_tags(tags: Mapping[str, Any] | None, default_tags: Mapping[str, Any]
     return [key for key in REQUIRED_TAGS if not effective.get(key)]
 
 
-def _default_tags(stack: TerraformStack) -> dict[str, Any]:
+def _default_tags(nodes: Sequence[IConstruct]) -> dict[str, Any]:
     """The AWS provider's ``default_tags`` (read by type name, so no binding is imported here)."""
     tags: dict[str, Any] = {}
-    for node in stack.node.find_all():
+    for node in nodes:
         if isinstance(node, TerraformProvider) and node.terraform_resource_type == "aws":
             for block in node.default_tags_input or []:  # type: ignore[attr-defined]
                 tags.update(block.tags or {})
@@ -39,14 +39,15 @@ def _default_tags(stack: TerraformStack) -> dict[str, Any]:
 
 
 def _finding(node: IConstruct, default_tags: Mapping[str, Any]) -> str | None:
-    if not isinstance(node, TerraformResource) or not node.terraform_resource_type.startswith(TAGGED_PREFIXES):
+    # The binding class names its resource type (TF_RESOURCE_TYPE) and whether it has tags, so only
+    # taggable cloud resources cost a call into the jsii runtime.
+    resource_type = getattr(type(node), "TF_RESOURCE_TYPE", "") if isinstance(node, TerraformResource) else ""
+    if not resource_type.startswith(TAGGED_PREFIXES) or not hasattr(type(node), "tags_input"):
         return None
-    if not hasattr(type(node), "tags_input"):
-        return None  # the type cannot be tagged
     missing = missing_tags(node.tags_input, default_tags)  # type: ignore[attr-defined]
     if not missing:
         return None
-    return f"{node.terraform_resource_type} at {node.node.path} has no {', '.join(missing)} tag; set it on the resource or in the provider's default tags"
+    return f"{resource_type} at {node.node.path} has no {', '.join(missing)} tag; set it on the resource or in the provider's default tags"
 
 
 @jsii.implements(IAspect)
@@ -63,8 +64,8 @@ class RequireTags:
 
     def _check(self) -> dict[IConstruct, str]:
         if self._by_node is None:
-            defaults = _default_tags(self._stack)
             nodes = self._stack.node.find_all()
+            defaults = _default_tags(nodes)
             self._by_node = {node: f for node in nodes if (f := _finding(node, defaults))}
         return self._by_node
 
