@@ -28,15 +28,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import SLUG_PATTERN, EnvironmentConfig, Tier
+from .config import SLUG_PATTERN, BootstrapConfig, EnvironmentConfig, Tier
 from .errors import ConfigError
 from .tiers import deep_merge, tier_defaults
 
 ENVIRONMENTS_VARIABLE = "FLIGHTDECK_ENVIRONMENTS"
 """Names the folder of environment files (default ``environments``)."""
+BOOTSTRAP_FILE = "bootstrap.yaml"
+"""The bootstrap stack's file, next to the folder of environment files (``./bootstrap.yaml``)."""
+BOOTSTRAP_STATE_VARIABLE = "FLIGHTDECK_BOOTSTRAP_STATE"
+"""``local`` keeps the bootstrap stack's state on disk: its first deploy, before its bucket exists."""
 
 OVERRIDE_PREFIX = "FLIGHTDECK_SET"
-KNOWN_VARIABLES = frozenset({ENVIRONMENTS_VARIABLE})
+KNOWN_VARIABLES = frozenset({ENVIRONMENTS_VARIABLE, BOOTSTRAP_STATE_VARIABLE})
 """``FLIGHTDECK_`` variables that are not overrides."""
 
 # Fields that identify an environment rather than configure it.
@@ -59,7 +63,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}' (first at line {seen[key] + 1})", key_node.start_mark
@@ -77,7 +81,7 @@ def _read_yaml(path: Path, label: str) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{label}: cannot read the file ({exc})") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -226,14 +230,21 @@ def load_environment(path: Path, overrides: Sequence[Override] = (), label: str 
     for override in sorted(applied, key=lambda o: o.environment is not None):
         merged = _apply(merged, override)
     merged.update(name=name, source=label)
+    return _validate(EnvironmentConfig, merged, label, {o.path: o.variable for o in applied})
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], data: Mapping[str, Any], label: str, set_by: Mapping[tuple[str, ...], str]) -> M:
+    """``model`` from ``data``, or one ConfigError line per problem naming the file, field and override."""
     try:
-        return EnvironmentConfig.model_validate(merged)
+        return model.model_validate(data)
     except ValidationError as exc:
-        by_path = {o.path: o.variable for o in applied}
         lines = []
         for error in exc.errors():
-            text = _describe(error, EnvironmentConfig)
-            variable = by_path.get(tuple(str(p) for p in error["loc"]))
+            text = _describe(error, model)
+            variable = set_by.get(tuple(str(p) for p in error["loc"]))
             lines.append(f"{label}: {text}" + (f" (set by {variable})" if variable else ""))
         raise ConfigError("\n".join(lines)) from None
 
@@ -270,4 +281,24 @@ def load_environments(directory: Path, environ: Mapping[str, str]) -> list[Envir
     return configs
 
 
-__all__ = ["Override", "load_environment", "load_environments", "parse_overrides"]
+def bootstrap_path(directory: Path) -> Path:
+    return directory.resolve().parent / BOOTSTRAP_FILE
+
+
+def load_bootstrap(path: Path, environments: Sequence[EnvironmentConfig]) -> BootstrapConfig:
+    """``bootstrap.yaml``, validated, and checked against the environments it prepares."""
+    label = str(path)
+    data = _read_yaml(path, label)
+    if "source" in data:
+        raise ConfigError(f"{label}: source: unknown key")
+    config = _validate(BootstrapConfig, {**data, "source": label}, label, {})
+    buckets = sorted({env.state.bucket for env in environments if env.cloud == "aws"})
+    if config.state.bucket not in buckets:
+        raise ConfigError(
+            f"{label}: state.bucket: '{config.state.bucket}' is not a bucket the bootstrap creates; "
+            f"use one of the environments' state buckets ({', '.join(buckets) or 'none'})"
+        )
+    return config
+
+
+__all__ = ["Override", "bootstrap_path", "load_bootstrap", "load_environment", "load_environments", "parse_overrides"]

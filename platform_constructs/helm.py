@@ -17,6 +17,7 @@ import yaml
 from constructs import Construct
 
 if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
     from cdktf_cdktf_provider_helm.release import Release
 
 SYNCED_SECRETS_CHART = Path(__file__).resolve().parents[1] / "charts" / "synced-secrets"
@@ -48,7 +49,7 @@ def local_chart_release(
     release_name: str,
     namespace: str,
     values: Mapping[str, Any],
-    depends_on: Sequence[Any],
+    depends_on: Sequence[ITerraformDependable],
 ) -> Release:
     """A release of one of the project's own charts from its local path (ids ``<id>`` and ``<id>-chart``)."""
     from cdktf import AssetType, TerraformAsset
@@ -69,7 +70,7 @@ def local_chart_release(
 
 
 def synced_secrets(
-    scope: Construct, id: str, *, release_name: str, namespace: str, values: Mapping[str, Any], depends_on: Sequence[Any]
+    scope: Construct, id: str, *, release_name: str, namespace: str, values: Mapping[str, Any], depends_on: Sequence[ITerraformDependable]
 ) -> Release:
     """A release of ``charts/synced-secrets`` in ``scope``."""
     return local_chart_release(

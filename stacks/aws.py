@@ -16,9 +16,9 @@ from platform_constructs.aws.platform import (
 )
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
+from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 from .teams import team_specs
-from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 
 def _node_group(pool: NodePool, group: NodeGroup, tags: dict[str, str] | None = None) -> NodeGroupSpec:
@@ -69,7 +69,7 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
             public_access_cidrs=tuple(config.cluster.public_access_cidrs),
             log_retention_days=config.cluster.log_retention_days,
             admin_role_arns=tuple(config.cluster.admin_role_arns),
-            addon_versions=dict(config.cluster.addon_versions),
+            addon_versions={str(name): version for name, version in config.cluster.addon_versions.items()},
         ),
         database=DatabaseSettings(
             engine_version=config.database.engine_version,

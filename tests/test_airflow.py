@@ -346,7 +346,9 @@ def sample_props(**changes: Any) -> AirflowValuesProps:
         "components": {k: spec for k in ("scheduler", "api_server", "triggerer", "dag_processor", "pgbouncer")},
         "task_resources": ResourceSpec(cpu="250m", memory="512Mi"),
         "identities": {w.name: WorkloadIdentity(workload=w, principal=f"role/{w.name}") for w in AIRFLOW_WORKLOADS},
-        "database": DatabaseHandle(host="db.internal", port=5432, database_name="airflow", username="admin", credentials_secret="arn:db", metrics=DB_METRICS),
+        "database": DatabaseHandle(
+            host="db.internal", port=5432, database_name="airflow", username="admin", credentials_secret="arn:db", metrics=DB_METRICS
+        ),
         "log_store": LogStore(bucket="logs", remote_base_log_folder="s3://logs/airflow", connection_id="aws_logs", connection_uri="aws://"),
         "ingress": IngressHandle(
             class_name="alb",
@@ -383,7 +385,7 @@ def test_public_ui_carries_its_allow_list() -> None:
 def test_config_overrides_merge_but_cannot_replace_managed_settings() -> None:
     values = airflow_values(sample_props(config_overrides={"core": {"parallelism": 64}}))
     assert values["config"]["core"] == {"load_examples": "False", "parallelism": 64}
-    with pytest.raises(ValueError, match="airflow.config.logging.remote_base_log_folder is set by Flightdeck"):
+    with pytest.raises(ValueError, match=r"airflow\.config\.logging\.remote_base_log_folder is set by Flightdeck"):
         airflow_values(sample_props(config_overrides={"logging": {"remote_base_log_folder": "s3://elsewhere"}}))
 
 

@@ -341,6 +341,9 @@ def test_dev_may_go_without_monitoring(env_dir: Path) -> None:
 
 
 def test_monitoring_defaults_follow_the_tier(env_dir: Path) -> None:
-    configs = {c.name: c for c in load_environments(env_dir, {})}
-    assert [configs[e].datadog.monitors.priority for e in ("dev", "qa", "prod")] == [4, 3, 1]
-    assert configs["prod"].datadog.monitors.scheduler_heartbeat_minutes < configs["dev"].datadog.monitors.scheduler_heartbeat_minutes
+    monitors = {}
+    for config in load_environments(env_dir, {}):
+        assert config.datadog is not None, f"{config.name} has no datadog section"
+        monitors[config.name] = config.datadog.monitors
+    assert [monitors[e].priority for e in ("dev", "qa", "prod")] == [4, 3, 1]
+    assert monitors["prod"].scheduler_heartbeat_minutes < monitors["dev"].scheduler_heartbeat_minutes

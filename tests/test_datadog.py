@@ -400,7 +400,9 @@ def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: 
     found = monitors(stacks[env])
 
     def critical_in_query(monitor: dict[str, Any]) -> float:
-        return float(re.search(r"[<>]=? (\d+(?:\.\d+)?)$", monitor["query"]).group(1))
+        match = re.search(r"[<>]=? (\d+(?:\.\d+)?)$", monitor["query"])
+        assert match, f"no threshold at the end of {monitor['query']!r}"
+        return float(match.group(1))
 
     for name, threshold, scale in (
         ("monitor-task-failures", settings.task_failure_percent, 1),

@@ -229,7 +229,7 @@ def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
     constants = {
         node.targets[0].id: node.value.value
         for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.targets[0], ast.Name)
     }
     assert constants == {"TEAM": team.name, "COST_CENTER": team.cost_center}
     (call,) = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "KubernetesPodOperator"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from ..helm import synced_secrets, to_yaml
 from ..handles import ClusterHandle, HelmChart, NetworkHandle, WorkloadIdentity
+from ..helm import synced_secrets, to_yaml
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
 from ..placement import SYSTEM_POOL

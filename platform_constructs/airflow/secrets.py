@@ -15,7 +15,8 @@ The ``{{ … }}`` below are ESO templates, filled by the operator. The chart pas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..handles import DatabaseHandle, SecretStoreHandle
@@ -24,13 +25,12 @@ from ..workloads import AIRFLOW_RELEASE
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class AirflowSecretsProps:
     namespace: str
     store: SecretStoreHandle
     database: DatabaseHandle
-    secrets: SecretNames = SecretNames()
+    secrets: SecretNames = field(default_factory=SecretNames)
     git_repository: str | None = None
     git_credentials_secret: str | None = None
     """Name of the secret holding ``{"username": …, "token": …}`` for the DAG repository."""
@@ -101,8 +101,8 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
     if props.git_credentials_secret is not None:
         if props.git_repository is None:
             raise ValueError("git credentials need the repository they are for")
-        connection = (
-            '{"conn_type": "git", "host": "%s", "login": "{{ .username }}", "password": "{{ .token }}"}' % props.git_repository
+        connection = json.dumps(
+            {"conn_type": "git", "host": props.git_repository, "login": "{{ .username }}", "password": "{{ .token }}"}
         )
         external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
     return {

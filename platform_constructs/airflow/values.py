@@ -6,6 +6,7 @@ each environment's values against the chart's own JSON schema without synthesizi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -260,7 +261,7 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
         if props.git.credentials:
             secret_env.append({"envName": "AIRFLOW_CONN_DAGS_GIT", "secretName": secrets.dags_git, "secretKey": "connection"})
         else:
-            env.append({"name": "AIRFLOW_CONN_DAGS_GIT", "value": '{"conn_type": "git", "host": "%s"}' % props.git.repository})
+            env.append({"name": "AIRFLOW_CONN_DAGS_GIT", "value": json.dumps({"conn_type": "git", "host": props.git.repository})})
     values: dict[str, Any] = {
         "executor": props.executor,
         "images": {"airflow": {"repository": props.image_repository, "tag": props.image_tag}},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from constructs import Construct
 
@@ -19,6 +19,13 @@ from ..handles import ClusterHandle, ExecCredentials
 from ..placement import NodePool
 from .iam import managed_policy, service_trust
 from .kms import KmsKeyHandle
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
+    from cdktf_cdktf_provider_aws.eks_addon import EksAddon
+    from cdktf_cdktf_provider_aws.eks_node_group import EksNodeGroup
+    from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
+    from cdktf_cdktf_provider_aws.iam_role import IamRole
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 
@@ -182,7 +189,7 @@ class EksCluster(Construct):
             connect_command=f"aws eks update-kubeconfig --region {props.region} --name {props.name}",
         )
 
-    def _addon(self, props: EksClusterProps, name: str, depends_on: Sequence[object] = ()):  # noqa: ANN202
+    def _addon(self, props: EksClusterProps, name: str, depends_on: Sequence[ITerraformDependable] = ()) -> EksAddon:
         from cdktf_cdktf_provider_aws.eks_addon import EksAddon
 
         configuration = None
@@ -202,7 +209,7 @@ class EksCluster(Construct):
             depends_on=list(depends_on) or None,
         )
 
-    def _node_role(self, props: EksClusterProps):  # noqa: ANN202
+    def _node_role(self, props: EksClusterProps) -> IamRole:
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
@@ -224,7 +231,7 @@ class EksCluster(Construct):
         ]
         return role
 
-    def _node_group(self, props: EksClusterProps, spec: NodeGroupSpec, after: Sequence[object]):  # noqa: ANN202
+    def _node_group(self, props: EksClusterProps, spec: NodeGroupSpec, after: Sequence[ITerraformDependable]) -> EksNodeGroup:
         from cdktf import TerraformResourceLifecycle, Token
         from cdktf_cdktf_provider_aws.eks_node_group import (
             EksNodeGroup,
@@ -300,7 +307,7 @@ class EksCluster(Construct):
             depends_on=[*self._node_policies, *after],
         )
 
-    def _ebs_csi_identity(self, props: EksClusterProps):  # noqa: ANN202
+    def _ebs_csi_identity(self, props: EksClusterProps) -> EksPodIdentityAssociation:
         from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 from ..handles import ClusterHandle, NetworkHandle, SecretStoreHandle, StatsdSink
 from ..helm import from_store, secret_store, synced_secrets, to_yaml
@@ -69,7 +72,7 @@ class DatadogAgentProps:
     """Two or more keep the kube-state metrics flowing through a node drain (with a disruption budget)."""
     statsd_clients: Sequence[str] = ()
     """Namespaces whose pods may send StatsD to the agents (Airflow's)."""
-    depends_on: Sequence[Any] = field(default_factory=tuple)
+    depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """The External Secrets Operator release (the API key needs its CRDs)."""
 
 

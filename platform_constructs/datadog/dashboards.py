@@ -115,7 +115,11 @@ def kubernetes_footprint(scope: MonitoringScope) -> dict[str, Any]:
         [
             group(
                 "Pods",
-                timeseries("Pods by phase", *per_namespace("sum:kubernetes_state.pod.status_phase{filter} by {{kube_namespace,pod_phase}}"), display="bars"),
+                timeseries(
+                    "Pods by phase",
+                    *per_namespace("sum:kubernetes_state.pod.status_phase{filter} by {{kube_namespace,pod_phase}}"),
+                    display="bars",
+                ),
                 timeseries("Container restarts", *per_namespace("sum:kubernetes.containers.restarts{filter} by {{kube_namespace,kube_deployment}}")),
             ),
             group(

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -62,7 +65,7 @@ class GuardedNamespaceProps:
     warn: PodSecurityLevel = "restricted"
     """Level reported as warnings and audit events, to show what a stricter namespace would reject."""
     labels: Mapping[str, str] = field(default_factory=dict)
-    depends_on: Sequence[object] = ()
+    depends_on: Sequence[ITerraformDependable] = ()
 
 
 DNS = (Port(53, "UDP"), Port(53, "TCP"))
@@ -196,9 +199,14 @@ class GuardedNamespace(Construct):
         )
 
 
-def _peer(peer: Peer, direction: Literal["ingress", "egress"]):  # noqa: ANN202
+def _peer(peer: Peer, direction: Literal["ingress", "egress"]) -> Any:
+    """A ``…EgressTo`` or ``…IngressFrom`` struct: the two families have the same shape, not the same type."""
     from cdktf_cdktf_provider_kubernetes import network_policy_v1 as np
 
+    peer_type: Any
+    ip_block: Any
+    ns_selector: Any
+    pod_selector: Any
     if direction == "egress":
         peer_type, ip_block, ns_selector, pod_selector = (
             np.NetworkPolicyV1SpecEgressTo,

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 from ..workloads import Workload
 
@@ -28,7 +32,7 @@ class PodLauncherAccessProps:
     namespace: str
     launchers: Sequence[Workload]
     """Service accounts (in their own namespaces) that may run pods in ``namespace``."""
-    depends_on: Sequence[object] = ()
+    depends_on: Sequence[ITerraformDependable] = ()
 
 
 class PodLauncherAccess(Construct):

@@ -17,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 from ..handles import WorkloadIdentity
 from ..helm import local_chart_release, to_yaml
@@ -47,7 +50,7 @@ class TeamsProps:
     """Enforce rejects pods without the labels; Audit (dev) only reports them."""
     kyverno_replicas: int = 3
     """Admission controller replicas; one is a single point of failure for every pod creation."""
-    depends_on: Sequence[Any] = field(default_factory=tuple)
+    depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
 
 
 def kyverno_values(replicas: int) -> dict[str, Any]:

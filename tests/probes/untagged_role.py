@@ -11,11 +11,11 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, os.getcwd())
 
-from cdktf import App, Aspects, TerraformStack  # noqa: E402
-from cdktf_cdktf_provider_aws.iam_role import IamRole  # noqa: E402
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags  # noqa: E402
+from cdktf import App, Aspects, TerraformStack
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from platform_constructs.tagging import RequireTags  # noqa: E402
+from platform_constructs.tagging import RequireTags
 
 app = App(outdir=sys.argv[1], stack_traces=False)
 stack = TerraformStack(app, "probe")
@@ -28,7 +28,7 @@ print(json.dumps(check.findings()))
 try:
     app.synth()
     print("SYNTH OK")
-except Exception as exc:  # the jsii error carries cdktf's message
+except Exception as exc:  # noqa: BLE001 - the jsii error carries cdktf's message
     print("SYNTH FAILED:", exc)
 sys.stdout.flush()
 os._exit(0)
