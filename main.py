@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from flightdeck.errors import ConfigError
-from flightdeck.loader import ENVIRONMENTS_VARIABLE, load_environments
+from flightdeck.loader import BOOTSTRAP_STATE_VARIABLE, ENVIRONMENTS_VARIABLE, bootstrap_path, load_bootstrap, load_environments
 
 # The jsii runtime warns on every start that Node 20 is past end of life; the machines this runs
 # on ship Node 20 (see the README), so the warning is known and only buries real output.
@@ -27,6 +27,10 @@ def main() -> int:
     outdir = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
     try:
         configs = load_environments(directory, os.environ)
+        # bootstrap.yaml next to the environments folder adds the bootstrap stack (see the README).
+        bootstrap_file = bootstrap_path(directory)
+        bootstrap = load_bootstrap(bootstrap_file, configs) if bootstrap_file.is_file() else None
+        local_state = _bootstrap_state(os.environ.get(BOOTSTRAP_STATE_VARIABLE))
     except ConfigError as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
@@ -34,11 +38,14 @@ def main() -> int:
     # Imported only once the files are valid: the bindings take seconds to load.
     from cdktf import App
 
+    from stacks.bootstrap import BootstrapStack
     from stacks.environment_stack import EnvironmentStack
 
     app = App(outdir=outdir, stack_traces=False)
     try:
-        stacks = [EnvironmentStack(app, config) for config in configs]
+        stacks: list[EnvironmentStack | BootstrapStack] = [EnvironmentStack(app, config) for config in configs]
+        if bootstrap is not None:
+            stacks.append(BootstrapStack(app, bootstrap, configs, local_state=local_state))
     except (ConfigError, ValueError) as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
@@ -49,6 +56,15 @@ def main() -> int:
         return 2
     app.synth()
     return 0
+
+
+def _bootstrap_state(value: str | None) -> bool:
+    """True when the bootstrap stack's state stays local (its first deploy)."""
+    if value in (None, "", "s3"):
+        return False
+    if value == "local":
+        return True
+    raise ConfigError(f"{BOOTSTRAP_STATE_VARIABLE}: '{value}' is not a state location; use 'local' for the first deploy, or unset it")
 
 
 def exit_now(status: int) -> None:

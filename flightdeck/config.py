@@ -543,3 +543,38 @@ class EnvironmentConfig(Model):
 
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+
+
+class GithubRepository(Model):
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    """``owner/name`` of the repository whose workflow deploys; no other repository's tokens are trusted."""
+    default_branch: str = Field(default="main", pattern=r"^[A-Za-z0-9._/-]+$")
+    """The branch whose pushes deploy (the workflow's trigger)."""
+
+
+class BootstrapAws(Model):
+    admin_role_name: str = Field(default="OrganizationAccountAccessRole", pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+    """Role an administrator assumes in each environment's account to create the bootstrap
+    resources (AWS Organizations creates this one in every member account)."""
+
+
+class BootstrapState(Model):
+    bucket: BucketName
+    """Where the bootstrap stack keeps its own state: one of the state buckets it creates."""
+    region: AwsRegion
+
+
+class BootstrapConfig(Model):
+    """``bootstrap.yaml``: what every environment needs before its first deploy (state buckets, CI roles)."""
+
+    source: str
+    project: Slug = "flightdeck"
+    owner: Slug
+    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    github: GithubRepository
+    aws: BootstrapAws = BootstrapAws()
+    state: BootstrapState
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"env": "bootstrap", "team": self.owner, "cost-center": self.cost_center, "managed-by": "flightdeck"}

@@ -68,7 +68,14 @@ def imported_packages(synth_dir: Path) -> set[str]:
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
-    return load_stacks(synth_dir)
+    """The environment stacks by name (the bootstrap stack is the ``bootstrap`` fixture)."""
+    return {name: stack for name, stack in load_stacks(synth_dir).items() if name != "bootstrap"}
+
+
+@pytest.fixture(scope="session")
+def bootstrap(synth_dir: Path) -> dict[str, Any]:
+    """The bootstrap stack synthesized from ``bootstrap.yaml`` with the shipped environments."""
+    return load_stacks(synth_dir)["bootstrap"]
 
 
 def resources(stack: Mapping[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

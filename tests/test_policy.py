@@ -10,16 +10,16 @@ from verify.policy import CONFIG, scan, skips
 
 
 @pytest.fixture(scope="module")
-def prod_report(synth_dir: Path):  # noqa: ANN201
+def prod_report(synth_dir: Path):
     return scan(synth_dir / "stacks" / "prod" / "cdk.tf.json")
 
 
-def test_prod_has_no_failed_check(prod_report) -> None:  # noqa: ANN001
+def test_prod_has_no_failed_check(prod_report) -> None:
     assert [f"{f.check} {f.resource}: {f.name}" for f in prod_report.failed] == []
     assert prod_report.passed > 150
 
 
-def test_every_skip_has_a_reason_and_still_matches_something(prod_report) -> None:  # noqa: ANN001
+def test_every_skip_has_a_reason_and_still_matches_something(prod_report) -> None:
     reasons = skips()
     assert all(len(reason) > 20 for reason in reasons.values())
     assert {f.check for f in prod_report.skipped} == set(reasons), "a skip that matches nothing should be removed"
@@ -32,3 +32,9 @@ def test_a_skip_without_a_reason_is_refused(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ValueError, match="skips without a reason: CKV_AWS_18"):
         skips()
     assert CONFIG.name == ".checkov.yaml"
+
+
+def test_bootstrap_has_no_failed_check(synth_dir: Path) -> None:
+    report = scan(synth_dir / "stacks" / "bootstrap" / "cdk.tf.json")
+    assert [f"{f.check} {f.resource}: {f.name}" for f in report.failed] == []
+    assert report.passed > 100

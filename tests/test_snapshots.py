@@ -25,3 +25,7 @@ def stable(stack: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("env", ["dev", "qa", "prod"])
 def test_stack_snapshot(stacks: dict[str, Any], env: str, snapshot: SnapshotAssertion) -> None:
     assert stable(stacks[env]) == snapshot(extension_class=JSONSnapshotExtension)
+
+
+def test_bootstrap_snapshot(bootstrap: dict[str, Any], snapshot: SnapshotAssertion) -> None:
+    assert stable(bootstrap) == snapshot(extension_class=JSONSnapshotExtension)

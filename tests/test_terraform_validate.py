@@ -18,6 +18,7 @@ import pytest
 
 from verify.terraform import aws_part, find_mirror, terraform, write_cli_config
 
+
 def test_aws_part_keeps_everything_aws_and_nothing_else(stacks: dict[str, Any]) -> None:
     part = aws_part(stacks["prod"], "5.100.0")
     assert set(part["resource"]) == {t for t in stacks["prod"]["resource"] if t.startswith("aws_")}
@@ -37,10 +38,13 @@ def terraform_mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pat
 
 
 @pytest.fixture(scope="module")
-def validation(stacks: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One ``terraform validate`` over every environment, each as a module (one init, one provider load)."""
+def validation(
+    stacks: dict[str, Any], bootstrap: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """One ``terraform validate`` over every environment and the bootstrap stack, each as a module (one init)."""
     version, config = terraform_mirror
     root = tmp_path_factory.mktemp("validate")
+    stacks = {**stacks, "bootstrap": bootstrap}
     for env, stack in stacks.items():
         (root / env).mkdir()
         (root / env / "main.tf.json").write_text(json.dumps(aws_part(stack, version)))
@@ -50,7 +54,7 @@ def validation(stacks: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_p
     return json.loads(terraform(["validate", "-json", "-no-color"], root, config).stdout)
 
 
-@pytest.mark.parametrize("env", ["dev", "qa", "prod"])
+@pytest.mark.parametrize("env", ["dev", "qa", "prod", "bootstrap"])
 def test_terraform_validate_aws_part(validation: dict[str, Any], env: str) -> None:
     problems = [
         f"{d['severity']}: {d['summary']}: {d.get('detail', '')} ({d.get('address', '')})"

@@ -68,7 +68,7 @@ def emulator(account_id: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)  # noqa: S310 - loopback only
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:

@@ -74,6 +74,7 @@ class Network(Construct):
             DataAwsAvailabilityZones,
             DataAwsAvailabilityZonesFilter,
         )
+        from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
         from cdktf_cdktf_provider_aws.eip import Eip
         from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
         from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
@@ -82,7 +83,6 @@ class Network(Construct):
         from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
         from cdktf_cdktf_provider_aws.subnet import Subnet
         from cdktf_cdktf_provider_aws.vpc import Vpc
-        from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 
         layout = subnet_layout(props.cidr, props.zones)
         zones = DataAwsAvailabilityZones(

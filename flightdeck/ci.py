@@ -1,0 +1,50 @@
+"""Names CI and the bootstrap stack agree on: deployer and planner roles, OIDC subjects, deploy order.
+
+The bootstrap stack creates the roles, the generated workflow (``flightdeck/workflow.py``) assumes
+them; both take the names from here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .config import EnvironmentConfig, Tier
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+DEPLOY_ORDER = (Tier.DEV, Tier.QA, Tier.PROD)
+"""Promotion order: every dev environment, then every qa, then every prod."""
+
+
+def deployer_role_name(config: EnvironmentConfig) -> str:
+    """The role the main branch's deploy job assumes for this environment (``flightdeck-ci-prod-deploy``).
+
+    Not under the environment's own prefix (``flightdeck-prod-``), which the role may manage:
+    a deployer cannot widen its own permissions.
+    """
+    return f"{config.project}-ci-{config.name}-deploy"
+
+
+def planner_role_name(config: EnvironmentConfig) -> str:
+    """The read-only role pull requests use for ``cdktf diff`` of this environment."""
+    return f"{config.project}-ci-{config.name}-plan"
+
+
+def role_arn(config: EnvironmentConfig, role_name: str) -> str:
+    return f"arn:{config.aws.partition}:iam::{config.aws.account_id}:role/{role_name}"
+
+
+def deploy_subject(repository: str, environment: str) -> str:
+    """The OIDC ``sub`` of a job bound to a GitHub environment: only that job can deploy it."""
+    return f"repo:{repository}:environment:{environment}"
+
+
+def plan_subjects(repository: str, branch: str) -> list[str]:
+    """Pull requests, and the default branch's preview before its deploys."""
+    return [f"repo:{repository}:pull_request", f"repo:{repository}:ref:refs/heads/{branch}"]
+
+
+def deploy_waves(configs: Sequence[EnvironmentConfig]) -> list[list[EnvironmentConfig]]:
+    """The environments grouped by tier in promotion order; a wave deploys after the previous one."""
+    waves = [sorted((c for c in configs if c.tier is tier), key=lambda c: c.name) for tier in DEPLOY_ORDER]
+    return [wave for wave in waves if wave]

@@ -1,0 +1,216 @@
+"""What an AWS account needs before its environments' first deploy.
+
+* the Terraform state bucket (versioned, KMS-encrypted, TLS only, never public), and
+* GitHub's OIDC identity provider with, per environment, a deployer role that only the workflow's
+  job bound to the GitHub environment of the same name can assume, and a read-only planner role
+  for previews (``cdktf diff``) of pull requests and of the default branch.
+
+No access keys exist anywhere: CI exchanges its short-lived OIDC token for role credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from constructs import Construct
+
+from .iam import allow, managed_policy, policy
+from .kms import KmsKeyHandle
+from .storage import PrivateBucketProps, private_bucket
+
+# GitHub's OIDC issuer. AWS verifies its tokens against its own trust store; IAM still requires
+# thumbprints when the provider is created, so these are GitHub's published intermediate CAs.
+GITHUB_OIDC_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")
+
+MANAGE_IAM = (
+    # The roles, inline and attached policies, and instance profiles of the environment's stack.
+    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy", "iam:PassRole",
+    "iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
+    "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:AddRoleToInstanceProfile",
+    "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateBucketProps:
+    name: str
+    account_id: str
+    partition: str = "aws"
+    noncurrent_expire_after_days: int = 90
+    """Old state versions are kept this long: the window in which a bad apply can be rolled back by hand."""
+
+
+class StateBucket(Construct):
+    """The Terraform state bucket of one account, with its own KMS key."""
+
+    def __init__(self, scope: Construct, id: str, props: StateBucketProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import TerraformResourceLifecycle
+        from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+        from cdktf_cdktf_provider_aws.kms_key import KmsKey
+
+        key = KmsKey(
+            self,
+            "key",
+            description=f"Terraform state in {props.name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            # The account administers the key; who may use it is decided by IAM policies (the CI roles').
+            policy=policy(
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ),
+        )
+        KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=key.key_id)
+        self.key = KmsKeyHandle(arn=key.arn, key_id=key.key_id)
+        self.bucket = private_bucket(
+            self,
+            PrivateBucketProps(
+                name=props.name,
+                key=self.key,
+                lifecycle_rule="expire-old-state-versions",
+                expire_after_days=None,
+                noncurrent_expire_after_days=props.noncurrent_expire_after_days,
+            ),
+        )
+        # Every environment's state is in here: Terraform refuses to plan a destroy of it.
+        self.bucket.lifecycle = TerraformResourceLifecycle(prevent_destroy=True)
+        self.arn = self.bucket.arn
+
+
+@dataclass(frozen=True, kw_only=True)
+class CiEnvironment:
+    """One environment's CI roles."""
+
+    name: str
+    deployer_role: str
+    planner_role: str
+    deploy_subject: str
+    """OIDC subject allowed to deploy (``repo:<owner>/<name>:environment:<env>``)."""
+    manages_prefix: str
+    """Name prefix of the IAM roles and policies the environment's stack creates (``flightdeck-prod-``)."""
+    state_bucket_arn: str
+    state_prefix: str
+    """Key prefix of the environment's state in the bucket (``flightdeck/prod/``)."""
+    state_key: KmsKeyHandle
+
+
+@dataclass(frozen=True, kw_only=True)
+class GithubDeployersProps:
+    account_id: str
+    partition: str = "aws"
+    plan_subjects: Sequence[str]
+    """OIDC subjects allowed to preview (pull requests, the default branch)."""
+    environments: Sequence[CiEnvironment] = field(default_factory=tuple)
+    max_session_hours: int = 2
+    """A deploy that creates a cluster and a Multi-AZ database takes most of an hour."""
+
+
+class GithubDeployers(Construct):
+    """GitHub's OIDC provider in one account and the deployer and planner role of each environment."""
+
+    def __init__(self, scope: Construct, id: str, props: GithubDeployersProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+        from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+
+        from flightdeck.ci import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
+
+        if not props.environments:
+            raise ValueError(f"account {props.account_id}: no environment to create CI roles for")
+        provider = IamOpenidConnectProvider(
+            self,
+            "github",
+            url=f"https://{GITHUB_OIDC_HOST}",
+            client_id_list=[GITHUB_OIDC_AUDIENCE],
+            thumbprint_list=list(GITHUB_OIDC_THUMBPRINTS),
+        )
+        iam = f"arn:{props.partition}:iam::{props.account_id}"
+
+        def trust(subjects: Sequence[str]) -> str:
+            return policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider.arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                            f"{GITHUB_OIDC_HOST}:sub": list(subjects),
+                        }
+                    },
+                }
+            )
+
+        self.deployers: dict[str, IamRole] = {}
+        self.planners: dict[str, IamRole] = {}
+        for env in props.environments:
+            state_objects = f"{env.state_bucket_arn}/{env.state_prefix}*"
+            list_state = allow(
+                ["s3:ListBucket"], [env.state_bucket_arn], Condition={"StringLike": {"s3:prefix": [f"{env.state_prefix}*"]}}
+            )
+            use_state_key = allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [env.state_key.arn])
+
+            deployer = IamRole(
+                self,
+                f"{env.name}-deployer",
+                name=env.deployer_role,
+                description=f"CI deploys of {env.name} (GitHub environment {env.name} only)",
+                assume_role_policy=trust([env.deploy_subject]),
+                max_session_duration=props.max_session_hours * 3600,
+            )
+            # Everything except IAM and Organizations; IAM only for the environment's own roles.
+            IamRolePolicyAttachment(
+                self, f"{env.name}-deployer-power-user", role=deployer.name, policy_arn=managed_policy(props.partition, "PowerUserAccess")
+            )
+            own = [f"{iam}:role/{env.manages_prefix}*", f"{iam}:policy/{env.manages_prefix}*", f"{iam}:instance-profile/{env.manages_prefix}*"]
+            IamRolePolicy(
+                self,
+                f"{env.name}-deployer-access",
+                name="environment-iam-and-state",
+                role=deployer.id,
+                policy=policy(
+                    allow(MANAGE_IAM, own),
+                    allow(["iam:Get*", "iam:List*"], ["*"]),
+                    # EKS, RDS, Auto Scaling and load balancers create their service-linked roles on first use.
+                    allow(["iam:CreateServiceLinkedRole"], [f"{iam}:role/aws-service-role/*"]),
+                    list_state,
+                    allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [state_objects]),
+                    use_state_key,
+                ),
+            )
+            planner = IamRole(
+                self,
+                f"{env.name}-planner",
+                name=env.planner_role,
+                description=f"Read-only previews of {env.name} for pull requests",
+                assume_role_policy=trust(props.plan_subjects),
+            )
+            IamRolePolicyAttachment(
+                self, f"{env.name}-planner-read-only", role=planner.name, policy_arn=managed_policy(props.partition, "ReadOnlyAccess")
+            )
+            IamRolePolicy(
+                self,
+                f"{env.name}-planner-state",
+                name="read-state",
+                role=planner.id,
+                policy=policy(
+                    list_state,
+                    allow(["s3:GetObject"], [state_objects]),
+                    # The plan takes the state lock: a lock file next to the state, written then removed.
+                    allow(["s3:PutObject", "s3:DeleteObject"], [f"{state_objects}.tflock"]),
+                    use_state_key,
+                ),
+            )
+            self.deployers[env.name] = deployer
+            self.planners[env.name] = planner

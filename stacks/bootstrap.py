@@ -1,0 +1,109 @@
+"""BootstrapStack: what the environments need before their first deploy (``cdktf deploy bootstrap``).
+
+For every AWS account the environments deploy into: the Terraform state bucket(s) their files name
+and the CI roles (see ``platform_constructs/aws/bootstrap.py``). An administrator deploys it once,
+and again whenever an environment is added; CI never deploys it, so no CI role can widen its own trust.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from cdktf import Aspects, LocalBackend, S3Backend, TerraformOutput, TerraformProvider, TerraformResource, TerraformStack
+from constructs import Construct
+
+from flightdeck import ci
+from flightdeck.config import BootstrapConfig, EnvironmentConfig
+from platform_constructs.aws.bootstrap import CiEnvironment, GithubDeployers, GithubDeployersProps, StateBucket, StateBucketProps
+from platform_constructs.tagging import RequireTags
+
+STACK_NAME = "bootstrap"
+
+
+class BootstrapStack(TerraformStack):
+    def __init__(
+        self, scope: Construct, config: BootstrapConfig, environments: Sequence[EnvironmentConfig], *, local_state: bool = False
+    ) -> None:
+        super().__init__(scope, STACK_NAME)
+        from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
+
+        self.config = config
+        self.tag_check = RequireTags(self)
+        Aspects.of(self).add(self.tag_check)
+        if local_state:
+            # The first deploy: the bucket that will hold this state does not exist yet.
+            LocalBackend(self, path="bootstrap.tfstate")
+        else:
+            backend = S3Backend(
+                self,
+                bucket=config.state.bucket,
+                key=f"{config.project}/{STACK_NAME}/terraform.tfstate",
+                region=config.state.region,
+                encrypt=True,
+            )
+            backend.add_override("use_lockfile", True)
+
+        by_account: dict[str, list[EnvironmentConfig]] = defaultdict(list)
+        for env in environments:
+            if env.cloud == "aws":
+                by_account[env.aws.account_id].append(env)
+        self.deployers: dict[str, str] = {}
+        for account_id, envs in sorted(by_account.items()):
+            partition = envs[0].aws.partition
+            providers: dict[str, AwsProvider] = {}
+            for region in sorted({env.state.region or env.aws.region for env in envs}):
+                providers[region] = AwsProvider(
+                    self,
+                    f"aws-{account_id}-{region}",
+                    alias=f"account_{account_id}_{region.replace('-', '_')}",
+                    region=region,
+                    allowed_account_ids=[account_id],
+                    assume_role=[
+                        AwsProviderAssumeRole(
+                            role_arn=f"arn:{partition}:iam::{account_id}:role/{config.aws.admin_role_name}",
+                            session_name="flightdeck-bootstrap",
+                        )
+                    ],
+                    default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+                )
+            account = Construct(self, f"account-{account_id}")
+            buckets: dict[str, StateBucket] = {}
+            for env in envs:
+                name = env.state.bucket
+                if name not in buckets:
+                    buckets[name] = StateBucket(account, f"state-{name}", StateBucketProps(name=name, account_id=account_id, partition=partition))
+                    _use_provider(buckets[name], providers[env.state.region or env.aws.region])
+            deployers = GithubDeployers(
+                account,
+                "github",
+                GithubDeployersProps(
+                    account_id=account_id,
+                    partition=partition,
+                    plan_subjects=ci.plan_subjects(config.github.repository, config.github.default_branch),
+                    environments=[
+                        CiEnvironment(
+                            name=env.name,
+                            deployer_role=ci.deployer_role_name(env),
+                            planner_role=ci.planner_role_name(env),
+                            deploy_subject=ci.deploy_subject(config.github.repository, env.name),
+                            manages_prefix=f"{env.resource_prefix}-",
+                            state_bucket_arn=buckets[env.state.bucket].arn,
+                            state_prefix=f"{env.project}/{env.name}/",
+                            state_key=buckets[env.state.bucket].key,
+                        )
+                        for env in envs
+                    ],
+                ),
+            )
+            _use_provider(deployers, next(iter(providers.values())))
+            for env in envs:
+                self.deployers[env.name] = deployers.deployers[env.name].arn
+        TerraformOutput(self, "deployer_roles", value=self.deployers, description="Role each environment's deploy job assumes")
+
+
+def _use_provider(scope: Construct, provider: TerraformProvider) -> None:
+    """Point every resource under ``scope`` at ``provider`` (one aliased provider per account and region)."""
+    for node in scope.node.find_all():
+        if isinstance(node, TerraformResource):
+            node.provider = provider
