@@ -11,7 +11,8 @@ CI overrides (see the README):
 
 ``<PATH>`` is the field path with ``__`` between levels, e.g.
 ``FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE=40``. The value is read as YAML,
-so numbers and booleans keep their types and lists can be written ``[a, b]``. Any other
+so numbers and booleans keep their types and lists can be written ``[a, b]``; a text field (an
+account id, an image tag) takes the value as written. Any other
 ``FLIGHTDECK_`` variable that Flightdeck does not know is an error, so a typo cannot silently
 deploy the file's value.
 """
@@ -19,6 +20,7 @@ deploy the file's value.
 from __future__ import annotations
 
 import copy
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -146,7 +148,18 @@ def _describe(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     return f"{where}: {message}" if where else message
 
 
-def _check_override_path(path: tuple[str, ...], variable: str) -> None:
+def _is_text(annotation: Any) -> bool:
+    """True for a field that only holds text (``str``, ``Annotated[str, …]``, ``str | None``)."""
+    if annotation is str:
+        return True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_text(typing.get_args(annotation)[0])
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and bool(args) and all(_is_text(a) for a in args)
+
+
+def _check_override_path(path: tuple[str, ...], variable: str) -> Any:
+    """The annotation of the field ``path`` names; a ConfigError if it names no single setting."""
     current: Any = EnvironmentConfig
     for depth, part in enumerate(path):
         if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
@@ -159,6 +172,7 @@ def _check_override_path(path: tuple[str, ...], variable: str) -> None:
         current = _model_in(current.model_fields[part].annotation)
     if isinstance(current, type) and issubclass(current, BaseModel):
         raise ConfigError(f"{variable}: '{'.'.join(path)}' is a section; override one of its fields instead")
+    return current
 
 
 def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
@@ -178,14 +192,17 @@ def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
         environment = head.removeprefix(OVERRIDE_PREFIX).removeprefix("_").lower().replace("_", "-") or None
         path = tuple(part.lower() for part in rest.split("__"))
         try:
-            _check_override_path(path, variable)
+            annotation = _check_override_path(path, variable)
             raw = environ[variable]
             if raw.strip() == "":
                 raise ConfigError(f"{variable}: the value is empty; unset the variable to keep the file's value")
-            try:
-                value = yaml.safe_load(raw)
-            except yaml.YAMLError:
-                value = raw
+            # A text field takes the text as written: YAML would turn an account id or a tag like 3.10 into a number.
+            value = raw
+            if not _is_text(annotation):
+                try:
+                    value = yaml.safe_load(raw)
+                except yaml.YAMLError:
+                    value = raw
             overrides.append(Override(variable, environment, path, value))
         except ConfigError as exc:
             problems.append(str(exc))

@@ -268,6 +268,24 @@ def test_override_precedence_file_then_all_then_one_environment(env_dir: Path) -
     assert configs["dev"].cluster.node_groups.workers.max_size == 12
 
 
+def test_ci_overrides_win_over_file_values_for_image_tag_account_and_sizes(env_dir: Path) -> None:
+    environ = {
+        "FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG": "3.2.3-build.41",
+        "FLIGHTDECK_SET_QA__AWS__ACCOUNT_ID": "444444444444",
+        "FLIGHTDECK_SET_PROD__NETWORK__CIDR": "10.31.0.0/16",
+    }
+    files = {c.name: c for c in load_environments(env_dir, {})}
+    configs = {c.name: c for c in load_environments(env_dir, environ)}
+    assert files["prod"].network.cidr == "10.30.0.0/16", "the file sets it"
+    assert configs["prod"].network.cidr == "10.31.0.0/16"
+    assert files["qa"].aws.account_id == "222222222222" and configs["qa"].aws.account_id == "444444444444"
+    assert {c.airflow.image.tag for c in configs.values()} == {"3.2.3-build.41"}
+    assert configs["dev"].aws.account_id == files["dev"].aws.account_id, "an environment's override stays in it"
+    # Text fields keep the text: YAML would read this tag as the number 3.1.
+    (dev,) = [c for c in load_environments(env_dir, {"FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG": "3.10"}) if c.name == "dev"]
+    assert dev.airflow.image.tag == "3.10"
+
+
 def test_override_values_are_typed_and_checked(env_dir: Path) -> None:
     environ = {"FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE": "lots"}
     with pytest.raises(ConfigError) as error:
