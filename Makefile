@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: synth test check e2e bench deps clean
+.PHONY: synth test lint workflow envdiff check e2e bench deps clean
 
 deps: $(PYTHON_DEPS) $(NODE_DEPS)
 
@@ -33,6 +33,19 @@ synth: $(PYTHON_DEPS) $(NODE_DEPS)
 
 test: $(PYTHON_DEPS)
 	$(VENV_PY) -m pytest
+
+# ruff and mypy, as the pull-request workflow runs them.
+lint: $(PYTHON_DEPS)
+	$(VENV_PY) -m ruff check .
+	$(VENV_PY) -m mypy
+
+# .github/workflows/flightdeck.yml from environments/*.yaml and bootstrap.yaml (a test fails when it is stale).
+workflow: $(PYTHON_DEPS)
+	$(VENV_PY) -m flightdeck.workflow
+
+# How the environments differ: configuration fields and resource counts by type, side by side.
+envdiff: synth
+	$(VENV_PY) -m flightdeck.envdiff $${CDKTF_OUTDIR:-cdktf.out}
 
 # checkov on every synthesized stack: failed and skipped counts per environment (prod must have 0 failed).
 check: synth

@@ -1,0 +1,226 @@
+"""The generated GitHub Actions workflow, the plan summary it attaches, and `make envdiff`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flightdeck import ci
+from flightdeck.envdiff import config_rows, report, resource_rows
+from flightdeck.loader import load_bootstrap, load_environments
+from flightdeck.plan_summary import summarize
+from flightdeck.workflow import OVERRIDES_SCRIPT, WORKFLOW, expected, render
+
+from .conftest import ENVIRONMENTS, REPO, resources, shipped_configs
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def jobs_of(text: str) -> dict[str, Any]:
+    return yaml.safe_load(text)["jobs"]
+
+
+def test_committed_workflow_matches_the_environment_files() -> None:
+    assert WORKFLOW.read_text() == expected(), "the workflow is stale: run `make workflow` and commit it"
+
+
+def test_workflow_is_valid_against_the_github_workflow_schema() -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_catches_a_broken_workflow(tmp_path: Path, workflow: dict[str, Any]) -> None:
+    broken = dict(workflow, jobs={**workflow["jobs"], "lint": {"steps": [{"run": "make lint"}]}})  # no runs-on
+    path = tmp_path / "broken.yml"
+    path.write_text(yaml.safe_dump(broken))
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, check=False)
+    assert result.returncode == 1
+
+
+def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_environment(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    assert workflow["on"]["pull_request"] == {"branches": ["main"]}
+    assert [s.get("run") for s in jobs["lint"]["steps"]][-1] == "make lint"
+    assert [s.get("run") for s in jobs["test"]["steps"]][-1] == "make test"
+    assert "make synth" in [s.get("run") for s in jobs["synth"]["steps"]]
+    for env in shipped_configs():
+        plan = jobs[f"plan-{env}"]
+        assert "if" not in plan, "previews run on pull requests and on the branch"
+        runs = [s.get("run", "") for s in plan["steps"]]
+        assert any(f"npx cdktf diff {env} --skip-synth" in r for r in runs)
+        assert any(f"python3 -m flightdeck.plan_summary {env} plan-{env}.txt" in r and "GITHUB_STEP_SUMMARY" in r for r in runs)
+
+
+def test_deploys_go_dev_then_qa_then_prod_only_from_the_branch(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    assert jobs["deploy-dev"]["needs"] == ["lint", "test", "plan-dev"]
+    assert jobs["deploy-qa"]["needs"] == ["lint", "test", "plan-qa", "deploy-dev"]
+    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-qa"]
+    for env in shipped_configs():
+        assert jobs[f"deploy-{env}"]["if"] == "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
+
+
+def test_each_deploy_is_bound_to_its_github_environment_one_at_a_time(workflow: dict[str, Any]) -> None:
+    groups = []
+    for env in shipped_configs():
+        job = workflow["jobs"][f"deploy-{env}"]
+        assert job["environment"] == {"name": env}
+        assert job["concurrency"]["cancel-in-progress"] is False, "a running apply is never cancelled"
+        groups.append(job["concurrency"]["group"])
+        assert job["steps"][-1]["run"] == f"npx cdktf deploy {env} --skip-synth --auto-approve --no-color"
+    assert len(set(groups)) == len(groups)
+
+
+def test_deploys_use_the_synthesized_and_previewed_stacks(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    upload = next(s for s in jobs["synth"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    for env in shipped_configs():
+        for job in (jobs[f"plan-{env}"], jobs[f"deploy-{env}"]):
+            download = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+            assert download["with"] == {"name": upload["with"]["name"], "path": "cdktf.out"}
+            assert not any("make synth" in s.get("run", "") or "main.py" in s.get("run", "") for s in job["steps"])
+
+
+def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict[str, Any], bootstrap: dict[str, Any]) -> None:
+    text = WORKFLOW.read_text()
+    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
+    assert workflow["permissions"] == {"contents": "read"}, "no job gets a token unless it asks"
+    roles = {role["name"] for role in resources(bootstrap, "aws_iam_role").values()}
+    for env, config in shipped_configs().items():
+        for job, role in ((f"plan-{env}", ci.planner_role_name(config)), (f"deploy-{env}", ci.deployer_role_name(config))):
+            steps = workflow["jobs"][job]["steps"]
+            assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}
+            (credentials,) = [s["with"] for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+            assert credentials["role-to-assume"] == f"arn:aws:iam::{config.aws.account_id}:role/{role}"
+            assert role in roles, f"{role} is not created by the bootstrap stack"
+    secrets = {part.split("}}")[0].strip() for part in text.split("secrets.")[1:]}
+    assert secrets == {"DATADOG_API_KEY", "DATADOG_APP_KEY"}
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "environments"
+    shutil.copytree(ENVIRONMENTS, target)
+    shutil.copy(REPO / "bootstrap.yaml", tmp_path / "bootstrap.yaml")
+    return target
+
+
+def test_an_added_environment_gets_its_preview_and_deploy_in_its_wave(env_dir: Path) -> None:
+    text = (env_dir / "qa.yaml").read_text().replace("222222222222", "444444444444").replace("10.20.0.0/16", "10.40.0.0/16")
+    (env_dir / "staging.yaml").write_text(text)
+    jobs = jobs_of(expected(env_dir))
+    assert {"plan-staging", "deploy-staging"} <= set(jobs)
+    assert jobs["deploy-staging"]["needs"] == ["lint", "test", "plan-staging", "deploy-dev"]
+    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-qa", "deploy-staging"]
+    assert jobs["deploy-staging"]["environment"] == {"name": "staging"}
+
+
+def test_a_removed_environment_leaves_the_workflow(env_dir: Path) -> None:
+    (env_dir / "qa.yaml").unlink()
+    jobs = jobs_of(expected(env_dir))
+    assert not {"plan-qa", "deploy-qa"} & set(jobs)
+    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-dev"]
+
+
+def test_workflow_follows_the_repositorys_default_branch(env_dir: Path) -> None:
+    configs = load_environments(env_dir, {})
+    bootstrap = load_bootstrap(env_dir.parent / "bootstrap.yaml", configs)
+    text = render(configs, bootstrap.model_copy(update={"github": bootstrap.github.model_copy(update={"default_branch": "trunk"})}))
+    workflow = yaml.safe_load(text)
+    assert workflow["on"]["push"] == {"branches": ["trunk"]}
+    assert workflow["jobs"]["deploy-prod"]["if"].startswith("github.ref == 'refs/heads/trunk'")
+
+
+def run_overrides(tmp_path: Path, image_tag: str = "", overrides: str = "") -> tuple[int, str]:
+    github_env = tmp_path / "github_env"
+    github_env.write_text("")
+    result = subprocess.run(
+        ["bash", "-c", OVERRIDES_SCRIPT],
+        env={"PATH": "/usr/bin:/bin", "GITHUB_ENV": str(github_env), "IMAGE_TAG": image_tag, "OVERRIDES": overrides},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode, github_env.read_text() + result.stdout
+
+
+def test_ci_overrides_step_passes_the_image_tag_and_override_lines(tmp_path: Path) -> None:
+    status, written = run_overrides(
+        tmp_path, image_tag="3.2.3", overrides="FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE=40\n\n"
+    )
+    assert status == 0
+    assert written.splitlines() == [
+        "FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG=3.2.3",
+        "FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE=40",
+    ]
+
+
+def test_ci_overrides_step_refuses_other_lines(tmp_path: Path) -> None:
+    status, written = run_overrides(tmp_path, overrides="AWS_REGION=us-east-1")
+    assert status == 1
+    assert "FLIGHTDECK_OVERRIDES: 'AWS_REGION=us-east-1' is not FLIGHTDECK_SET...=value" in written
+
+
+def test_ci_overrides_step_without_overrides_sets_nothing(tmp_path: Path) -> None:
+    assert run_overrides(tmp_path) == (0, "")
+
+
+PLAN = """\
+prod  \x1b[1mTerraform will perform the following actions:\x1b[0m
+prod    # aws_iam_role.platform_worker-role will be updated in-place
+prod    # helm_release.airflow must be replaced
+prod    # kubernetes_namespace_v1.team-finance will be created
+prod  Plan: 1 to add, 1 to change, 1 to destroy.
+"""
+
+
+def test_plan_summary_gives_totals_and_each_resource() -> None:
+    summary = summarize("prod", PLAN)
+    assert summary.startswith("### prod\n\n**1 to add, 1 to change, 1 to destroy** ⚠️ destroys resources\n")
+    assert "- `helm_release.airflow` must be replaced" in summary
+    assert "3 resources" in summary
+
+
+def test_plan_summary_of_no_changes_and_of_a_failed_diff() -> None:
+    assert "**no changes**" in summarize("dev", "dev  No changes. Your infrastructure matches the configuration.\n")
+    with pytest.raises(ValueError, match="dev: no plan in the cdktf diff output"):
+        summarize("dev", "Error: No valid credential sources found\n")
+
+
+def test_envdiff_lists_only_fields_that_differ() -> None:
+    configs = [shipped_configs()[e] for e in ("dev", "qa", "prod")]
+    rows = {row[0]: row[1:] for row in config_rows(configs)}
+    assert rows["database.multi_az"] == ["false", "false", "true"]
+    assert rows["aws.account_id"] == ["111111111111", "222222222222", "333333333333"]
+    assert "owner" not in rows and "airflow.image.tag" not in rows, "identical everywhere"
+    assert rows["teams[analytics].quota.cpu"] == ["-", "16", "64"]
+    everything = {row[0] for row in config_rows(configs, everything=True)}
+    assert {"owner", "airflow.image.tag"} <= everything
+
+
+def test_envdiff_counts_resources_by_type_from_the_stacks(stacks: dict[str, Any]) -> None:
+    ordered = [stacks[e] for e in ("dev", "qa", "prod")]
+    rows = {row[0]: row[1:] for row in resource_rows(ordered)}
+    assert rows["total"] == [str(sum(len(r) for r in s["resource"].values())) for s in ordered]
+    assert rows["aws_nat_gateway"] == [str(len(resources(s, "aws_nat_gateway"))) for s in ordered]
+    assert "aws_eks_cluster" not in rows, "one cluster everywhere: not a difference"
+
+
+def test_envdiff_report_orders_environments_by_promotion(synth_dir: Path) -> None:
+    configs = [shipped_configs()[e] for e in ("prod", "dev", "qa")]
+    text = report(configs, synth_dir)
+    assert text.splitlines()[0].split() == ["configuration", "dev", "qa", "prod"]
+    assert any(line.split()[:1] == ["resources"] for line in text.splitlines())
