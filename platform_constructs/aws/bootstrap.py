@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from constructs import Construct
 
 from .iam import allow, managed_policy, policy
-from .kms import KmsKeyHandle
+from .kms import KmsKeyHandle, account_administers
 from .storage import PrivateBucketProps, private_bucket
 
 # GitHub's OIDC issuer. AWS verifies its tokens against its own trust store; IAM still requires
@@ -58,16 +58,8 @@ class StateBucket(Construct):
             description=f"Terraform state in {props.name}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            # The account administers the key; who may use it is decided by IAM policies (the CI roles').
-            policy=policy(
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{props.partition}:iam::{props.account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ),
+            # Who may use the key is decided by IAM policies (the CI roles').
+            policy=policy(account_administers(props.partition, props.account_id)),
         )
         KmsAlias(self, "alias", name=f"alias/{props.name}", target_key_id=key.key_id)
         self.key = KmsKeyHandle(arn=key.arn, key_id=key.key_id)

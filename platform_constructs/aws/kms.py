@@ -34,22 +34,26 @@ class PlatformKeyProps:
     """How long a scheduled deletion can still be cancelled; the maximum, since everything depends on the key."""
 
 
+def account_administers(partition: str, account_id: str) -> dict[str, object]:
+    """The key-policy statement that leaves the key to the account: IAM policies decide who uses it."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 class PlatformKey(Construct):
     def __init__(self, scope: Construct, id: str, props: PlatformKeyProps) -> None:
         super().__init__(scope, id)
         from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
         from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
-        account_root = f"arn:{props.partition}:iam::{props.account_id}:root"
         crypto = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         key_policy = policy(
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers(props.partition, props.account_id),
             {
                 # CloudWatch Logs encrypts the control-plane and flow-log groups with this key.
                 "Sid": "CloudWatchLogs",
