@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from flightdeck.errors import ConfigError
-from flightdeck.loader import BOOTSTRAP_STATE_VARIABLE, ENVIRONMENTS_VARIABLE, bootstrap_path, load_bootstrap, load_environments
+from flightdeck.loader import BOOTSTRAP_STATE_VARIABLE, environments_directory, find_bootstrap, load_environments
 
 # The jsii runtime warns on every start that Node 20 is past end of life; the machines this runs
 # on ship Node 20 (see the README), so the warning is known and only buries real output.
@@ -23,13 +22,12 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def main() -> int:
-    directory = Path(os.environ.get(ENVIRONMENTS_VARIABLE, "environments"))
+    directory = environments_directory(os.environ)
     outdir = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
     try:
         configs = load_environments(directory, os.environ)
         # bootstrap.yaml next to the environments folder adds the bootstrap stack (see the README).
-        bootstrap_file = bootstrap_path(directory)
-        bootstrap = load_bootstrap(bootstrap_file, configs) if bootstrap_file.is_file() else None
+        bootstrap = find_bootstrap(directory, configs)
         local_state = _bootstrap_state(os.environ.get(BOOTSTRAP_STATE_VARIABLE))
     except ConfigError as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)

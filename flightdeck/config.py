@@ -83,6 +83,12 @@ RetentionDays = Annotated[int, AfterValidator(_retention)]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
 BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
 IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")]
+CostCenter = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")]
+
+
+def standard_tags(env: str, team: str, cost_center: str) -> dict[str, str]:
+    """The tags every cloud resource carries (``platform_constructs/tagging.py`` requires the first three)."""
+    return {"env": env, "team": team, "cost-center": cost_center, "managed-by": "flightdeck"}
 
 
 class Model(BaseModel):
@@ -342,7 +348,7 @@ class TeamPermissions(Model):
 class Team(Model):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
     """Short name: the namespace is ``team-<name>``, the ``team`` label on pods and nodes."""
-    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    cost_center: CostCenter
     quota: Quota
     permissions: TeamPermissions = TeamPermissions()
     dedicated_nodes: NodeGroup | None = None
@@ -457,7 +463,7 @@ class EnvironmentConfig(Model):
     """Prefix of every resource name."""
     owner: Slug
     """The team that owns and pays for the environment (the ``team`` tag)."""
-    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    cost_center: CostCenter
     aws: AwsAccount
     state: StateBackend
     network: Network
@@ -534,12 +540,20 @@ class EnvironmentConfig(Model):
     @property
     def tags(self) -> dict[str, str]:
         """Tags every taggable resource carries (provider default tags)."""
-        return {
-            "env": self.name,
-            "team": self.owner,
-            "cost-center": self.cost_center,
-            "managed-by": "flightdeck",
-        }
+        return standard_tags(self.name, self.owner, self.cost_center)
+
+    @property
+    def state_prefix(self) -> str:
+        """Where this environment's state lives in ``state.bucket`` (``flightdeck/prod/``); its CI roles reach only this."""
+        return f"{self.project}/{self.name}/"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.state_prefix}terraform.tfstate"
+
+    @property
+    def state_region(self) -> str:
+        return self.state.region or self.aws.region
 
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
@@ -570,11 +584,15 @@ class BootstrapConfig(Model):
     source: str
     project: Slug = "flightdeck"
     owner: Slug
-    cost_center: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+    cost_center: CostCenter
     github: GithubRepository
     aws: BootstrapAws = BootstrapAws()
     state: BootstrapState
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"env": "bootstrap", "team": self.owner, "cost-center": self.cost_center, "managed-by": "flightdeck"}
+        return standard_tags("bootstrap", self.owner, self.cost_center)
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.project}/bootstrap/terraform.tfstate"

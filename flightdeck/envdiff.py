@@ -21,7 +21,7 @@ from typing import Any
 from .ci import deploy_waves
 from .config import EnvironmentConfig
 from .errors import ConfigError
-from .loader import ENVIRONMENTS_VARIABLE, load_environments
+from .loader import environments_directory, load_environments
 
 ABSENT = "-"
 WIDTH = 36
@@ -99,7 +99,7 @@ def main(argv: Sequence[str]) -> int:
     positional = [a for a in argv if not a.startswith("--")]
     outdir = Path(positional[0] if positional else os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
     try:
-        configs = load_environments(Path(os.environ.get(ENVIRONMENTS_VARIABLE, "environments")), os.environ)
+        configs = load_environments(environments_directory(os.environ), os.environ)
     except ConfigError as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2

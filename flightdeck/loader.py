@@ -298,8 +298,19 @@ def load_environments(directory: Path, environ: Mapping[str, str]) -> list[Envir
     return configs
 
 
+def environments_directory(environ: Mapping[str, str]) -> Path:
+    """The folder of environment files: ``FLIGHTDECK_ENVIRONMENTS``, or ``environments``."""
+    return Path(environ.get(ENVIRONMENTS_VARIABLE, "environments"))
+
+
 def bootstrap_path(directory: Path) -> Path:
     return directory.resolve().parent / BOOTSTRAP_FILE
+
+
+def find_bootstrap(directory: Path, environments: Sequence[EnvironmentConfig]) -> BootstrapConfig | None:
+    """The ``bootstrap.yaml`` next to ``directory``, validated; None when there is none."""
+    path = bootstrap_path(directory)
+    return load_bootstrap(path, environments) if path.is_file() else None
 
 
 def load_bootstrap(path: Path, environments: Sequence[EnvironmentConfig]) -> BootstrapConfig:
@@ -318,4 +329,13 @@ def load_bootstrap(path: Path, environments: Sequence[EnvironmentConfig]) -> Boo
     return config
 
 
-__all__ = ["Override", "bootstrap_path", "load_bootstrap", "load_environment", "load_environments", "parse_overrides"]
+__all__ = [
+    "Override",
+    "bootstrap_path",
+    "environments_directory",
+    "find_bootstrap",
+    "load_bootstrap",
+    "load_environment",
+    "load_environments",
+    "parse_overrides",
+]

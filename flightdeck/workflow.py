@@ -1,7 +1,6 @@
 """Generate the GitHub Actions workflow from the environment files (``make workflow``).
 
     python -m flightdeck.workflow            # writes .github/workflows/flightdeck.yml
-    python -m flightdeck.workflow --check    # exit 1 if that file is not what the environments say
 
 Pull requests: lint (ruff), type check (mypy), ``make test``, one synthesis, and a read-only
 ``cdktf diff`` per environment whose summary is attached to the run. The default branch: the same,
@@ -23,7 +22,7 @@ import yaml
 from . import ci
 from .config import BootstrapConfig, EnvironmentConfig
 from .errors import ConfigError
-from .loader import bootstrap_path, load_bootstrap, load_environments
+from .loader import bootstrap_path, find_bootstrap, load_environments
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / ".github" / "workflows" / "flightdeck.yml"
@@ -233,23 +232,18 @@ def render(configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig) -> 
 
 def expected(environments: Path = REPO / "environments") -> str:
     configs = load_environments(environments, {})
-    path = bootstrap_path(environments)
-    if not path.is_file():
-        raise ConfigError(f"{path}: not found; the workflow needs the repository and branch it names")
-    return render(configs, load_bootstrap(path, configs))
+    bootstrap = find_bootstrap(environments, configs)
+    if bootstrap is None:
+        raise ConfigError(f"{bootstrap_path(environments)}: not found; the workflow needs the repository and branch it names")
+    return render(configs, bootstrap)
 
 
-def main(argv: Sequence[str]) -> int:
+def main() -> int:
     try:
         text = expected()
     except ConfigError as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
-    if "--check" in argv:
-        if not WORKFLOW.is_file() or WORKFLOW.read_text(encoding="utf-8") != text:
-            print(f"{WORKFLOW.relative_to(REPO)} is out of date: run `make workflow` and commit it", file=sys.stderr)
-            return 1
-        return 0
     WORKFLOW.parent.mkdir(parents=True, exist_ok=True)
     WORKFLOW.write_text(text, encoding="utf-8")
     print(f"wrote {WORKFLOW.relative_to(REPO)}")
@@ -257,4 +251,4 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -44,8 +44,8 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
         tags=config.tags,
         state=StateBackendProps(
             bucket=config.state.bucket,
-            key=f"{config.project}/{config.name}/terraform.tfstate",
-            region=config.state.region or aws.region,
+            key=config.state_key,
+            region=config.state_region,
         ),
         network=NetworkSettings(
             cidr=config.network.cidr,

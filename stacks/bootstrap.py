@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from cdktf import Aspects, LocalBackend, S3Backend, TerraformOutput, TerraformProvider, TerraformResource, TerraformStack
+from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformProvider, TerraformResource, TerraformStack
 from constructs import Construct
 
 from flightdeck import ci
 from flightdeck.config import BootstrapConfig, EnvironmentConfig
 from platform_constructs.aws.bootstrap import CiEnvironment, GithubDeployers, GithubDeployersProps, StateBucket, StateBucketProps
+from platform_constructs.aws.storage import locked_s3_backend
 from platform_constructs.tagging import RequireTags
 
 STACK_NAME = "bootstrap"
@@ -35,14 +36,7 @@ class BootstrapStack(TerraformStack):
             # The first deploy: the bucket that will hold this state does not exist yet.
             LocalBackend(self, path="bootstrap.tfstate")
         else:
-            backend = S3Backend(
-                self,
-                bucket=config.state.bucket,
-                key=f"{config.project}/{STACK_NAME}/terraform.tfstate",
-                region=config.state.region,
-                encrypt=True,
-            )
-            backend.add_override("use_lockfile", True)
+            locked_s3_backend(self, bucket=config.state.bucket, key=config.state_key, region=config.state.region)
 
         by_account: dict[str, list[EnvironmentConfig]] = defaultdict(list)
         for env in environments:
@@ -52,7 +46,7 @@ class BootstrapStack(TerraformStack):
         for account_id, envs in sorted(by_account.items()):
             partition = envs[0].aws.partition
             providers: dict[str, AwsProvider] = {}
-            for region in sorted({env.state.region or env.aws.region for env in envs}):
+            for region in sorted({env.state_region for env in envs}):
                 providers[region] = AwsProvider(
                     self,
                     f"aws-{account_id}-{region}",
@@ -73,7 +67,7 @@ class BootstrapStack(TerraformStack):
                 name = env.state.bucket
                 if name not in buckets:
                     buckets[name] = StateBucket(account, f"state-{name}", StateBucketProps(name=name, account_id=account_id, partition=partition))
-                    _use_provider(buckets[name], providers[env.state.region or env.aws.region])
+                    _use_provider(buckets[name], providers[env.state_region])
             deployers = GithubDeployers(
                 account,
                 "github",
@@ -89,7 +83,7 @@ class BootstrapStack(TerraformStack):
                             deploy_subject=ci.deploy_subject(config.github.repository, env.name),
                             manages_prefix=f"{env.resource_prefix}-",
                             state_bucket_arn=buckets[env.state.bucket].arn,
-                            state_prefix=f"{env.project}/{env.name}/",
+                            state_prefix=env.state_prefix,
                             state_key=buckets[env.state.bucket].key,
                         )
                         for env in envs

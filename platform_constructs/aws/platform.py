@@ -23,7 +23,7 @@ from .iam import secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
-from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
+from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps, locked_s3_backend
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,20 +94,11 @@ class AwsPlatformProps:
 class AwsPlatform(Construct):
     def __init__(self, scope: Construct, id: str, props: AwsPlatformProps) -> None:
         super().__init__(scope, id)
-        from cdktf import S3Backend, TerraformStack
+        from cdktf import TerraformStack
         from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
         stack = TerraformStack.of(self)
-        backend = S3Backend(
-            stack,
-            bucket=props.state.bucket,
-            key=props.state.key,
-            region=props.state.region,
-            encrypt=True,
-        )
-        # S3-native state locking (a lock object next to the state); cdktf 0.21's typed
-        # backend config predates the option, so it is set as an override.
-        backend.add_override("use_lockfile", True)
+        locked_s3_backend(stack, bucket=props.state.bucket, key=props.state.key, region=props.state.region)
         AwsProvider(
             stack,
             "aws",
