@@ -113,16 +113,13 @@ def test_deployer_trusts_only_its_github_environment_in_this_repository(bootstra
 
 def test_planner_is_for_pull_requests_and_the_default_branch_and_reads_only(bootstrap: dict[str, Any]) -> None:
     roles = by_name(bootstrap, "aws_iam_role")
-    attachments = resources(bootstrap, "aws_iam_role_policy_attachment").values()
-    inline = resources(bootstrap, "aws_iam_role_policy").values()
     repository = bootstrap_config().github.repository
     for config in shipped_configs().values():
         name = ci.planner_role_name(config)
         subjects = trust_of(roles[name])["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
         assert subjects == [f"repo:{repository}:pull_request", f"repo:{repository}:ref:refs/heads/main"]
-        role_ref = f"${{aws_iam_role.{logical_id(bootstrap, name)}"
-        assert [a["policy_arn"] for a in attachments if a["role"].startswith(role_ref)] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-        (policy,) = [json.loads(p["policy"]) for p in inline if p["role"].startswith(role_ref)]
+        attached, policy = policies_of(bootstrap, name)
+        assert attached == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
         writes = [s for s in policy["Statement"] if any(a.startswith(("s3:Put", "s3:Delete")) for a in s["Action"])]
         assert [r for s in writes for r in s["Resource"]] == [
             f"${{aws_s3_bucket.{bucket_id(bootstrap, config.state.bucket)}.arn}}/flightdeck/{config.name}/*.tflock"
@@ -134,35 +131,43 @@ def logical_id(bootstrap: dict[str, Any], role_name: str) -> str:
     return found
 
 
+def policies_of(bootstrap: dict[str, Any], role_name: str) -> tuple[list[str], dict[str, Any]]:
+    """A role's attached managed policy ARNs and its one inline policy document."""
+    role_ref = f"${{aws_iam_role.{logical_id(bootstrap, role_name)}"
+    attached = [a["policy_arn"] for a in resources(bootstrap, "aws_iam_role_policy_attachment").values() if a["role"].startswith(role_ref)]
+    (inline,) = [json.loads(p["policy"]) for p in resources(bootstrap, "aws_iam_role_policy").values() if p["role"].startswith(role_ref)]
+    return attached, inline
+
+
+def iam_reach(bootstrap: dict[str, Any], config: Any) -> list[str]:
+    """The IAM resource patterns the environment's deployer may manage."""
+    _, policy = policies_of(bootstrap, ci.deployer_role_name(config))
+    return [r for s in policy["Statement"] if "iam:PassRole" in s["Action"] for r in s["Resource"]]
+
+
 def bucket_id(bootstrap: dict[str, Any], bucket: str) -> str:
     (found,) = [k for k, v in resources(bootstrap, "aws_s3_bucket").items() if v["bucket"] == bucket]
     return found
 
 
 def test_deployer_manages_only_its_environments_iam_and_not_itself(bootstrap: dict[str, Any]) -> None:
-    inline = resources(bootstrap, "aws_iam_role_policy").values()
-    attachments = resources(bootstrap, "aws_iam_role_policy_attachment").values()
     all_roles = [
         f"arn:aws:iam::{c.aws.account_id}:role/{name}"
         for c in shipped_configs().values()
         for name in (ci.deployer_role_name(c), ci.planner_role_name(c), f"{c.resource_prefix}-scheduler")
     ]
     for config in shipped_configs().values():
-        role_ref = f"${{aws_iam_role.{logical_id(bootstrap, ci.deployer_role_name(config))}"
-        assert [a["policy_arn"] for a in attachments if a["role"].startswith(role_ref)] == ["arn:aws:iam::aws:policy/PowerUserAccess"]
-        (policy,) = [json.loads(p["policy"]) for p in inline if p["role"].startswith(role_ref)]
-        writable = [r for s in policy["Statement"] if "iam:PassRole" in s["Action"] for r in s["Resource"]]
+        attached, _ = policies_of(bootstrap, ci.deployer_role_name(config))
+        assert attached == ["arn:aws:iam::aws:policy/PowerUserAccess"]
+        writable = iam_reach(bootstrap, config)
         reachable = [arn for arn in all_roles if any(fnmatch.fnmatch(arn, pattern) for pattern in writable)]
         assert reachable == [f"arn:aws:iam::{config.aws.account_id}:role/{config.resource_prefix}-scheduler"]
 
 
 def test_deployer_may_manage_every_role_its_environment_creates(stacks: dict[str, Any], bootstrap: dict[str, Any]) -> None:
-    inline = resources(bootstrap, "aws_iam_role_policy").values()
     for env, stack in stacks.items():
         config = shipped_configs()[env]
-        role_ref = f"${{aws_iam_role.{logical_id(bootstrap, ci.deployer_role_name(config))}"
-        (policy,) = [json.loads(p["policy"]) for p in inline if p["role"].startswith(role_ref)]
-        writable = [r for s in policy["Statement"] if "iam:PassRole" in s["Action"] for r in s["Resource"]]
+        writable = iam_reach(bootstrap, config)
         for role in resources(stack, "aws_iam_role").values():
             arn = f"arn:aws:iam::{config.aws.account_id}:role/{role['name']}"
             assert any(fnmatch.fnmatch(arn, pattern) for pattern in writable), f"{env}: the deployer cannot manage {arn}"
@@ -230,3 +235,15 @@ def test_loader_refuses_a_source_key(tmp_path: Path) -> None:
     path.write_text((REPO / "bootstrap.yaml").read_text() + "source: elsewhere\n")
     with pytest.raises(ConfigError, match="source: unknown key"):
         load_bootstrap(path, list(shipped_configs().values()))
+
+
+def test_ci_roles_reach_exactly_the_state_key_each_environment_uses(stacks: dict[str, Any], bootstrap: dict[str, Any]) -> None:
+    for env, stack in stacks.items():
+        config = shipped_configs()[env]
+        key = stack["terraform"]["backend"]["s3"]["key"]
+        bucket = f"${{aws_s3_bucket.{bucket_id(bootstrap, config.state.bucket)}.arn}}"
+        for role in (ci.deployer_role_name(config), ci.planner_role_name(config)):
+            _, policy = policies_of(bootstrap, role)
+            readable = [r for s in policy["Statement"] if "s3:GetObject" in s["Action"] for r in s["Resource"]]
+            assert any(fnmatch.fnmatch(f"{bucket}/{key}", pattern) for pattern in readable), f"{role} cannot read {key}"
+            assert not any(fnmatch.fnmatch(f"{bucket}/flightdeck/other/terraform.tfstate", p) for p in readable)
