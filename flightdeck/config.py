@@ -126,7 +126,9 @@ class Network(Model):
 
 
 class NodeGroup(Model):
-    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]] = Field(min_length=1)
+    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9.-]*[a-z0-9]$")]] = Field(min_length=1)
+    """AWS instance types (``m6i.large``; several let the group use whichever has capacity) or one GCP
+    machine type (``e2-standard-4``)."""
     min_size: int = Field(ge=0, le=200)
     desired_size: int = Field(ge=0, le=200)
     max_size: int = Field(ge=1, le=200)
@@ -274,8 +276,9 @@ class Dags(Model):
 
 class Ui(Model):
     hostname: str = Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
-    certificate_arn: str = Field(pattern=r"^arn:aws(-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
-    """The TLS certificate (ACM) the load balancer presents."""
+    certificate: str = Field(pattern=r"^[A-Za-z0-9:/._-]{1,2048}$")
+    """The TLS certificate the load balancer presents: an ACM certificate ARN on AWS, the name of a
+    regional SSL certificate on GCP, a TLS secret in Airflow's namespace on an existing cluster."""
     public: bool = False
     """False: an internal load balancer, reachable from the VPC and connected networks only."""
     allowed_cidrs: list[Cidr] = []
@@ -450,27 +453,27 @@ class Datadog(Model):
         return f"https://api.{self.site}/"
 
 
-class EnvironmentConfig(Model):
-    """One environment: everything needed to synthesize its stack."""
+AWS_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
+ACM_CERTIFICATE = re.compile(r"^arn:aws(-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
+RESOURCE_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+SECRET_MANAGER_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+class EnvironmentBase(Model):
+    """What every environment has, whichever cloud it runs on: who owns it, Airflow, monitoring, teams."""
 
     name: Slug
     """Taken from the file name (``prod.yaml`` → ``prod``); it is also the stack name."""
     source: str
     """The file this configuration came from, for error messages."""
     tier: Tier
-    cloud: Literal["aws"] = "aws"
     project: Slug = "flightdeck"
     """Prefix of every resource name."""
     owner: Slug
     """The team that owns and pays for the environment (the ``team`` tag)."""
     cost_center: CostCenter
-    aws: AwsAccount
-    state: StateBackend
-    network: Network
-    cluster: Cluster
-    database: Database
-    task_logs: TaskLogs
-    image_repository: ImageRepository = ImageRepository()
     airflow: Airflow
     datadog: Datadog | None = None
     """Monitoring; required in qa and prod, optional in dev (a laptop cluster has no Datadog account)."""
@@ -478,7 +481,7 @@ class EnvironmentConfig(Model):
     """Tenants of this Airflow: each gets a namespace, a cloud identity, a quota and a pool."""
 
     @model_validator(mode="after")
-    def _teams(self) -> EnvironmentConfig:
+    def _teams(self) -> EnvironmentBase:
         seen: set[str] = set()
         for index, team in enumerate(self.teams):
             if team.name in seen:
@@ -489,15 +492,9 @@ class EnvironmentConfig(Model):
         return self
 
     @model_validator(mode="after")
-    def _availability(self) -> EnvironmentConfig:
+    def _availability(self) -> EnvironmentBase:
         if self.tier is not Tier.DEV and self.datadog is None:
             raise ValueError(f"datadog is not set; a {self.tier} environment must be monitored")
-        if self.tier is not Tier.DEV and self.network.availability_zones < 3:
-            raise ValueError(
-                f"network.availability_zones is {self.network.availability_zones}; only dev may use fewer than 3 zones"
-            )
-        if self.tier is Tier.PROD and not self.database.multi_az:
-            raise ValueError("database.multi_az is false; prod needs a standby in a second zone")
         if self.tier is not Tier.DEV and self.airflow.create_admin_user:
             raise ValueError("airflow.create_admin_user is true; only dev may have a default admin user")
         if self.tier is Tier.PROD:
@@ -505,24 +502,12 @@ class EnvironmentConfig(Model):
                 replicas = getattr(self.airflow.components, name).replicas
                 if replicas < 2:
                     raise ValueError(f"airflow.components.{name}.replicas is {replicas}; prod runs at least 2")
-        if self.tier is Tier.PROD and not self.database.final_snapshot:
-            raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
-        if self.tier is Tier.PROD and not self.database.deletion_protection:
-            raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
         return self
 
     @property
     def resource_prefix(self) -> str:
         """``flightdeck-prod``: the start of every resource name in this environment."""
         return f"{self.project}-{self.name}"
-
-    @property
-    def log_bucket_name(self) -> str:
-        return self.task_logs.bucket_name or f"{self.resource_prefix}-airflow-logs-{self.aws.account_id}"
-
-    @property
-    def image_repository_name(self) -> str:
-        return self.image_repository.name or f"{self.resource_prefix}/airflow"
 
     @property
     def synced_secret_names(self) -> list[str]:
@@ -539,7 +524,7 @@ class EnvironmentConfig(Model):
 
     @property
     def tags(self) -> dict[str, str]:
-        """Tags every taggable resource carries (provider default tags)."""
+        """Tags (AWS) or labels (GCP) every taggable resource carries."""
         return standard_tags(self.name, self.owner, self.cost_center)
 
     @property
@@ -551,9 +536,319 @@ class EnvironmentConfig(Model):
     def state_key(self) -> str:
         return f"{self.state_prefix}terraform.tfstate"
 
+    def _secret_fields(self) -> list[tuple[str, str]]:
+        """Every secret name the file gives, with its field (each cloud names secrets its own way)."""
+        git = self.airflow.dags.git
+        fields = [("airflow.dags.git.credentials_secret", git.credentials_secret)] if git and git.credentials_secret else []
+        if self.datadog:
+            fields.append(("datadog.api_key_secret", self.datadog.api_key_secret))
+        for i, team in enumerate(self.teams):
+            fields += [(f"teams[{i}].permissions.secrets[{j}]", name) for j, name in enumerate(team.permissions.secrets)]
+        return fields
+
+    def _check_node_groups(self, groups: NodeGroups, pattern: re.Pattern[str], example: str, single: bool) -> None:
+        """Every node group's machine types have this cloud's form (one type only where ``single``)."""
+        named = [("cluster.node_groups.system", groups.system), ("cluster.node_groups.workers", groups.workers)]
+        named += [(f"teams[{i}].dedicated_nodes", t.dedicated_nodes) for i, t in enumerate(self.teams) if t.dedicated_nodes]
+        for where, group in named:
+            for kind in group.instance_types:
+                if not pattern.match(kind):
+                    raise ValueError(f"{where}.instance_types: '{kind}' is not a machine type of this cloud (for example {example})")
+            if single and len(group.instance_types) != 1:
+                raise ValueError(f"{where}.instance_types lists {len(group.instance_types)} types; a GKE node pool has exactly one")
+
+
+def _node_total(groups: NodeGroups, teams: list[Team]) -> int:
+    """The most nodes a cluster with these groups can grow to (sizes the per-node monitoring agent's quota)."""
+    return groups.system.max_size + groups.workers.max_size + sum(t.dedicated_nodes.max_size for t in teams if t.dedicated_nodes)
+
+
+class AwsEnvironment(EnvironmentBase):
+    """``cloud: aws``: EKS, RDS, S3 and ECR in one AWS account."""
+
+    cloud: Literal["aws"] = "aws"
+    aws: AwsAccount
+    state: StateBackend
+    network: Network
+    cluster: Cluster
+    database: Database
+    task_logs: TaskLogs
+    image_repository: ImageRepository = ImageRepository()
+
+    @model_validator(mode="after")
+    def _aws(self) -> AwsEnvironment:
+        if self.tier is not Tier.DEV and self.network.availability_zones < 3:
+            raise ValueError(
+                f"network.availability_zones is {self.network.availability_zones}; only dev may use fewer than 3 zones"
+            )
+        if self.tier is Tier.PROD and not self.database.multi_az:
+            raise ValueError("database.multi_az is false; prod needs a standby in a second zone")
+        if self.tier is Tier.PROD and not self.database.final_snapshot:
+            raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
+        if self.tier is Tier.PROD and not self.database.deletion_protection:
+            raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
+        if not ACM_CERTIFICATE.match(self.airflow.ui.certificate):
+            raise ValueError(
+                f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not an ACM certificate ARN "
+                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
+            )
+        self._check_node_groups(self.cluster.node_groups, AWS_INSTANCE_TYPE, "m6i.large", single=False)
+        return self
+
+    @property
+    def log_bucket_name(self) -> str:
+        return self.task_logs.bucket_name or f"{self.resource_prefix}-airflow-logs-{self.aws.account_id}"
+
+    @property
+    def image_repository_name(self) -> str:
+        return self.image_repository.name or f"{self.resource_prefix}/airflow"
+
     @property
     def state_region(self) -> str:
         return self.state.region or self.aws.region
+
+    @property
+    def max_nodes(self) -> int:
+        return _node_total(self.cluster.node_groups, self.teams)
+
+
+def _gcp_zone(value: str) -> str:
+    if not re.fullmatch(r"[a-z]+-[a-z]+\d+-[a-z]", value):
+        raise ValueError(f"'{value}' is not a Google Cloud zone (for example europe-west1-b)")
+    return value
+
+
+GcpZone = Annotated[str, AfterValidator(_gcp_zone)]
+
+
+class GcpProject(Model):
+    project_id: str = Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+    """The project the environment is deployed into."""
+    region: str = Field(pattern=r"^[a-z]+-[a-z]+\d+$")
+    zones: list[GcpZone] = Field(min_length=1, max_length=4)
+    """Zones of ``region`` the nodes run in; a regional cluster (qa, prod) spreads over all of them,
+    a zonal one (dev) lives in the first."""
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> GcpProject:
+        for index, zone in enumerate(self.zones):
+            if zone.rsplit("-", 1)[0] != self.region:
+                raise ValueError(f"zones[{index}] '{zone}' is not in region {self.region}")
+        if len(set(self.zones)) != len(self.zones):
+            raise ValueError("zones lists a zone twice")
+        return self
+
+
+class GcsState(Model):
+    bucket: BucketName
+    """GCS bucket holding Terraform state (versioned, created once per organisation, see the README)."""
+
+
+class GcpNetwork(Model):
+    cidr: VpcCidr
+    """The VPC's whole range: nodes, pods, services, the load balancer's proxies, the control plane and
+    Cloud SQL's peering range are carved from it."""
+    flow_logs: bool
+
+
+class GkeCluster(Model):
+    kubernetes_version: str = Field(pattern=r"^1\.\d{2}$")
+    """Minimum control-plane version; the release channel upgrades within and beyond it."""
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"]
+    regional: bool
+    """A control plane replicated over the region's zones (required outside dev)."""
+    endpoint_public_access: bool
+    """False: the API server has only a private address, reachable from inside the VPC."""
+    public_access_cidrs: list[Cidr] = []
+    """Master authorized networks: when the endpoint is public, only these ranges may reach it."""
+    node_groups: NodeGroups
+    """``instance_types`` holds one machine type per pool (``e2-standard-4``)."""
+
+    @model_validator(mode="after")
+    def _public_access(self) -> GkeCluster:
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError(
+                "endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API"
+            )
+        if "0.0.0.0/0" in self.public_access_cidrs:
+            raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+        return self
+
+
+class CloudSql(Model):
+    engine_version: str = Field(pattern=r"^1[4-8]$")
+    """PostgreSQL major version (Cloud SQL applies minor versions itself)."""
+    tier: str = Field(pattern=r"^db-(custom-\d+-\d+|[a-z0-9]+-[a-z0-9-]+)$")
+    """Machine tier (``db-custom-2-7680``: 2 vCPUs, 7.5 GiB)."""
+    disk_size_gib: int = Field(ge=10, le=65536)
+    disk_autoresize_limit_gib: int = Field(ge=10, le=65536)
+    high_availability: bool
+    """A standby in another zone with automatic failover (REGIONAL availability)."""
+    deletion_protection: bool
+    backup_retention_days: int = Field(ge=1, le=365)
+    point_in_time_recovery_days: int = Field(ge=0, le=7)
+    """Days of write-ahead log kept for point-in-time recovery; 0 turns it off."""
+    final_backup: bool
+    """Keep a final backup when the instance is deleted."""
+
+    @model_validator(mode="after")
+    def _storage(self) -> CloudSql:
+        if self.disk_autoresize_limit_gib < self.disk_size_gib:
+            raise ValueError(
+                f"disk_autoresize_limit_gib {self.disk_autoresize_limit_gib} is smaller than disk_size_gib {self.disk_size_gib}"
+            )
+        return self
+
+
+class GcpEnvironment(EnvironmentBase):
+    """``cloud: gcp``: GKE, Cloud SQL, GCS and Artifact Registry in one Google Cloud project."""
+
+    cloud: Literal["gcp"]
+    gcp: GcpProject
+    state: GcsState
+    network: GcpNetwork
+    cluster: GkeCluster
+    database: CloudSql
+    task_logs: TaskLogs
+    image_repository: ImageRepository = ImageRepository()
+
+    @model_validator(mode="after")
+    def _gcp(self) -> GcpEnvironment:
+        if self.tier is not Tier.DEV and not self.cluster.regional:
+            raise ValueError("cluster.regional is false; only dev may run a zonal cluster")
+        if self.cluster.regional and len(self.gcp.zones) < 3:
+            raise ValueError(f"gcp.zones lists {len(self.gcp.zones)} zones; a regional cluster spreads over at least 3")
+        if self.tier is Tier.PROD and not self.database.high_availability:
+            raise ValueError("database.high_availability is false; prod needs a standby in a second zone")
+        if self.tier is Tier.PROD and not self.database.deletion_protection:
+            raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
+        if self.tier is Tier.PROD and not self.database.final_backup:
+            raise ValueError("database.final_backup is false; prod keeps a backup when its database is deleted")
+        if self.tier is Tier.PROD and self.database.point_in_time_recovery_days == 0:
+            raise ValueError("database.point_in_time_recovery_days is 0; prod keeps write-ahead logs for point-in-time recovery")
+        if not RESOURCE_NAME.match(self.airflow.ui.certificate):
+            raise ValueError(
+                f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not the name of a regional SSL certificate "
+                "(lowercase letters, digits and dashes)"
+            )
+        if self.airflow.ui.public:
+            raise ValueError(
+                "airflow.ui.public is true; on GCP the UI is served by an internal load balancer only "
+                "(limiting a public one's sources needs Cloud Armor, which Flightdeck does not set up)"
+            )
+        name = self.image_repository.name
+        if name is not None and not RESOURCE_NAME.match(name):
+            raise ValueError(f"image_repository.name: '{name}' is not an Artifact Registry repository id (lowercase letters, digits, dashes)")
+        self._check_node_groups(self.cluster.node_groups, GCP_MACHINE_TYPE, "e2-standard-4", single=True)
+        for field, secret in self._secret_fields():
+            if not SECRET_MANAGER_ID.match(secret):
+                raise ValueError(f"{field}: '{secret}' is not a Secret Manager secret id (letters, digits, _ and -; no /)")
+        return self
+
+    @property
+    def log_bucket_name(self) -> str:
+        return self.task_logs.bucket_name or f"{self.resource_prefix}-airflow-logs-{self.gcp.project_id}"
+
+    @property
+    def image_repository_name(self) -> str:
+        return self.image_repository.name or f"{self.resource_prefix}-airflow"
+
+    @property
+    def max_nodes(self) -> int:
+        return _node_total(self.cluster.node_groups, self.teams)
+
+
+class ExistingDatabase(Model):
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+$")
+    """The PostgreSQL server's address (a DNS name or an IP)."""
+    port: int = Field(default=5432, ge=1, le=65535)
+    name: str = Field(default="airflow", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """The database Airflow owns on that server."""
+    secret: KubernetesName
+    """A Kubernetes secret in ``secrets_namespace`` with ``username`` and ``password`` keys."""
+    cidrs: list[Cidr] = Field(min_length=1)
+    """Where the server is (``10.0.5.10/32``, or the pod range for a database in the cluster): PgBouncer may connect there only."""
+    tls: Literal["require", "prefer", "disable"] = "require"
+    """PgBouncer's ``server_tls_sslmode``; ``prefer`` or ``disable`` only for a server without TLS (a local trial)."""
+
+
+class ExistingTaskLogs(Model):
+    remote_base_log_folder: str = Field(pattern=r"^(s3|gs|wasb)://[a-z0-9][a-z0-9._-]*[a-z0-9](/[A-Za-z0-9._/-]*)?$")
+    """Where Airflow writes task logs (``s3://bucket/airflow``)."""
+    connection_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """The Airflow connection with access to it (provided by the cluster's owners, e.g. as an
+    ``AIRFLOW_CONN_…`` secret or workload identity of the pods)."""
+
+
+class ExistingCluster(Model):
+    kubeconfig_path: str = Field(min_length=1)
+    """The kubeconfig Terraform uses (``~/.kube/config``)."""
+    context: str = Field(min_length=1)
+    """The context in it that names the cluster (``kind-flightdeck``)."""
+    secrets_namespace: KubernetesName
+    """Namespace where the cluster's owners keep the secrets this file names (database, DAG
+    repository, Datadog key); Flightdeck reads them from there, it never writes them."""
+    database: ExistingDatabase
+    nodes_cidr: Cidr
+    """The nodes' addresses (the monitoring agent reads their kubelets)."""
+    pods_cidr: Cidr
+    """The pods' addresses (the ingress controller reaches the UI from there)."""
+    ingress_class: KubernetesName = "nginx"
+    """The IngressClass of the cluster's ingress controller."""
+    max_nodes: int = Field(default=10, ge=1, le=5000)
+    """The most nodes the cluster has (sizes the monitoring agent's quota)."""
+    task_logs: ExistingTaskLogs | None = None
+    """Remote task logs; none: logs stay in the task pod and go with it (fine for a trial, not for production)."""
+
+
+class LocalState(Model):
+    path: str = Field(pattern=r"^[A-Za-z0-9._/-]+\.tfstate$")
+    """State file, relative to the project folder (``terraform-state/dev.tfstate``); keep it out of git."""
+
+
+class ExistingEnvironment(EnvironmentBase):
+    """``cloud: existing``: only the Kubernetes, Airflow and monitoring layers, on a cluster someone else runs."""
+
+    cloud: Literal["existing"]
+    existing: ExistingCluster
+    state: StateBackend | GcsState | LocalState | None = None
+    """Remote state (an S3 bucket with its region, or a GCS bucket), a local file, or by default
+    ``terraform-state/<env>.tfstate`` in the project folder."""
+
+    @model_validator(mode="after")
+    def _existing(self) -> ExistingEnvironment:
+        if isinstance(self.state, StateBackend) and self.state.region is None:
+            raise ValueError("state.region is not set; an S3 state bucket needs its region on an existing cluster")
+        if self.airflow.image.repository == "platform":
+            raise ValueError("airflow.image.repository is 'platform', but an existing cluster has no platform image repository; name the image")
+        if not RESOURCE_NAME.match(self.airflow.ui.certificate) or len(self.airflow.ui.certificate) > 63:
+            raise ValueError(f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not a TLS secret name in Airflow's namespace")
+        if self.airflow.ui.public:
+            raise ValueError("airflow.ui.public is true; on an existing cluster the cluster's owners decide how the ingress is exposed")
+        for field, name in [("existing.database.secret", self.existing.database.secret), *self._secret_fields()]:
+            if not KUBERNETES_NAME.match(name):
+                raise ValueError(f"{field}: '{name}' is not a Kubernetes secret name; on an existing cluster secrets live in existing.secrets_namespace")
+        for index, team in enumerate(self.teams):
+            if team.dedicated_nodes is not None:
+                raise ValueError(f"teams[{index}].dedicated_nodes is set; Flightdeck does not create nodes on an existing cluster")
+            if team.permissions.buckets or team.permissions.secrets:
+                raise ValueError(f"teams[{index}].permissions is set; an existing cluster gets no cloud identities from Flightdeck")
+        return self
+
+    @property
+    def max_nodes(self) -> int:
+        return self.existing.max_nodes
+
+
+EnvironmentConfig = AwsEnvironment | GcpEnvironment | ExistingEnvironment
+"""One environment, validated by the model of its ``cloud:``."""
+
+ENVIRONMENT_MODELS: dict[str, type[AwsEnvironment | GcpEnvironment | ExistingEnvironment]] = {
+    "aws": AwsEnvironment,
+    "gcp": GcpEnvironment,
+    "existing": ExistingEnvironment,
+}
+"""``cloud:`` value → the model that validates such a file."""
 
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")

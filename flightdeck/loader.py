@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import SLUG_PATTERN, BootstrapConfig, EnvironmentConfig, Tier
+from .config import ENVIRONMENT_MODELS, SLUG_PATTERN, AwsEnvironment, BootstrapConfig, EnvironmentConfig, Tier
 from .errors import ConfigError
 from .tiers import deep_merge, tier_defaults
 
@@ -159,8 +159,20 @@ def _is_text(annotation: Any) -> bool:
 
 
 def _check_override_path(path: tuple[str, ...], variable: str) -> Any:
-    """The annotation of the field ``path`` names; a ConfigError if it names no single setting."""
-    current: Any = EnvironmentConfig
+    """The annotation of the field ``path`` names in any cloud's model; a ConfigError (from the AWS
+    model, the default cloud) if it names no single setting in any."""
+    first: ConfigError | None = None
+    for model in ENVIRONMENT_MODELS.values():
+        try:
+            return _override_path_in(model, path, variable)
+        except ConfigError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
+
+
+def _override_path_in(model: type[BaseModel], path: tuple[str, ...], variable: str) -> Any:
+    current: Any = model
     for depth, part in enumerate(path):
         if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
             known = ", ".join(_field_names(current, ()) or []) if isinstance(current, type) and issubclass(current, BaseModel) else ""
@@ -241,13 +253,18 @@ def load_environment(path: Path, overrides: Sequence[Override] = (), label: str 
         shown = "required, but not set" if tier is None else f"must be one of dev, qa, prod (got {tier!r})"
         raise ConfigError(f"{label}: tier: {shown}")
 
-    merged = deep_merge(tier_defaults(Tier(tier), sections=data), data)
+    cloud = data.get("cloud", "aws")
+    model = ENVIRONMENT_MODELS.get(cloud) if isinstance(cloud, str) else None
+    if model is None:
+        raise ConfigError(f"{label}: cloud: must be one of {', '.join(ENVIRONMENT_MODELS)} (got {cloud!r})")
+
+    merged = deep_merge(tier_defaults(Tier(tier), cloud, sections=data), data)
     applied = [o for o in overrides if o.environment in (None, name)]
     # Overrides for every environment first, so an environment-specific one wins.
     for override in sorted(applied, key=lambda o: o.environment is not None):
         merged = _apply(merged, override)
     merged.update(name=name, source=label)
-    return _validate(EnvironmentConfig, merged, label, {o.path: o.variable for o in applied})
+    return _validate(model, merged, label, {o.path: o.variable for o in applied})
 
 
 M = typing.TypeVar("M", bound=BaseModel)
@@ -320,7 +337,7 @@ def load_bootstrap(path: Path, environments: Sequence[EnvironmentConfig]) -> Boo
     if "source" in data:
         raise ConfigError(f"{label}: source: unknown key")
     config = _validate(BootstrapConfig, {**data, "source": label}, label, {})
-    buckets = sorted({env.state.bucket for env in environments if env.cloud == "aws"})
+    buckets = sorted({env.state.bucket for env in environments if isinstance(env, AwsEnvironment)})
     if config.state.bucket not in buckets:
         raise ConfigError(
             f"{label}: state.bucket: '{config.state.bucket}' is not a bucket the bootstrap creates; "

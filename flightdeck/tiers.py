@@ -12,13 +12,16 @@ from typing import Any
 
 from .config import Tier
 
-_SHARED: dict[str, Any] = {
+# Sections whose form depends on the cloud; an existing cluster has none of them.
+CLOUD_SECTIONS = ("network", "cluster", "database", "task_logs")
+
+_AWS_SHARED: dict[str, Any] = {
     "network": {"flow_log_retention_days": 90},
     "cluster": {"kubernetes_version": "1.33", "log_retention_days": 90},
     "database": {"engine_version": "16"},
 }
 
-_BY_TIER: dict[Tier, dict[str, Any]] = {
+_AWS_BY_TIER: dict[Tier, dict[str, Any]] = {
     Tier.DEV: {
         "network": {"availability_zones": 2, "nat_gateways": "single", "flow_logs": False},
         "cluster": {
@@ -44,6 +47,159 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
             "backup_retention_days": 1,
             "final_snapshot": False,
         },
+    },
+    Tier.QA: {
+        "network": {"availability_zones": 3, "nat_gateways": "single", "flow_logs": False},
+        "cluster": {
+            "endpoint_public_access": False,
+            "node_groups": {
+                "system": {"instance_types": ["m6i.large"], "min_size": 2, "desired_size": 2, "max_size": 4},
+                "workers": {"instance_types": ["m6i.xlarge"], "min_size": 1, "desired_size": 2, "max_size": 8},
+            },
+        },
+        "database": {
+            "instance_class": "db.m6g.large",
+            "allocated_storage_gib": 50,
+            "max_allocated_storage_gib": 200,
+            "multi_az": False,
+            "deletion_protection": True,
+            "backup_retention_days": 7,
+            "final_snapshot": True,
+        },
+    },
+    Tier.PROD: {
+        "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True, "flow_log_retention_days": 365},
+        "cluster": {
+            "endpoint_public_access": False,
+            "log_retention_days": 365,
+            "node_groups": {
+                "system": {
+                    "instance_types": ["m6i.xlarge"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 6,
+                    "disk_size_gib": 100,
+                },
+                "workers": {
+                    "instance_types": ["m6i.2xlarge"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 30,
+                    "disk_size_gib": 100,
+                },
+            },
+        },
+        "database": {
+            "instance_class": "db.r6g.large",
+            "allocated_storage_gib": 100,
+            "max_allocated_storage_gib": 1000,
+            "multi_az": True,
+            "deletion_protection": True,
+            "backup_retention_days": 30,
+            "final_snapshot": True,
+        },
+    },
+}
+
+_GCP_SHARED: dict[str, Any] = {
+    "network": {},
+    "cluster": {"kubernetes_version": "1.33", "release_channel": "REGULAR"},
+    "database": {"engine_version": "16"},
+}
+
+_GCP_BY_TIER: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
+        "network": {"flow_logs": False},
+        "cluster": {
+            "regional": False,
+            "endpoint_public_access": False,
+            "node_groups": {
+                "system": {"instance_types": ["e2-standard-4"], "min_size": 1, "desired_size": 2, "max_size": 3},
+                "workers": {
+                    "instance_types": ["e2-standard-4"],
+                    "min_size": 0,
+                    "desired_size": 1,
+                    "max_size": 4,
+                    "capacity_type": "SPOT",
+                },
+            },
+        },
+        "database": {
+            "tier": "db-custom-2-7680",
+            "disk_size_gib": 20,
+            "disk_autoresize_limit_gib": 50,
+            "high_availability": False,
+            "deletion_protection": False,
+            "backup_retention_days": 1,
+            "point_in_time_recovery_days": 0,
+            "final_backup": False,
+        },
+    },
+    Tier.QA: {
+        "network": {"flow_logs": False},
+        "cluster": {
+            "regional": True,
+            "endpoint_public_access": False,
+            "node_groups": {
+                "system": {"instance_types": ["n2-standard-2"], "min_size": 3, "desired_size": 3, "max_size": 6},
+                "workers": {"instance_types": ["n2-standard-4"], "min_size": 1, "desired_size": 3, "max_size": 9},
+            },
+        },
+        "database": {
+            "tier": "db-custom-2-8192",
+            "disk_size_gib": 50,
+            "disk_autoresize_limit_gib": 200,
+            "high_availability": False,
+            "deletion_protection": True,
+            "backup_retention_days": 7,
+            "point_in_time_recovery_days": 3,
+            "final_backup": True,
+        },
+    },
+    Tier.PROD: {
+        "network": {"flow_logs": True},
+        "cluster": {
+            "regional": True,
+            "endpoint_public_access": False,
+            "node_groups": {
+                "system": {
+                    "instance_types": ["n2-standard-4"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 6,
+                    "disk_size_gib": 100,
+                },
+                "workers": {
+                    "instance_types": ["n2-standard-8"],
+                    "min_size": 3,
+                    "desired_size": 3,
+                    "max_size": 30,
+                    "disk_size_gib": 100,
+                },
+            },
+        },
+        "database": {
+            "tier": "db-custom-4-16384",
+            "disk_size_gib": 100,
+            "disk_autoresize_limit_gib": 1000,
+            "high_availability": True,
+            "deletion_protection": True,
+            "backup_retention_days": 30,
+            "point_in_time_recovery_days": 7,
+            "final_backup": True,
+        },
+    },
+}
+
+_CLOUD_DEFAULTS: dict[str, tuple[dict[str, Any], dict[Tier, dict[str, Any]]]] = {
+    "aws": (_AWS_SHARED, _AWS_BY_TIER),
+    "gcp": (_GCP_SHARED, _GCP_BY_TIER),
+    "existing": ({}, {tier: {} for tier in Tier}),
+}
+"""Per cloud: the defaults of every tier, then each tier's own."""
+
+_NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
         "task_logs": {"expire_after_days": 14},
         "airflow": {
             "components": {
@@ -97,23 +253,6 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
         },
     },
     Tier.QA: {
-        "network": {"availability_zones": 3, "nat_gateways": "single", "flow_logs": False},
-        "cluster": {
-            "endpoint_public_access": False,
-            "node_groups": {
-                "system": {"instance_types": ["m6i.large"], "min_size": 2, "desired_size": 2, "max_size": 4},
-                "workers": {"instance_types": ["m6i.xlarge"], "min_size": 1, "desired_size": 2, "max_size": 8},
-            },
-        },
-        "database": {
-            "instance_class": "db.m6g.large",
-            "allocated_storage_gib": 50,
-            "max_allocated_storage_gib": 200,
-            "multi_az": False,
-            "deletion_protection": True,
-            "backup_retention_days": 7,
-            "final_snapshot": True,
-        },
         "task_logs": {"expire_after_days": 30},
         "airflow": {
             "components": {
@@ -167,36 +306,6 @@ _BY_TIER: dict[Tier, dict[str, Any]] = {
         },
     },
     Tier.PROD: {
-        "network": {"availability_zones": 3, "nat_gateways": "per_az", "flow_logs": True, "flow_log_retention_days": 365},
-        "cluster": {
-            "endpoint_public_access": False,
-            "log_retention_days": 365,
-            "node_groups": {
-                "system": {
-                    "instance_types": ["m6i.xlarge"],
-                    "min_size": 3,
-                    "desired_size": 3,
-                    "max_size": 6,
-                    "disk_size_gib": 100,
-                },
-                "workers": {
-                    "instance_types": ["m6i.2xlarge"],
-                    "min_size": 3,
-                    "desired_size": 3,
-                    "max_size": 30,
-                    "disk_size_gib": 100,
-                },
-            },
-        },
-        "database": {
-            "instance_class": "db.r6g.large",
-            "allocated_storage_gib": 100,
-            "max_allocated_storage_gib": 1000,
-            "multi_az": True,
-            "deletion_protection": True,
-            "backup_retention_days": 30,
-            "final_snapshot": True,
-        },
         "task_logs": {"expire_after_days": 365},
         "airflow": {
             "components": {
@@ -309,13 +418,16 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def tier_defaults(tier: Tier, sections: Iterable[str] = ()) -> dict[str, Any]:
-    """The defaults of one tier (a fresh copy the caller may change).
+def tier_defaults(tier: Tier, cloud: str = "aws", sections: Iterable[str] = ()) -> dict[str, Any]:
+    """The defaults of one tier on one cloud (a fresh copy the caller may change).
 
     ``sections`` names the optional sections the file has (``datadog``); only those get defaults,
-    so a file without monitoring stays without it.
+    so a file without monitoring stays without it. An existing cluster gets no cloud sections
+    (and so no task-log expiry either: its owners keep the logs).
     """
-    defaults = deep_merge(_SHARED, _BY_TIER[tier])
+    shared, by_tier = _CLOUD_DEFAULTS[cloud]
+    neutral = {k: v for k, v in _NEUTRAL_BY_TIER[tier].items() if cloud != "existing" or k not in CLOUD_SECTIONS}
+    defaults = deep_merge(deep_merge(shared, by_tier[tier]), copy.deepcopy(neutral))
     if "datadog" in sections:
         defaults["datadog"] = copy.deepcopy(_DATADOG[tier])
     return defaults

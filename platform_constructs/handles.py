@@ -33,12 +33,23 @@ class ExecCredentials:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Kubeconfig:
+    """A cluster reached through a kubeconfig file someone else maintains (an existing cluster)."""
+
+    path: str
+    context: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClusterHandle:
+    """How to reach a cluster: its endpoint, CA and an exec plugin (a cluster this stack creates), or a kubeconfig."""
+
     name: str
-    endpoint: str
-    ca_certificate_base64: str
-    credentials: ExecCredentials
     node_pools: Sequence[NodePool]
+    endpoint: str | None = None
+    ca_certificate_base64: str | None = None
+    credentials: ExecCredentials | None = None
+    kubeconfig: Kubeconfig | None = None
     ready: Sequence[ITerraformDependable] = ()
     """Resources that must exist before anything is scheduled onto the cluster (node groups, add-ons)."""
     connect_command: str = ""
@@ -63,8 +74,17 @@ class DatabaseMetrics:
     scope: str
     """The tag that picks this database out (``dbinstanceidentifier:flightdeck-prod-airflow``)."""
     cpu_percent: str
+    """A query of CPU use in percent, with ``{agg}`` and ``{filter}`` in place of the space
+    aggregation and the tag filter: ``{agg}:aws.rds.cpuutilization{filter}``. A template rather
+    than a metric name, because clouds report some of these only as a ratio or a difference."""
     free_storage_bytes: str
+    """A query of free storage in bytes (same placeholders)."""
     connections: str
+    """A query of open connections (same placeholders)."""
+
+    def query(self, template: str, agg: str, filter: str) -> str:
+        """One of the templates above with its aggregation and filter (``{env:prod,database_id:…}``)."""
+        return template.format(agg=agg, filter=filter)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,10 +94,12 @@ class DatabaseHandle:
     database_name: str
     username: str
     credentials_secret: str
-    """Where the cloud keeps the generated password (a Secrets Manager ARN); never the password."""
-    metrics: DatabaseMetrics
-    credentials_secret_key: str = "password"
-    """Key of the password inside that secret."""
+    """Where the password is kept (a Secrets Manager ARN, a Secret Manager id, a Kubernetes secret),
+    as ``{"username": …, "password": …}``; never the password itself."""
+    metrics: DatabaseMetrics | None
+    """None where no cloud integration reports the database's metrics (an existing cluster's database)."""
+    tls: str = "require"
+    """PgBouncer's ``server_tls_sslmode`` towards the database (both clouds force TLS)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,8 +108,9 @@ class LogStore:
     remote_base_log_folder: str
     """Airflow's ``[logging] remote_base_log_folder`` (``s3://bucket/airflow``)."""
     connection_id: str
-    connection_uri: str
-    """An Airflow connection without secrets: credentials come from the pod's cloud identity."""
+    connection_uri: str | None
+    """An Airflow connection without secrets: credentials come from the pod's cloud identity.
+    None: the connection is provided by the cluster's owners (an existing cluster)."""
     encryption_key: str = ""
     """Key the bucket is encrypted with (a KMS key ARN), for identities that must use it."""
 
@@ -103,6 +126,12 @@ class NetworkHandle:
     """Everything inside the VPC, e.g. the load balancer's addresses."""
     database_cidrs: Sequence[str]
     """Where the metadata database lives; only PgBouncer may connect there."""
+    load_balancer_cidrs: Sequence[str] = ()
+    """Where the UI's load balancer connects from (its proxies and health checks); empty: the VPC."""
+
+    @property
+    def load_balancer_sources(self) -> Sequence[str]:
+        return tuple(self.load_balancer_cidrs) or (self.vpc_cidr,)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,20 +154,27 @@ class SecretStoreHandle:
     """The ``spec.provider`` of an ESO SecretStore (``{"aws": {"service": "SecretsManager", …}}``)."""
     identity: WorkloadIdentity
     """The operator's own cloud identity: it may read exactly the secrets Airflow needs."""
+    service_account: str | None = None
+    """A service account created next to each store for the store to authenticate as (an in-cluster
+    store reading another namespace); None: the operator's own identity is used."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class IngressHandle:
     """How the cloud exposes an HTTP service: the ingress class and the annotations it understands."""
 
-    class_name: str
+    class_name: str | None
+    """The IngressClass; None where the controller is chosen by annotation instead (GKE)."""
     internal_annotations: Mapping[str, str]
     """Annotations for a load balancer reachable only from inside the network."""
     public_annotations: Mapping[str, str]
     """Annotations for an internet-facing load balancer (source ranges are added by the caller)."""
-    tls_annotation: str
-    """The annotation that names the TLS certificate."""
-    source_ranges_annotation: str
+    tls_annotation: str | None
+    """The annotation that names the TLS certificate; None: the certificate is a Kubernetes TLS
+    secret in Airflow's namespace, named in the Ingress's ``tls`` section."""
+    source_ranges_annotation: str | None
+    """The annotation that limits a public load balancer's sources; None: the cloud cannot, so a
+    public UI is refused by the configuration."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,8 +196,10 @@ class CloudPlatform:
     identities: Mapping[str, WorkloadIdentity]
     """By workload name (``scheduler``, ``worker`` …)."""
     database: DatabaseHandle
-    log_store: LogStore
-    image_repository: ImageRepositoryHandle
+    log_store: LogStore | None
+    """None: no remote task logs (an existing cluster whose owners set none up)."""
+    image_repository: ImageRepositoryHandle | None
+    """None: the environment has no image repository of its own (an existing cluster)."""
     network: NetworkHandle
     secret_store: SecretStoreHandle
     ingress: IngressHandle

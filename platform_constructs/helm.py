@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from cdktf import ITerraformDependable
     from cdktf_cdktf_provider_helm.release import Release
 
+    from .handles import SecretStoreHandle
+
 SYNCED_SECRETS_CHART = Path(__file__).resolve().parents[1] / "charts" / "synced-secrets"
 SECRET_STORE = "cloud-secrets"
 STORE_REFRESH = "1h"
@@ -36,9 +38,12 @@ def from_store(name: str, remote_key: str, template: Mapping[str, str], refresh:
     return {"name": name, "refreshInterval": refresh, "remoteKey": remote_key, "template": dict(template)}
 
 
-def secret_store(provider: Mapping[str, Any]) -> dict[str, Any]:
+def secret_store(store: SecretStoreHandle) -> dict[str, Any]:
     """The chart's ``secretStore`` value: one SecretStore per namespace, always under the same name."""
-    return {"name": SECRET_STORE, "provider": dict(provider)}
+    value: dict[str, Any] = {"name": SECRET_STORE, "provider": dict(store.provider)}
+    if store.service_account is not None:
+        value["serviceAccount"] = store.service_account
+    return value
 
 
 def local_chart_release(

@@ -52,3 +52,12 @@ explicitly in the Helm values, so the identity and the pod meet on the same name
 def team_workload(team: str) -> Workload:
     """The service account a team's task pods run as, in the team's namespace, with the team's cloud identity."""
     return Workload(name=f"team-{team}", namespace=f"team-{team}", service_account=f"{team}-tasks", log_access=LogAccess.NONE)
+
+
+EXTERNAL_SECRETS = Workload(
+    name="external-secrets",
+    namespace="external-secrets",
+    service_account="external-secrets",
+    log_access=LogAccess.NONE,
+)
+"""The External Secrets Operator: on a cloud, the identity that reads the cloud's secret store."""

@@ -22,7 +22,11 @@ def _resources(resources: Resources) -> ResourceSpec:
 def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: StatsdSink | None = None) -> AirflowReleaseProps:
     airflow = config.airflow
     git = airflow.dags.git
-    repository = platform.image_repository.url if airflow.image.repository == "platform" else airflow.image.repository
+    repository = airflow.image.repository
+    if repository == "platform":
+        if platform.image_repository is None:
+            raise ValueError(f"{config.source}: airflow.image.repository is 'platform', but this cloud has no image repository")
+        repository = platform.image_repository.url
     components = {
         name: ComponentSpec(replicas=spec.replicas, resources=_resources(spec.resources))
         for name, spec in airflow.components
@@ -40,7 +44,7 @@ def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: S
         ingress=platform.ingress,
         ui=UiSpec(
             hostname=airflow.ui.hostname,
-            certificate=airflow.ui.certificate_arn,
+            certificate=airflow.ui.certificate,
             public=airflow.ui.public,
             allowed_cidrs=tuple(airflow.ui.allowed_cidrs),
         ),

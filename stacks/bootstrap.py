@@ -16,7 +16,7 @@ from constructs import Construct
 from flightdeck import ci
 from flightdeck.config import BootstrapConfig, EnvironmentConfig
 from platform_constructs.aws.bootstrap import CiEnvironment, GithubDeployers, GithubDeployersProps, StateBucket, StateBucketProps
-from platform_constructs.aws.storage import locked_s3_backend
+from platform_constructs.state import locked_s3_backend
 from platform_constructs.tagging import RequireTags
 
 STACK_NAME = "bootstrap"

@@ -34,7 +34,6 @@ def monitor_settings(datadog: Datadog) -> MonitorSettings:
 
 
 def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platform: CloudPlatform, airflow: AirflowRelease) -> DatadogMonitoring:
-    groups = config.cluster.node_groups
     DatadogAgent(
         scope,
         "datadog-agent",
@@ -45,9 +44,7 @@ def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platfor
             site=datadog.site,
             api_key_secret=datadog.api_key_secret,
             tags={**config.tags, "service": SERVICE},
-            max_nodes=groups.system.max_size
-            + groups.workers.max_size
-            + sum(t.dedicated_nodes.max_size for t in config.teams if t.dedicated_nodes is not None),
+            max_nodes=config.max_nodes,
             cluster_agent_replicas=datadog.cluster_agent_replicas,
             statsd_clients=(airflow.namespace,),
             depends_on=(airflow.external_secrets,),

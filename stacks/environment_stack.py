@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import Any
 
 from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
@@ -23,10 +24,11 @@ from .teams import teams_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
 # only when an environment uses them, so AWS-only runs never load other clouds' bindings.
-CLOUD_BUILDERS = {"aws": "stacks.aws"}
+CLOUD_BUILDERS = {"aws": "stacks.aws", "gcp": "stacks.gcp", "existing": "stacks.existing"}
 
 
-def cloud_builder(cloud: str) -> Callable[[Construct, EnvironmentConfig], CloudPlatform]:
+def cloud_builder(cloud: str) -> Callable[[Construct, Any], CloudPlatform]:
+    """The ``build(scope, config)`` of one cloud; it takes that cloud's configuration model."""
     return importlib.import_module(CLOUD_BUILDERS[cloud]).build  # type: ignore[no-any-return]
 
 
@@ -69,7 +71,9 @@ class EnvironmentStack(TerraformStack):
             description="Run this to point kubectl at the cluster",
         )
         TerraformOutput(self, "database_endpoint", value=platform.database.host, description="Metadata database host")
-        TerraformOutput(self, "log_bucket", value=platform.log_store.bucket, description="Bucket holding Airflow task logs")
-        TerraformOutput(
-            self, "image_repository_url", value=platform.image_repository.url, description="Push the Airflow image here"
-        )
+        if platform.log_store is not None:
+            TerraformOutput(self, "log_bucket", value=platform.log_store.bucket, description="Bucket holding Airflow task logs")
+        if platform.image_repository is not None:
+            TerraformOutput(
+                self, "image_repository_url", value=platform.image_repository.url, description="Push the Airflow image here"
+            )

@@ -273,10 +273,10 @@ class AirflowRelease(Construct):
         )
         # Object storage for logs, the cloud's APIs, the Kubernetes API and the DAG repository.
         ns.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
-        # The UI only through the load balancer, whose addresses are inside the VPC.
+        # The UI only through the load balancer (its proxies and health checks; on AWS inside the VPC).
         ns.allow_ingress(
             "ui-from-load-balancer",
-            sources=[Peer(cidr=props.network.vpc_cidr)],
+            sources=[Peer(cidr=cidr) for cidr in props.network.load_balancer_sources],
             ports=[Port(API_SERVER_PORT)],
             pods=component("api-server"),
         )

@@ -60,8 +60,8 @@ def pgbouncer_ini(database: DatabaseHandle) -> str:
             "verbose = 0",
             "log_disconnections = 0",
             "log_connections = 0",
-            # The database only accepts TLS (rds.force_ssl).
-            "server_tls_sslmode = require",
+            # Both clouds' databases only accept TLS (rds.force_ssl, Cloud SQL's ENCRYPTED_ONLY).
+            f"server_tls_sslmode = {database.tls}",
             "server_tls_ciphers = normal",
             "",
         ]
@@ -106,7 +106,7 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
         )
         external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
     return {
-        "secretStore": secret_store(props.store.provider),
+        "secretStore": secret_store(props.store),
         "generators": [
             {
                 "name": "fernet-key",

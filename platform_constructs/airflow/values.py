@@ -109,7 +109,8 @@ class AirflowValuesProps:
     task_resources: ResourceSpec
     identities: Mapping[str, WorkloadIdentity]
     database: DatabaseHandle
-    log_store: LogStore
+    log_store: LogStore | None
+    """None: no remote task logs (they stay in the task pod's own log)."""
     ingress: IngressHandle
     ui: UiSpec
     celery_workers: int = 2
@@ -191,7 +192,9 @@ def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
             "remote_base_log_folder": props.log_store.remote_base_log_folder,
             "remote_log_conn_id": props.log_store.connection_id,
             "delete_local_logs": "True",
-        },
+        }
+        if props.log_store is not None
+        else {"remote_logging": "False"},
         "api": {"base_url": f"https://{props.ui.hostname}"},
         "kubernetes_executor": {"delete_worker_pods": "True", "delete_worker_pods_on_failure": "False"},
     }
@@ -212,20 +215,28 @@ def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
 
 
 def ingress_values(props: AirflowValuesProps) -> dict[str, Any]:
-    annotations = dict(props.ingress.public_annotations if props.ui.public else props.ingress.internal_annotations)
-    annotations[props.ingress.tls_annotation] = props.ui.certificate
+    ingress = props.ingress
+    annotations = dict(ingress.public_annotations if props.ui.public else ingress.internal_annotations)
+    host: dict[str, Any] = {"name": props.ui.hostname}
+    if ingress.tls_annotation is None:
+        # The certificate is a TLS secret in Airflow's namespace (cert-manager or the cluster's owners make it).
+        host["tls"] = {"enabled": True, "secretName": props.ui.certificate}
+    else:
+        annotations[ingress.tls_annotation] = props.ui.certificate
     if props.ui.public:
-        annotations[props.ingress.source_ranges_annotation] = ",".join(props.ui.allowed_cidrs)
-    return {
-        "apiServer": {
-            "enabled": True,
-            "ingressClassName": props.ingress.class_name,
-            "annotations": annotations,
-            "hosts": [{"name": props.ui.hostname}],
-            "path": "/",
-            "pathType": "Prefix",
-        }
+        if ingress.source_ranges_annotation is None:
+            raise ValueError("this cloud's load balancer cannot limit its sources; the UI must stay internal")
+        annotations[ingress.source_ranges_annotation] = ",".join(props.ui.allowed_cidrs)
+    api_server: dict[str, Any] = {
+        "enabled": True,
+        "annotations": annotations,
+        "hosts": [host],
+        "path": "/",
+        "pathType": "Prefix",
     }
+    if ingress.class_name is not None:
+        api_server["ingressClassName"] = ingress.class_name
+    return {"apiServer": api_server}
 
 
 def admin_user_job(props: AirflowValuesProps) -> dict[str, Any]:
@@ -255,7 +266,10 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
     celery = uses_celery(props.executor)
     secrets = props.secrets
     pgbouncer = props.components["pgbouncer"]
-    env = [{"name": "AIRFLOW_CONN_" + props.log_store.connection_id.upper(), "value": props.log_store.connection_uri}]
+    logs = props.log_store
+    env = []
+    if logs is not None and logs.connection_uri is not None:
+        env.append({"name": "AIRFLOW_CONN_" + logs.connection_id.upper(), "value": logs.connection_uri})
     secret_env = []
     if props.git is not None:
         if props.git.credentials:

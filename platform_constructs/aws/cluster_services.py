@@ -15,7 +15,7 @@ from constructs import Construct
 
 from ..handles import HelmChart, IngressHandle, SecretStoreHandle, WorkloadIdentity
 from ..placement import SYSTEM_POOL
-from ..workloads import LogAccess, Workload
+from ..workloads import EXTERNAL_SECRETS, LogAccess, Workload
 from .iam import allow, policy, read_secrets
 from .identity import bind_pod_identity
 from .kms import KmsKeyHandle
@@ -28,12 +28,6 @@ LOAD_BALANCER_CONTROLLER = Workload(
 )
 LOAD_BALANCER_CONTROLLER_CHART_VERSION = "3.4.2"
 
-EXTERNAL_SECRETS = Workload(
-    name="external-secrets",
-    namespace="external-secrets",
-    service_account="external-secrets",
-    log_access=LogAccess.NONE,
-)
 
 _CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 

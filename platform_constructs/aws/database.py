@@ -151,8 +151,8 @@ class PostgresDatabase(Construct):
             # Datadog's AWS integration reports RDS metrics tagged with the instance identifier.
             metrics=DatabaseMetrics(
                 scope=f"dbinstanceidentifier:{props.identifier}",
-                cpu_percent="aws.rds.cpuutilization",
-                free_storage_bytes="aws.rds.free_storage_space",
-                connections="aws.rds.database_connections",
+                cpu_percent="{agg}:aws.rds.cpuutilization{filter}",
+                free_storage_bytes="{agg}:aws.rds.free_storage_space{filter}",
+                connections="{agg}:aws.rds.database_connections{filter}",
             ),
         )

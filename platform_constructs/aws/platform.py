@@ -14,6 +14,7 @@ from typing import Literal
 from constructs import Construct
 
 from ..handles import CloudPlatform, NetworkHandle
+from ..state import locked_s3_backend
 from ..teams import TeamSpec
 from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
@@ -23,7 +24,7 @@ from .iam import secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
-from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps, locked_s3_backend
+from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,6 @@ from .iam import policy
 from .kms import KmsKeyHandle
 
 if TYPE_CHECKING:
-    from cdktf import TerraformStack
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 
 LOG_PREFIX = "airflow/"
@@ -28,15 +27,6 @@ class LogBucketProps:
     """Task logs older than this are deleted; prod keeps them longer."""
     noncurrent_expire_after_days: int = 7
     """Overwritten or deleted log versions are kept this long (versioning guards against mistakes, not for archive)."""
-
-
-def locked_s3_backend(stack: TerraformStack, *, bucket: str, key: str, region: str) -> None:
-    """Keep the stack's state encrypted in S3, with S3-native locking (a lock object next to the state)."""
-    from cdktf import S3Backend
-
-    backend = S3Backend(stack, bucket=bucket, key=key, region=region, encrypt=True)
-    # cdktf 0.21's typed backend config predates the option, so it is set as an override.
-    backend.add_override("use_lockfile", True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -166,7 +166,7 @@ class DatadogAgent(Construct):
             release_name="datadog-secrets",
             namespace=NAMESPACE,
             values={
-                "secretStore": secret_store(props.secret_store.provider),
+                "secretStore": secret_store(props.secret_store),
                 "generators": [],
                 "externalSecrets": [from_store(API_KEY_SECRET, props.api_key_secret, {"api-key": "{{ .api_key }}"})],
             },

@@ -138,6 +138,8 @@ def kubernetes_footprint(scope: MonitoringScope) -> dict[str, Any]:
 
 def metadata_database(scope: MonitoringScope) -> dict[str, Any]:
     db = scope.database
+    if db is None:
+        raise ValueError("the metadata database dashboard needs the database's metrics")
     f = f"{{$env,{db.scope}}}"
     return _dashboard(
         scope,
@@ -146,9 +148,9 @@ def metadata_database(scope: MonitoringScope) -> dict[str, Any]:
         [
             group(
                 "Metadata database",
-                timeseries("Connections", f"avg:{db.connections}{f}"),
-                timeseries("CPU (%)", f"avg:{db.cpu_percent}{f}"),
-                timeseries("Free storage (bytes)", f"min:{db.free_storage_bytes}{f}"),
+                timeseries("Connections", db.query(db.connections, "avg", f)),
+                timeseries("CPU (%)", db.query(db.cpu_percent, "avg", f)),
+                timeseries("Free storage (bytes)", db.query(db.free_storage_bytes, "min", f)),
             )
         ],
     )

@@ -59,6 +59,7 @@ class DatadogMonitoring(Construct):
         self.dashboards = {
             name: DashboardJson(self, f"dashboard-{name}", dashboard=json.dumps(build(props.scope), sort_keys=True))
             for name, build in DASHBOARDS.items()
+            if name != "database" or props.scope.database is not None
         }
         self.dashboard_urls = {name: f"{props.app_url}{dashboard.url}" for name, dashboard in self.dashboards.items()}
         self.monitors = {}

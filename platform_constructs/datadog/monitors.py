@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..handles import DatabaseMetrics
 from .scope import MonitoringScope
 
 GIB = 1024**3
@@ -99,8 +100,8 @@ def airflow_monitors(
     heartbeat = settings.scheduler_heartbeat_minutes
     pending = settings.pending_pod_minutes
     namespaces = " OR ".join(f"kube_namespace:{ns}" for ns in scope.namespaces)
-    overview, kubernetes, database = dashboards["airflow"], dashboards["kubernetes"], dashboards["database"]
-    return {
+    overview, kubernetes = dashboards["airflow"], dashboards["kubernetes"]
+    monitors = {
         "scheduler-heartbeat": _monitor(
             scope,
             settings,
@@ -175,15 +176,24 @@ def airflow_monitors(
                 settings,
             ),
         ),
+    }
+    if db is not None:
+        monitors.update(database_monitors(scope, settings, db, dashboards["database"]))
+    return monitors
+
+
+def database_monitors(scope: MonitoringScope, settings: MonitorSettings, db: DatabaseMetrics, database: str) -> dict[str, dict[str, Any]]:
+    """The metadata database's monitors (where a cloud integration reports its metrics); ``database`` is its dashboard's URL."""
+    return {
         "database-cpu": _monitor(
             scope,
             settings,
             title="metadata database CPU high",
-            query=f"avg(last_15m):avg:{db.cpu_percent}{{{db.scope}}} >= {number(settings.database_cpu_percent.critical)}",
+            query=f"avg(last_15m):{db.query(db.cpu_percent, 'avg', '{' + db.scope + '}')} >= {number(settings.database_cpu_percent.critical)}",
             thresholds=settings.database_cpu_percent.api(),
             message=_message(
                 f"The metadata database of {scope.env} has used more than {number(settings.database_cpu_percent.critical)}% CPU for 15 minutes.",
-                "Scheduling slows down with it; look for heavy DAG parsing or a larger instance class (database.instance_class).",
+                "Scheduling slows down with it; look for heavy DAG parsing or a larger instance (the database section of the environment file).",
                 database,
                 settings,
             ),
@@ -193,13 +203,14 @@ def airflow_monitors(
             settings,
             title="metadata database storage low",
             query=(
-                f"min(last_15m):min:{db.free_storage_bytes}{{{db.scope}}} "
+                f"min(last_15m):{db.query(db.free_storage_bytes, 'min', '{' + db.scope + '}')} "
                 f"<= {number(settings.database_free_storage_gib.critical * GIB)}"
             ),
             thresholds=settings.database_free_storage_gib.api(scale=GIB),
             message=_message(
                 f"Less than {number(settings.database_free_storage_gib.critical)} GiB free on the metadata database of {scope.env}.",
-                "Storage grows automatically up to database.max_allocated_storage_gib; raise it or clean old task history (airflow db clean).",
+                "Storage grows automatically up to the limit in the database section of the environment file; "
+                "raise it or clean old task history (airflow db clean).",
                 database,
                 settings,
             ),

@@ -17,7 +17,8 @@ class MonitoringScope:
     """The team that owns the environment (monitors are tagged with it)."""
     namespaces: Sequence[str]
     """Namespaces where Airflow's components and task pods run."""
-    database: DatabaseMetrics
+    database: DatabaseMetrics | None
+    """None: no cloud integration reports the database (an existing cluster's); no database dashboard or monitors."""
 
     @property
     def tags(self) -> list[str]:

@@ -1,8 +1,9 @@
 """The kubernetes and helm providers, configured from the cluster created in the same stack.
 
 Endpoint and CA come from the cluster resource; credentials come from an exec plugin at every
-Terraform run (``aws eks get-token``), so no token is ever stored in state. One ``cdktf deploy``
-creates the cluster and then everything on it.
+Terraform run (``aws eks get-token``, ``gke-gcloud-auth-plugin``), so no token is ever stored in
+state. One ``cdktf deploy`` creates the cluster and then everything on it. A cluster someone else
+runs is reached through its kubeconfig file and context instead.
 
 Known limit: a change that replaces the cluster itself cannot be planned together with the
 resources on it (their provider points at a cluster that does not exist yet). Such a change is
@@ -32,7 +33,18 @@ class ClusterProviders(Construct):
 
         stack = TerraformStack.of(self)
         cluster = props.cluster
+        if cluster.kubeconfig is not None:
+            kubeconfig = cluster.kubeconfig
+            self.kubernetes = KubernetesProvider(stack, "kubernetes", config_path=kubeconfig.path, config_context=kubeconfig.context)
+            self.helm = HelmProvider(
+                stack,
+                "helm",
+                kubernetes=HelmProviderKubernetes(config_path=kubeconfig.path, config_context=kubeconfig.context),
+            )
+            return
         credentials = cluster.credentials
+        if cluster.endpoint is None or cluster.ca_certificate_base64 is None or credentials is None:
+            raise ValueError(f"cluster {cluster.name} has neither a kubeconfig nor an endpoint, CA and credentials")
         ca_certificate = Fn.base64decode(cluster.ca_certificate_base64)
         self.kubernetes = KubernetesProvider(
             stack,
