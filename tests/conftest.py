@@ -49,15 +49,45 @@ def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
 
 
+GKE_EXAMPLES = REPO / "examples" / "gke"
+EXISTING_EXAMPLES = REPO / "examples" / "existing"
+
+
+def _synthesize(tmp_path_factory: pytest.TempPathFactory, name: str, environments: Path | None = None) -> Path:
+    outdir = tmp_path_factory.mktemp(name)
+    # -X importtime lists every module the run imported, so a test can see which bindings loaded.
+    result = run_main(outdir, environments=environments, python_flags=("-X", "importtime"))
+    assert result.returncode == 0, f"synthesis of {environments or ENVIRONMENTS} failed:\n{result.stderr[-5000:]}"
+    (outdir / "imports.txt").write_text(result.stderr)
+    return outdir
+
+
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped environments, synthesized once for the whole session."""
-    outdir = tmp_path_factory.mktemp("cdktf.out")
-    # -X importtime lists every module the run imported, so a test can see which bindings loaded.
-    result = run_main(outdir, python_flags=("-X", "importtime"))
-    assert result.returncode == 0, f"synthesis failed:\n{result.stderr[-5000:]}"
-    (outdir / "imports.txt").write_text(result.stderr)
-    return outdir
+    return _synthesize(tmp_path_factory, "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def gke_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``examples/gke`` (dev, qa, prod on Google Cloud), synthesized once for the whole session."""
+    return _synthesize(tmp_path_factory, "gke.out", GKE_EXAMPLES)
+
+
+@pytest.fixture(scope="session")
+def existing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``examples/existing`` (dev on a cluster someone else runs), synthesized once for the whole session."""
+    return _synthesize(tmp_path_factory, "existing.out", EXISTING_EXAMPLES)
+
+
+@pytest.fixture(scope="session")
+def gke_stacks(gke_dir: Path) -> dict[str, dict[str, Any]]:
+    return load_stacks(gke_dir)
+
+
+@pytest.fixture(scope="session")
+def existing_stack(existing_dir: Path) -> dict[str, Any]:
+    return load_stacks(existing_dir)["dev"]
 
 
 def imported_packages(synth_dir: Path) -> set[str]:
