@@ -7,8 +7,9 @@ them; both take the names from here, so they cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from .config import EnvironmentConfig, Tier
+from .config import AwsEnvironment, EnvironmentBase, Tier
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
@@ -16,7 +17,7 @@ DEPLOY_ORDER = (Tier.DEV, Tier.QA, Tier.PROD)
 """Promotion order: every dev environment, then every qa, then every prod."""
 
 
-def deployer_role_name(config: EnvironmentConfig) -> str:
+def deployer_role_name(config: EnvironmentBase) -> str:
     """The role the main branch's deploy job assumes for this environment (``flightdeck-ci-prod-deploy``).
 
     Not under the environment's own prefix (``flightdeck-prod-``), which the role may manage:
@@ -25,12 +26,12 @@ def deployer_role_name(config: EnvironmentConfig) -> str:
     return f"{config.project}-ci-{config.name}-deploy"
 
 
-def planner_role_name(config: EnvironmentConfig) -> str:
+def planner_role_name(config: EnvironmentBase) -> str:
     """The read-only role pull requests use for ``cdktf diff`` of this environment."""
     return f"{config.project}-ci-{config.name}-plan"
 
 
-def role_arn(config: EnvironmentConfig, role_name: str) -> str:
+def role_arn(config: AwsEnvironment, role_name: str) -> str:
     return f"arn:{config.aws.partition}:iam::{config.aws.account_id}:role/{role_name}"
 
 
@@ -44,7 +45,10 @@ def plan_subjects(repository: str, branch: str) -> list[str]:
     return [f"repo:{repository}:pull_request", f"repo:{repository}:ref:refs/heads/{branch}"]
 
 
-def deploy_waves(configs: Sequence[EnvironmentConfig]) -> list[list[EnvironmentConfig]]:
+E = TypeVar("E", bound=EnvironmentBase)
+
+
+def deploy_waves(configs: Sequence[E]) -> list[list[E]]:
     """The environments grouped by tier in promotion order; a wave deploys after the previous one."""
     waves = [sorted((c for c in configs if c.tier is tier), key=lambda c: c.name) for tier in DEPLOY_ORDER]
     return [wave for wave in waves if wave]

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from . import ci
-from .config import BootstrapConfig, EnvironmentConfig
+from .config import AwsEnvironment, BootstrapConfig, EnvironmentConfig
 from .errors import ConfigError
 from .loader import bootstrap_path, find_bootstrap, load_environments
 
@@ -78,7 +78,7 @@ def _steps_to_run_the_project() -> list[dict[str, Any]]:
     ]
 
 
-def _steps_to_run_cdktf(config: EnvironmentConfig, role: str, session_seconds: int | None = None) -> list[dict[str, Any]]:
+def _steps_to_run_cdktf(config: AwsEnvironment, role: str, session_seconds: int | None = None) -> list[dict[str, Any]]:
     """Checkout, the cdktf CLI and Terraform, this run's synthesized stacks, and OIDC credentials for ``role``."""
     credentials: dict[str, Any] = {"role-to-assume": ci.role_arn(config, role), "aws-region": config.aws.region}
     if session_seconds:
@@ -94,14 +94,14 @@ def _steps_to_run_cdktf(config: EnvironmentConfig, role: str, session_seconds: i
     ]
 
 
-def _monitoring_keys(config: EnvironmentConfig) -> dict[str, str]:
+def _monitoring_keys(config: AwsEnvironment) -> dict[str, str]:
     """The Datadog provider's keys (GitHub secrets; environment secrets win over repository ones)."""
     if config.datadog is None:
         return {}
     return {"DD_API_KEY": "${{ secrets.DATADOG_API_KEY }}", "DD_APP_KEY": "${{ secrets.DATADOG_APP_KEY }}"}
 
 
-def _plan_job(config: EnvironmentConfig) -> dict[str, Any]:
+def _plan_job(config: AwsEnvironment) -> dict[str, Any]:
     env = config.name
     return {
         "name": f"preview {env}",
@@ -130,7 +130,7 @@ def _plan_job(config: EnvironmentConfig) -> dict[str, Any]:
     }
 
 
-def _deploy_job(config: EnvironmentConfig, after: Sequence[str], branch: str) -> dict[str, Any]:
+def _deploy_job(config: AwsEnvironment, after: Sequence[str], branch: str) -> dict[str, Any]:
     env = config.name
     return {
         "name": f"deploy {env}",
@@ -161,8 +161,15 @@ def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _string)
 
 
-def render(configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig) -> str:
-    """The workflow file's text for these environments."""
+def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig) -> str:
+    """The workflow file's text for these environments (AWS ones: CI reaches them with the bootstrap's roles)."""
+    configs = [c for c in all_configs if isinstance(c, AwsEnvironment)]
+    others = [c.source for c in all_configs if not isinstance(c, AwsEnvironment)]
+    if others:
+        raise ConfigError(
+            f"{', '.join(others)}: the generated workflow deploys cloud: aws environments only (its OIDC roles come from "
+            "the bootstrap stack); deploy other clouds from their own pipeline or by hand"
+        )
     branch = bootstrap.github.default_branch
     jobs: dict[str, Any] = {
         "lint": {

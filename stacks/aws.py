@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from flightdeck.config import EnvironmentConfig, NodeGroup
+from flightdeck.config import AwsEnvironment, NodeGroup
 from platform_constructs.aws.eks import NodeGroupSpec
 from platform_constructs.aws.platform import (
     AwsPlatform,
@@ -34,7 +34,7 @@ def _node_group(pool: NodePool, group: NodeGroup, tags: dict[str, str] | None = 
     )
 
 
-def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
+def platform_props(config: AwsEnvironment) -> AwsPlatformProps:
     aws = config.aws
     return AwsPlatformProps(
         name=config.resource_prefix,
@@ -91,5 +91,5 @@ def platform_props(config: EnvironmentConfig) -> AwsPlatformProps:
     )
 
 
-def build(scope: Construct, config: EnvironmentConfig) -> CloudPlatform:
+def build(scope: Construct, config: AwsEnvironment) -> CloudPlatform:
     return AwsPlatform(scope, "platform", platform_props(config)).platform

@@ -14,7 +14,7 @@ from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformProvider, Ter
 from constructs import Construct
 
 from flightdeck import ci
-from flightdeck.config import BootstrapConfig, EnvironmentConfig
+from flightdeck.config import AwsEnvironment, BootstrapConfig, EnvironmentConfig
 from platform_constructs.aws.bootstrap import CiEnvironment, GithubDeployers, GithubDeployersProps, StateBucket, StateBucketProps
 from platform_constructs.state import locked_s3_backend
 from platform_constructs.tagging import RequireTags
@@ -38,9 +38,10 @@ class BootstrapStack(TerraformStack):
         else:
             locked_s3_backend(self, bucket=config.state.bucket, key=config.state_key, region=config.state.region)
 
-        by_account: dict[str, list[EnvironmentConfig]] = defaultdict(list)
+        # State buckets and CI roles for AWS accounts; other clouds' environments bring their own (see the README).
+        by_account: dict[str, list[AwsEnvironment]] = defaultdict(list)
         for env in environments:
-            if env.cloud == "aws":
+            if isinstance(env, AwsEnvironment):
                 by_account[env.aws.account_id].append(env)
         self.deployers: dict[str, str] = {}
         for account_id, envs in sorted(by_account.items()):
