@@ -827,7 +827,9 @@ class ExistingEnvironment(EnvironmentBase):
             raise ValueError("airflow.ui.public is true; on an existing cluster the cluster's owners decide how the ingress is exposed")
         for field, name in [("existing.database.secret", self.existing.database.secret), *self._secret_fields()]:
             if not KUBERNETES_NAME.match(name):
-                raise ValueError(f"{field}: '{name}' is not a Kubernetes secret name; on an existing cluster secrets live in existing.secrets_namespace")
+                raise ValueError(
+                    f"{field}: '{name}' is not a Kubernetes secret name; on an existing cluster secrets live in existing.secrets_namespace"
+                )
         for index, team in enumerate(self.teams):
             if team.dedicated_nodes is not None:
                 raise ValueError(f"teams[{index}].dedicated_nodes is set; Flightdeck does not create nodes on an existing cluster")

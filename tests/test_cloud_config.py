@@ -84,7 +84,8 @@ GCP_BAD_INPUTS = {
     ),
     "two-machine-types": (
         "dev.yaml",
-        ("cluster:\n", "cluster:\n  node_groups:\n    workers: {instance_types: [e2-standard-4, e2-standard-8], min_size: 0, desired_size: 1, max_size: 2}\n"),
+        ("cluster:\n", "cluster:\n  node_groups:\n    workers: {instance_types: [e2-standard-4, e2-standard-8], "
+                       "min_size: 0, desired_size: 1, max_size: 2}\n"),
         "cluster.node_groups.workers.instance_types lists 2 types; a GKE node pool has exactly one",
     ),
     "secret-with-slash": (
@@ -100,7 +101,8 @@ GCP_BAD_INPUTS = {
     ),
     "public-ui": (
         "dev.yaml",
-        ("    certificate: airflow-dev-example-internal\n", "    certificate: airflow-dev-example-internal\n    public: true\n    allowed_cidrs: [203.0.113.0/24]\n"),
+        ("    certificate: airflow-dev-example-internal\n",
+         "    certificate: airflow-dev-example-internal\n    public: true\n    allowed_cidrs: [203.0.113.0/24]\n"),
         "airflow.ui.public is true; on GCP the UI is served by an internal load balancer only "
         "(limiting a public one's sources needs Cloud Armor, which Flightdeck does not set up)",
     ),
@@ -138,7 +140,8 @@ EXISTING_BAD_INPUTS = {
     ),
     "dedicated-nodes": (
         ("    quota: {cpu: \"4\", memory: 8Gi, pods: 30}\n",
-         "    quota: {cpu: \"4\", memory: 8Gi, pods: 30}\n    dedicated_nodes: {instance_types: [m6i.large], min_size: 0, desired_size: 0, max_size: 2}\n"),
+         "    quota: {cpu: \"4\", memory: 8Gi, pods: 30}\n"
+         "    dedicated_nodes: {instance_types: [m6i.large], min_size: 0, desired_size: 0, max_size: 2}\n"),
         "teams[0].dedicated_nodes is set; Flightdeck does not create nodes on an existing cluster",
     ),
     "team-cloud-permissions": (
@@ -148,7 +151,8 @@ EXISTING_BAD_INPUTS = {
     ),
     "cloud-secret-name": (
         ("airflow:\n", "datadog:\n  site: datadoghq.eu\n  api_key_secret: flightdeck/datadog\n  monitors: {notify: ['@slack-x']}\nairflow:\n"),
-        "datadog.api_key_secret: 'flightdeck/datadog' is not a Kubernetes secret name; on an existing cluster secrets live in existing.secrets_namespace",
+        "datadog.api_key_secret: 'flightdeck/datadog' is not a Kubernetes secret name; "
+        "on an existing cluster secrets live in existing.secrets_namespace",
     ),
     "cloud-section": (
         ("airflow:\n", "network:\n  cidr: 10.0.0.0/16\nairflow:\n"),
@@ -175,7 +179,7 @@ def test_overrides_reach_cloud_specific_fields(gke_files: Path) -> None:
     config = load_environment(gke_files / "dev.yaml", overrides)
     assert isinstance(config, GcpEnvironment)
     assert config.gcp.project_id == "other-airflow-dev" and config.airflow.image.tag == "3.10"
-    with pytest.raises(ConfigError, match="FLIGHTDECK_SET__GCP__PROJECTID: 'gcp.projectid' is not a setting"):
+    with pytest.raises(ConfigError, match=r"FLIGHTDECK_SET__GCP__PROJECTID: 'gcp\.projectid' is not a setting"):
         parse_overrides({"FLIGHTDECK_SET__GCP__PROJECTID": "x"})
 
 

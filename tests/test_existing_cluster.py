@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from flightdeck.config import ExistingEnvironment
 from flightdeck.loader import load_environments
 
-from .conftest import EXISTING_EXAMPLES, releases, resources, values_of
+from .conftest import EXISTING_EXAMPLES, resources, values_of
 
 
 def _config() -> ExistingEnvironment:
@@ -89,7 +87,8 @@ def test_airflow_uses_the_clusters_ingress_class_and_tls_secret_and_no_remote_lo
 
 
 def test_network_policies_use_the_clusters_ranges(existing_stack: dict[str, Any]) -> None:
-    policies = {p["metadata"]["name"]: p for p in resources(existing_stack, "kubernetes_network_policy_v1").values() if p["metadata"]["namespace"] == "airflow"}
+    found = resources(existing_stack, "kubernetes_network_policy_v1").values()
+    policies = {p["metadata"]["name"]: p for p in found if p["metadata"]["namespace"] == "airflow"}
     database = policies["allow-egress-database"]["spec"]["egress"][0]
     assert [peer["ip_block"]["cidr"] for peer in database["to"]] == ["10.244.0.0/16"]
     ui = policies["allow-ingress-ui-from-load-balancer"]["spec"]["ingress"][0]
