@@ -1,0 +1,227 @@
+"""GcpPlatform: one environment's Google Cloud foundation, returned to the stack as handles.
+
+Composes the providers (with default labels), the GCS state backend, the project's APIs, the VPC,
+the GKE cluster and node pools, one Google service account per Airflow component and team, the
+Cloud SQL metadata database, the task-log bucket and the image repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from constructs import Construct
+
+from ..handles import CloudPlatform, IngressHandle, NetworkHandle
+from ..state import gcs_backend
+from .database import CloudSqlDatabase, CloudSqlDatabaseProps
+from .gke import GkeCluster, GkeClusterProps
+from .identity import (
+    LogBucketAccess,
+    SecretSyncIdentity,
+    SecretSyncIdentityProps,
+    TeamIdentities,
+    TeamIdentitiesProps,
+    WorkloadIdentities,
+    WorkloadIdentitiesProps,
+)
+from .network import GcpNetwork, GcpNetworkProps
+from .props import GcpPlatformProps
+from .storage import LOG_PREFIX, ArtifactRepository, ArtifactRepositoryProps, GcsLogBucket, GcsLogBucketProps
+
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_google.project_service import ProjectService
+
+PROJECT_APIS = (
+    "compute",
+    "container",
+    "sqladmin",
+    "servicenetworking",
+    "secretmanager",
+    "artifactregistry",
+    "cloudkms",
+    "iam",
+    # Workload Identity exchanges a pod's Kubernetes token for a Google access token through it.
+    "iamcredentials",
+)
+"""The Google APIs this environment's resources are created through."""
+
+GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+"""Where Google's load balancer health checks come from."""
+
+INGRESS = IngressHandle(
+    # The GKE ingress controller is picked by the (deprecated but still only) class annotation.
+    class_name=None,
+    internal_annotations={"kubernetes.io/ingress.class": "gce-internal"},
+    public_annotations={"kubernetes.io/ingress.class": "gce"},
+    tls_annotation="ingress.gcp.kubernetes.io/pre-shared-cert",
+    # GKE Ingress has no source-range annotation (Cloud Armor would do it), so a public UI is refused.
+    source_ranges_annotation=None,
+)
+
+
+class GcpPlatform(Construct):
+    def __init__(self, scope: Construct, id: str, props: GcpPlatformProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import TerraformStack
+        from cdktf_cdktf_provider_google.project_service import ProjectService
+        from cdktf_cdktf_provider_google.provider import GoogleProvider
+        from cdktf_cdktf_provider_random.provider import RandomProvider
+
+        stack = TerraformStack.of(self)
+        gcs_backend(stack, bucket=props.state.bucket, prefix=props.state.prefix)
+        provider = GoogleProvider(stack, "google", project=props.project_id, region=props.region)
+        # Set as an override: cdktf snake-cases the keys of provider maps (``managed-by`` → ``managed_by``),
+        # which would label every resource differently from what the configuration says.
+        provider.add_override("default_labels", dict(props.labels))
+        RandomProvider(stack, "random")
+        labels = dict(props.labels)
+
+        apis = [
+            ProjectService(
+                self,
+                f"api-{api}",
+                project=props.project_id,
+                service=f"{api}.googleapis.com",
+                # Other environments and people use the project too: destroying one environment leaves the APIs on.
+                disable_on_destroy=False,
+            )
+            for api in PROJECT_APIS
+        ]
+
+        network = GcpNetwork(
+            self,
+            "network",
+            GcpNetworkProps(
+                name=props.name,
+                project_id=props.project_id,
+                region=props.region,
+                cidr=props.network.cidr,
+                flow_logs=props.network.flow_logs,
+            ),
+        )
+        layout = network.layout
+        cluster = GkeCluster(
+            self,
+            "gke",
+            GkeClusterProps(
+                name=props.name,
+                project_id=props.project_id,
+                region=props.region,
+                zones=props.zones,
+                settings=props.cluster,
+                network_id=network.network.id,
+                subnetwork_id=network.nodes_subnet.id,
+                layout=layout,
+                labels=labels,
+                intranode_visibility=props.network.flow_logs,
+            ),
+        )
+        logs = GcsLogBucket(
+            self,
+            "task-logs",
+            GcsLogBucketProps(
+                name=props.log_bucket_name,
+                project_id=props.project_id,
+                region=props.region,
+                expire_after_days=props.log_expire_after_days,
+            ),
+        )
+        images = ArtifactRepository(
+            self,
+            "images",
+            ArtifactRepositoryProps(
+                name=props.image_repository_name,
+                project_id=props.project_id,
+                region=props.region,
+                readers=[cluster.node_service_account.member],
+                keep_untagged_days=props.image_keep_untagged_days,
+            ),
+        )
+        workload_pool_ready = [cluster.cluster]
+        identities = WorkloadIdentities(
+            self,
+            "workload-identities",
+            WorkloadIdentitiesProps(
+                name_prefix=props.name,
+                project_id=props.project_id,
+                workloads=props.workloads,
+                task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=LOG_PREFIX),
+                workload_pool_ready=workload_pool_ready,
+            ),
+        )
+        teams = TeamIdentities(
+            self,
+            "team-identities",
+            TeamIdentitiesProps(
+                name_prefix=props.name,
+                project_id=props.project_id,
+                teams=props.teams,
+                workload_pool_ready=workload_pool_ready,
+            ),
+        )
+        database = CloudSqlDatabase(
+            self,
+            "database",
+            CloudSqlDatabaseProps(
+                name=props.name,
+                project_id=props.project_id,
+                region=props.region,
+                settings=props.database,
+                network_id=network.network.id,
+                allocated_ip_range=network.database_range.name,
+                private_cidr=layout.database,
+                service_networking=network.service_networking,
+                labels=labels,
+            ),
+        )
+        secret_sync = SecretSyncIdentity(
+            self,
+            "secret-sync",
+            SecretSyncIdentityProps(
+                name_prefix=props.name,
+                project_id=props.project_id,
+                database_secret_id=database.secret.secret_id,
+                readable_secret_names=props.readable_secret_names,
+                workload_pool_ready=workload_pool_ready,
+            ),
+        )
+        _after_apis(self, apis)
+
+        self.network = network
+        self.gke = cluster
+        self.workload_identities = identities
+        self.database = database
+        self.platform = CloudPlatform(
+            cluster=cluster.handle,
+            identities=identities.identities,
+            database=database.handle,
+            log_store=logs.handle,
+            image_repository=images.handle,
+            network=NetworkHandle(
+                vpc_cidr=layout.cidr,
+                database_cidrs=[layout.database],
+                # The internal load balancer's proxies connect to the pods from the proxy-only subnet.
+                load_balancer_cidrs=(layout.proxy_only, *GOOGLE_HEALTH_CHECK_RANGES),
+            ),
+            secret_store=secret_sync.secret_store,
+            ingress=INGRESS,
+            cluster_addons=(),
+            team_identities=teams.identities,
+        )
+
+
+def _after_apis(scope: Construct, apis: Sequence[ProjectService]) -> None:
+    """Make every Google resource under ``scope`` wait for the project's APIs: on a fresh project the
+    first create would otherwise fail with "API not enabled"."""
+    from cdktf import TerraformResource
+
+    # Plain addresses: depends_on takes references, not the ``${…}`` interpolations ``fqn`` renders as.
+    addresses = [f"{api.terraform_resource_type}.{api.friendly_unique_id}" for api in apis]
+    for node in scope.node.find_all():
+        if (
+            isinstance(node, TerraformResource)
+            and node.terraform_resource_type.startswith("google_")
+            and node.terraform_resource_type != "google_project_service"
+        ):
+            node.depends_on = [*(node.depends_on or []), *addresses]

@@ -1,0 +1,90 @@
+"""Translate a GCP environment's configuration into GcpPlatform props (the only place that does)."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from flightdeck.config import GcpEnvironment, NodeGroup
+from platform_constructs.gcp.labels import gcp_labels
+from platform_constructs.gcp.platform import GcpPlatform
+from platform_constructs.gcp.props import (
+    CloudSqlSettings,
+    GcpNetworkSettings,
+    GcpPlatformProps,
+    GcsStateProps,
+    GkeNodePoolSpec,
+    GkeSettings,
+)
+from platform_constructs.handles import CloudPlatform
+from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
+from platform_constructs.workloads import AIRFLOW_WORKLOADS
+
+from .teams import team_specs
+
+
+def _node_pool(pool: NodePool, group: NodeGroup, labels: dict[str, str] | None = None) -> GkeNodePoolSpec:
+    return GkeNodePoolSpec(
+        pool=pool,
+        machine_type=group.instance_types[0],
+        min_nodes=group.min_size,
+        initial_nodes=group.desired_size,
+        max_nodes=group.max_size,
+        disk_size_gib=group.disk_size_gib,
+        spot=group.capacity_type == "SPOT",
+        labels=labels,
+    )
+
+
+def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
+    gcp = config.gcp
+    cluster = config.cluster
+    database = config.database
+    return GcpPlatformProps(
+        name=config.resource_prefix,
+        project_id=gcp.project_id,
+        region=gcp.region,
+        zones=tuple(gcp.zones),
+        labels=gcp_labels(config.tags),
+        state=GcsStateProps(bucket=config.state.bucket, prefix=config.state_prefix.rstrip("/")),
+        network=GcpNetworkSettings(cidr=config.network.cidr, flow_logs=config.network.flow_logs),
+        cluster=GkeSettings(
+            kubernetes_version=cluster.kubernetes_version,
+            release_channel=cluster.release_channel,
+            regional=cluster.regional,
+            node_pools=(
+                _node_pool(SYSTEM_POOL, cluster.node_groups.system),
+                _node_pool(WORKERS_POOL, cluster.node_groups.workers),
+                *(
+                    _node_pool(team_pool(team.name), team.dedicated_nodes, gcp_labels(config.team_tags(team)))
+                    for team in config.teams
+                    if team.dedicated_nodes is not None
+                ),
+            ),
+            private_endpoint=not cluster.endpoint_public_access,
+            master_authorized_cidrs=tuple(cluster.public_access_cidrs),
+            # Deleting the cluster is refused wherever deleting the database is.
+            deletion_protection=database.deletion_protection,
+        ),
+        database=CloudSqlSettings(
+            engine_version=database.engine_version,
+            tier=database.tier,
+            disk_size_gib=database.disk_size_gib,
+            disk_autoresize_limit_gib=database.disk_autoresize_limit_gib,
+            high_availability=database.high_availability,
+            deletion_protection=database.deletion_protection,
+            backup_retention_days=database.backup_retention_days,
+            point_in_time_recovery_days=database.point_in_time_recovery_days,
+            final_backup=database.final_backup,
+        ),
+        log_bucket_name=config.log_bucket_name,
+        log_expire_after_days=config.task_logs.expire_after_days,
+        image_repository_name=config.image_repository_name,
+        image_keep_untagged_days=config.image_repository.keep_untagged_days,
+        workloads=AIRFLOW_WORKLOADS,
+        readable_secret_names=tuple(config.synced_secret_names),
+        teams=team_specs(config),
+    )
+
+
+def build(scope: Construct, config: GcpEnvironment) -> CloudPlatform:
+    return GcpPlatform(scope, "platform", platform_props(config)).platform
