@@ -1,15 +1,40 @@
-"""Only the provider bindings an environment uses are loaded (they cost seconds and hundreds of MB each)."""
+"""Only the provider bindings an environment uses are loaded (they cost seconds and hundreds of MB each).
+
+Three synthesis runs: the shipped AWS environments, the GKE examples and the existing-cluster
+example. Each imports exactly the bindings of the providers its stacks declare: an AWS-only run
+never imports the google bindings, a GCP-only run never the aws ones, and an existing cluster
+neither.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from .conftest import imported_packages
+import pytest
+
+from .conftest import imported_packages, load_stacks
 
 
-def test_synthesis_loads_exactly_the_bindings_the_stacks_use(synth_dir: Path, stacks: dict[str, Any]) -> None:
-    used = {provider for stack in stacks.values() for provider in stack["terraform"]["required_providers"]}
-    loaded = {p.removeprefix("cdktf_cdktf_provider_") for p in imported_packages(synth_dir) if p.startswith("cdktf_cdktf_provider_")}
-    assert loaded == used
-    assert "cdktf" in imported_packages(synth_dir)
+def _loaded_bindings(outdir: Path) -> set[str]:
+    return {p.removeprefix("cdktf_cdktf_provider_") for p in imported_packages(outdir) if p.startswith("cdktf_cdktf_provider_")}
+
+
+def _used_providers(stacks: dict[str, Any]) -> set[str]:
+    return {provider for stack in stacks.values() for provider in stack["terraform"]["required_providers"]}
+
+
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("synth_dir", {"aws", "kubernetes", "helm", "datadog"}),
+        ("gke_dir", {"google", "random", "kubernetes", "helm", "datadog"}),
+        ("existing_dir", {"kubernetes", "helm"}),
+    ],
+)
+def test_synthesis_loads_exactly_the_bindings_the_stacks_use(run: str, expected: set[str], request: pytest.FixtureRequest) -> None:
+    outdir: Path = request.getfixturevalue(run)
+    used = _used_providers(load_stacks(outdir))
+    assert used == expected
+    assert _loaded_bindings(outdir) == used
+    assert "cdktf" in imported_packages(outdir)

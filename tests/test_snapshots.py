@@ -29,3 +29,12 @@ def test_stack_snapshot(stacks: dict[str, Any], env: str, snapshot: SnapshotAsse
 
 def test_bootstrap_snapshot(bootstrap: dict[str, Any], snapshot: SnapshotAssertion) -> None:
     assert stable(bootstrap) == snapshot(extension_class=JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("env", ["dev", "qa", "prod"])
+def test_gke_stack_snapshot(gke_stacks: dict[str, Any], env: str, snapshot: SnapshotAssertion) -> None:
+    assert stable(gke_stacks[env]) == snapshot(extension_class=JSONSnapshotExtension)
+
+
+def test_existing_cluster_stack_snapshot(existing_stack: dict[str, Any], snapshot: SnapshotAssertion) -> None:
+    assert stable(existing_stack) == snapshot(extension_class=JSONSnapshotExtension)
