@@ -153,6 +153,14 @@ class NodeGroups(Model):
     """Tainted so that only task pods (which tolerate the taint) land here."""
 
 
+def _check_api_allow_list(public: bool, cidrs: list[str]) -> None:
+    """A public API endpoint needs an allow-list, and the allow-list is never the whole internet."""
+    if public and not cidrs:
+        raise ValueError("endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API")
+    if "0.0.0.0/0" in cidrs:
+        raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+
+
 EksAddonName = Literal["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
 
 
@@ -174,12 +182,7 @@ class Cluster(Model):
     def _public_access(self) -> Cluster:
         if self.public_access_cidrs and not self.endpoint_public_access:
             raise ValueError("public_access_cidrs is set but endpoint_public_access is false; remove one of them")
-        if self.endpoint_public_access and not self.public_access_cidrs:
-            raise ValueError(
-                "endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API"
-            )
-        if "0.0.0.0/0" in self.public_access_cidrs:
-            raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+        _check_api_allow_list(self.endpoint_public_access, self.public_access_cidrs)
         return self
 
 
@@ -666,12 +669,7 @@ class GkeCluster(Model):
 
     @model_validator(mode="after")
     def _public_access(self) -> GkeCluster:
-        if self.endpoint_public_access and not self.public_access_cidrs:
-            raise ValueError(
-                "endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API"
-            )
-        if "0.0.0.0/0" in self.public_access_cidrs:
-            raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+        _check_api_allow_list(self.endpoint_public_access, self.public_access_cidrs)
         return self
 
 
