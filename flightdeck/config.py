@@ -539,6 +539,11 @@ class EnvironmentBase(Model):
     def state_key(self) -> str:
         return f"{self.state_prefix}terraform.tfstate"
 
+    @property
+    def state_folder(self) -> str:
+        """``state_prefix`` as a GCS backend's ``prefix`` (``flightdeck/prod``; GCS adds ``/default.tfstate``)."""
+        return self.state_prefix.rstrip("/")
+
     def _secret_fields(self) -> list[tuple[str, str]]:
         """Every secret name the file gives, with its field (each cloud names secrets its own way)."""
         git = self.airflow.dags.git

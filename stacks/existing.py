@@ -21,7 +21,7 @@ def _state(scope: Construct, config: ExistingEnvironment) -> None:
         # The model requires the region for S3 here: there is no AWS account to take it from.
         locked_s3_backend(stack, bucket=state.bucket, key=config.state_key, region=state.region or "")
     elif isinstance(state, GcsState):
-        gcs_backend(stack, bucket=state.bucket, prefix=config.state_prefix.rstrip("/"))
+        gcs_backend(stack, bucket=state.bucket, prefix=config.state_folder)
     else:
         local_backend(stack, path=(state or LocalState(path=f"terraform-state/{config.name}.tfstate")).path)
 

@@ -45,7 +45,7 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
         region=gcp.region,
         zones=tuple(gcp.zones),
         labels=gcp_labels(config.tags),
-        state=GcsStateProps(bucket=config.state.bucket, prefix=config.state_prefix.rstrip("/")),
+        state=GcsStateProps(bucket=config.state.bucket, prefix=config.state_folder),
         network=GcpNetworkSettings(cidr=config.network.cidr, flow_logs=config.network.flow_logs),
         cluster=GkeSettings(
             kubernetes_version=cluster.kubernetes_version,
