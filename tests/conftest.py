@@ -131,9 +131,29 @@ def values_of(stack: Mapping[str, Any], release: str = "airflow") -> dict[str, A
     return yaml.safe_load(values)
 
 
+def resource_paths(stack: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """Construct paths (below the stack, ``airflow/release``) of every resource under ``prefix``."""
+    paths = (r["//"]["metadata"]["path"].split("/", 1)[1] for by_id in stack.get("resource", {}).values() for r in by_id.values())
+    return {path for path in paths if path.startswith(prefix)}
+
+
+def network_policies(stack: Mapping[str, Any], namespace: str) -> dict[str, dict[str, Any]]:
+    """The specs of one namespace's network policies, by policy name."""
+    return {
+        p["metadata"]["name"]: p["spec"]
+        for p in resources(stack, "kubernetes_network_policy_v1").values()
+        if p["metadata"]["namespace"] == namespace
+    }
+
+
 @cache
-def shipped_configs() -> dict[str, Any]:
-    """The shipped environment files, loaded and validated as main.py would (no overrides)."""
+def configs_in(directory: Path) -> dict[str, Any]:
+    """The environment files of ``directory``, loaded and validated as main.py would (no overrides)."""
     from flightdeck.loader import load_environments
 
-    return {c.name: c for c in load_environments(ENVIRONMENTS, {})}
+    return {c.name: c for c in load_environments(directory, {})}
+
+
+def shipped_configs() -> dict[str, Any]:
+    """The shipped environment files (``environments/``)."""
+    return configs_in(ENVIRONMENTS)

@@ -28,7 +28,7 @@ from platform_constructs.handles import (
 )
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
-from .conftest import DATA, only, releases, resources, shipped_configs, values_of
+from .conftest import DATA, network_policies, only, releases, resources, shipped_configs, values_of
 
 DB_METRICS = DatabaseMetrics(scope="db:x", cpu_percent="cpu", free_storage_bytes="free", connections="conns")
 
@@ -250,18 +250,10 @@ def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str,
     assert quotas == limits == set(namespaces)
 
 
-def policies(stack: dict[str, Any], namespace: str) -> dict[str, dict[str, Any]]:
-    return {
-        p["metadata"]["name"]: p["spec"]
-        for p in resources(stack, "kubernetes_network_policy_v1").values()
-        if p["metadata"]["namespace"] == namespace
-    }
-
-
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 @pytest.mark.parametrize("namespace", ["airflow", "airflow-tasks"])
 def test_namespaces_deny_by_default_and_allow_dns(stacks: dict[str, Any], env: str, namespace: str) -> None:
-    found = policies(stacks[env], namespace)
+    found = network_policies(stacks[env], namespace)
     deny = found["default-deny"]
     assert deny["policy_types"] == ["Ingress", "Egress"]
     assert "ingress" not in deny and "egress" not in deny
@@ -274,7 +266,7 @@ def test_namespaces_deny_by_default_and_allow_dns(stacks: dict[str, Any], env: s
 
 def test_only_pgbouncer_reaches_the_database(stacks: dict[str, Any]) -> None:
     stack = stacks["prod"]
-    found = policies(stack, "airflow")
+    found = network_policies(stack, "airflow")
     database = found["allow-egress-database"]
     assert database["pod_selector"]["match_labels"] == {"component": "pgbouncer", "release": "airflow"}
     cidrs = {peer["ip_block"]["cidr"] for peer in database["egress"][0]["to"]}
@@ -285,7 +277,7 @@ def test_only_pgbouncer_reaches_the_database(stacks: dict[str, Any]) -> None:
 
 
 def test_ui_is_reachable_only_through_the_load_balancer(stacks: dict[str, Any]) -> None:
-    found = policies(stacks["prod"], "airflow")
+    found = network_policies(stacks["prod"], "airflow")
     ui = found["allow-ingress-ui-from-load-balancer"]
     assert ui["pod_selector"]["match_labels"] == {"component": "api-server", "release": "airflow"}
     assert ui["ingress"][0]["from"] == [{"ip_block": {"cidr": "10.30.0.0/16"}}]
@@ -293,7 +285,7 @@ def test_ui_is_reachable_only_through_the_load_balancer(stacks: dict[str, Any]) 
 
 
 def test_statsd_goes_to_the_datadog_agent(stacks: dict[str, Any]) -> None:
-    found = policies(stacks["prod"], "airflow")
+    found = network_policies(stacks["prod"], "airflow")
     egress = found["allow-egress-statsd"]["egress"][0]
     assert egress["ports"] == [{"port": "8125", "protocol": "UDP"}]
     (peer,) = egress["to"]

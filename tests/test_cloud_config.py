@@ -9,9 +9,9 @@ import pytest
 
 from flightdeck.config import AwsEnvironment, ExistingEnvironment, GcpEnvironment
 from flightdeck.errors import ConfigError
-from flightdeck.loader import load_environment, load_environments, parse_overrides
+from flightdeck.loader import load_environment, parse_overrides
 
-from .conftest import EXISTING_EXAMPLES, GKE_EXAMPLES, REPO, run_main
+from .conftest import EXISTING_EXAMPLES, GKE_EXAMPLES, REPO, configs_in, run_main
 from .test_config import edit
 
 GKE = GKE_EXAMPLES
@@ -33,7 +33,7 @@ def existing_files(tmp_path: Path) -> Path:
 
 
 def test_each_cloud_gets_its_own_model_and_tier_defaults() -> None:
-    gke = {c.name: c for c in load_environments(GKE, {})}
+    gke = configs_in(GKE)
     assert all(isinstance(c, GcpEnvironment) for c in gke.values())
     assert gke["dev"].cluster.regional is False and gke["prod"].cluster.regional is True
     assert gke["prod"].database.high_availability and not gke["dev"].database.high_availability
@@ -44,7 +44,7 @@ def test_each_cloud_gets_its_own_model_and_tier_defaults() -> None:
     assert isinstance(aws_prod, AwsEnvironment)
     assert gke["prod"].airflow.components == aws_prod.airflow.components
     assert gke["prod"].task_logs == aws_prod.task_logs
-    (existing,) = load_environments(EXISTING, {})
+    (existing,) = configs_in(EXISTING).values()
     assert isinstance(existing, ExistingEnvironment)
     assert existing.max_nodes == 2 and existing.state is None
 

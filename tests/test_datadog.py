@@ -27,7 +27,7 @@ from datadog_api_client.v1.model.monitor import Monitor
 
 from platform_constructs.datadog.mapper import mapped_names, mapper_profiles
 
-from .conftest import DATA, releases, resources, shipped_configs, values_of
+from .conftest import DATA, network_policies, releases, resources, shipped_configs, values_of
 
 ENVS = ("dev", "qa", "prod")
 TIMER_SUFFIXES = (".avg", ".max", ".median", ".count", ".95percentile")
@@ -267,11 +267,7 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
     (namespace,) = [n for n in resources(stack, "kubernetes_namespace_v1").values() if n["metadata"]["name"] == "datadog"]
     # The node agent reads host paths and the host's process table.
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
-    found = {
-        p["metadata"]["name"]: p["spec"]
-        for p in resources(stack, "kubernetes_network_policy_v1").values()
-        if p["metadata"]["namespace"] == "datadog"
-    }
+    found = network_policies(stack, "datadog")
     assert found["default-deny"]["policy_types"] == ["Ingress", "Egress"]
     ingress = found["allow-ingress-dogstatsd"]
     assert ingress["pod_selector"]["match_labels"] == {"app": "datadog"}

@@ -8,26 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from flightdeck.config import ExistingEnvironment
-from flightdeck.loader import load_environments
 
-from .conftest import EXISTING_EXAMPLES, resources, values_of
+from .conftest import EXISTING_EXAMPLES, configs_in, network_policies, resource_paths, resources, values_of
 
 
 def _config() -> ExistingEnvironment:
-    (config,) = load_environments(EXISTING_EXAMPLES, {})
+    config = configs_in(EXISTING_EXAMPLES)["dev"]
     assert isinstance(config, ExistingEnvironment)
     return config
-
-
-def _paths(stack: dict[str, Any], prefix: str) -> set[str]:
-    """Construct paths (below the stack) of every resource under ``prefix``."""
-    found = set()
-    for by_id in stack["resource"].values():
-        for resource in by_id.values():
-            path = resource["//"]["metadata"]["path"].split("/", 1)[1]
-            if path.startswith(prefix):
-                found.add(path)
-    return found
 
 
 def test_the_cluster_is_reached_through_the_kubeconfig_and_nothing_cloud_is_created(existing_stack: dict[str, Any]) -> None:
@@ -87,11 +75,10 @@ def test_airflow_uses_the_clusters_ingress_class_and_tls_secret_and_no_remote_lo
 
 
 def test_network_policies_use_the_clusters_ranges(existing_stack: dict[str, Any]) -> None:
-    found = resources(existing_stack, "kubernetes_network_policy_v1").values()
-    policies = {p["metadata"]["name"]: p for p in found if p["metadata"]["namespace"] == "airflow"}
-    database = policies["allow-egress-database"]["spec"]["egress"][0]
+    policies = network_policies(existing_stack, "airflow")
+    database = policies["allow-egress-database"]["egress"][0]
     assert [peer["ip_block"]["cidr"] for peer in database["to"]] == ["10.244.0.0/16"]
-    ui = policies["allow-ingress-ui-from-load-balancer"]["spec"]["ingress"][0]
+    ui = policies["allow-ingress-ui-from-load-balancer"]["ingress"][0]
     assert [peer["ip_block"]["cidr"] for peer in ui["from"]] == ["10.244.0.0/16", "172.18.0.0/16"]
 
 
@@ -100,11 +87,11 @@ def test_the_airflow_and_team_layers_are_the_same_code_as_on_aws(existing_stack:
     # policies) and sends metrics to the Datadog agent (the example has no monitoring, so StatsD stays
     # in the namespace); AWS needs the Load Balancer Controller (the cluster's owners run an ingress).
     def layer(stack: dict[str, Any], prefix: str) -> set[str]:
-        return {p for p in _paths(stack, prefix) if not any(word in p for word in ("analytics", "marketing", "statsd"))}
+        return {p for p in resource_paths(stack, prefix) if not any(word in p for word in ("analytics", "marketing", "statsd"))}
 
     aws, existing = layer(stacks["dev"], "airflow/"), layer(existing_stack, "airflow/")
     assert existing - aws == {"airflow/pools"}
     assert aws - existing == {p for p in aws if p.startswith("airflow/addon-")}
     # Teams: the same constructs as in AWS prod, for the one team the example has.
     assert layer(existing_stack, "teams/") == layer(stacks["prod"], "teams/")
-    assert _paths(existing_stack, "teams/analytics/") == _paths(stacks["prod"], "teams/analytics/")
+    assert resource_paths(existing_stack, "teams/analytics/") == resource_paths(stacks["prod"], "teams/analytics/")

@@ -12,24 +12,19 @@ from typing import Any
 import pytest
 
 from flightdeck.config import GcpEnvironment
-from flightdeck.loader import load_environments
 from platform_constructs.gcp.network import GcpNetworkLayout
 
-from .conftest import GKE_EXAMPLES, only, releases, resources, values_of
+from .conftest import GKE_EXAMPLES, configs_in, network_policies, only, releases, resource_paths, resources, values_of
 
 
 def _configs() -> dict[str, GcpEnvironment]:
-    configs = {c.name: c for c in load_environments(GKE_EXAMPLES, {})}
+    configs = configs_in(GKE_EXAMPLES)
     assert all(isinstance(c, GcpEnvironment) for c in configs.values())
-    return configs  # type: ignore[return-value]
+    return configs
 
 
 def _by_name(stack: dict[str, Any], resource_type: str, key: str = "name") -> dict[str, dict[str, Any]]:
     return {r[key]: r for r in resources(stack, resource_type).values()}
-
-
-def _paths(stack: dict[str, Any]) -> set[str]:
-    return {r["//"]["metadata"]["path"].split("/", 1)[1] for by_id in stack["resource"].values() for r in by_id.values()}
 
 
 @pytest.mark.parametrize("env", ["dev", "qa", "prod"])
@@ -229,9 +224,8 @@ def test_the_ui_is_an_internal_load_balancer_with_the_named_certificate(gke_stac
         "kubernetes.io/ingress.class": "gce-internal",
         "ingress.gcp.kubernetes.io/pre-shared-cert": "airflow-example-internal",
     }
-    found = resources(gke_stacks["prod"], "kubernetes_network_policy_v1").values()
-    policies = {p["metadata"]["name"]: p for p in found if p["metadata"]["namespace"] == "airflow"}
-    sources = [peer["ip_block"]["cidr"] for peer in policies["allow-ingress-ui-from-load-balancer"]["spec"]["ingress"][0]["from"]]
+    policies = network_policies(gke_stacks["prod"], "airflow")
+    sources = [peer["ip_block"]["cidr"] for peer in policies["allow-ingress-ui-from-load-balancer"]["ingress"][0]["from"]]
     assert sources == [GcpNetworkLayout.of("10.130.0.0/16").proxy_only, "35.191.0.0/16", "130.211.0.0/22"]
 
 
@@ -256,7 +250,7 @@ def test_database_monitors_read_cloud_sql_metrics(gke_stacks: dict[str, Any]) ->
 def test_everything_above_the_cluster_is_the_same_code_as_on_aws(gke_stacks: dict[str, Any], stacks: dict[str, Any]) -> None:
     """The GKE and AWS prod files ask for the same Airflow and teams; the layers above the seam match."""
     def upper(stack: dict[str, Any]) -> set[str]:
-        return {p for p in _paths(stack) if not p.startswith("platform/")}
+        return {p for p in resource_paths(stack) if not p.startswith("platform/")}
 
     aws, gcp = upper(stacks["prod"]), upper(gke_stacks["prod"])
     assert gcp <= aws
