@@ -1,6 +1,6 @@
-"""Synthesize one Terraform stack per environment file.
+"""Synthesize every environment file's stacks.
 
-    python main.py            # every environments/*.yaml into cdktf.out/stacks/<name>/cdk.tf.json
+    python main.py            # every environments/*.yaml into cdktf.out/stacks/<env>_platform and <env>_cluster
 
 ``FLIGHTDECK_ENVIRONMENTS`` names another folder of environment files, ``CDKTF_OUTDIR`` another
 output folder (the cdktf CLI sets it). Every file is read and validated, and every stack built,
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from flightdeck.errors import ConfigError
 from flightdeck.loader import BOOTSTRAP_STATE_VARIABLE, environments_directory, find_bootstrap, load_environments
@@ -37,11 +38,15 @@ def main() -> int:
     from cdktf import App
 
     from stacks.bootstrap import BootstrapStack
-    from stacks.environment_stack import EnvironmentStack
+    from stacks.ci import deploy_settings
+    from stacks.environment_stack import ClusterStack, PlatformStack, environment_stacks
 
     app = App(outdir=outdir, stack_traces=False)
     try:
-        stacks: list[EnvironmentStack | BootstrapStack] = [EnvironmentStack(app, config) for config in configs]
+        deploy = deploy_settings(bootstrap)
+        stacks: list[PlatformStack | ClusterStack | BootstrapStack] = [
+            stack for config in configs for stack in environment_stacks(app, config, deploy).stacks
+        ]
         if bootstrap is not None:
             stacks.append(BootstrapStack(app, bootstrap, configs, local_state=local_state))
     except (ConfigError, ValueError) as exc:
@@ -53,6 +58,10 @@ def main() -> int:
         print("flightdeck: untagged cloud resources:\n  " + "\n  ".join(findings), file=sys.stderr)
         return 2
     app.synth()
+    # Only this run's stacks stay: a stack whose environment was removed or renamed is gone from the output.
+    from flightdeck.manifest import remove_stale_stacks
+
+    remove_stale_stacks(Path(outdir))
     return 0
 
 

@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from .config import AwsEnvironment, EnvironmentBase, Tier
 
+WORKFLOW_NAME = "flightdeck"
+"""The generated workflow's ``name:``; an environment's runner starts builds for this workflow's jobs only."""
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 DEPLOY_ORDER = (Tier.DEV, Tier.QA, Tier.PROD)
@@ -29,6 +31,16 @@ def deployer_role_name(config: EnvironmentBase) -> str:
 def planner_role_name(config: EnvironmentBase) -> str:
     """The read-only role pull requests use for ``cdktf diff`` of this environment."""
     return f"{config.project}-ci-{config.name}-plan"
+
+
+def runner_project(config: EnvironmentBase) -> str:
+    """The CodeBuild project that runs an environment's cluster-stack jobs inside its VPC (``flightdeck-prod-runner``)."""
+    return f"{config.resource_prefix}-runner"
+
+
+def runner_label(config: EnvironmentBase) -> str:
+    """``runs-on`` of a job on that runner: CodeBuild's label names the project and this run."""
+    return f"codebuild-{runner_project(config)}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
 
 
 def role_arn(config: AwsEnvironment, role_name: str) -> str:

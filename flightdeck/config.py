@@ -153,6 +153,15 @@ class NodeGroups(Model):
     """Tainted so that only task pods (which tolerate the taint) land here."""
 
 
+def _check_public_endpoint_tier(tier: Tier, public: bool) -> None:
+    """Only dev may open the Kubernetes API to the internet; qa and prod are reached from inside the network."""
+    if public and tier is not Tier.DEV:
+        raise ValueError(
+            f"cluster.endpoint_public_access is true; only dev may open the API endpoint, a {tier} cluster is deployed "
+            "from the runner inside its network (and by people through cluster.bastion or a VPN)"
+        )
+
+
 def _check_api_allow_list(public: bool, cidrs: list[str]) -> None:
     """A public API endpoint needs an allow-list, and the allow-list is never the whole internet."""
     if public and not cidrs:
@@ -177,6 +186,9 @@ class Cluster(Model):
     addon_versions: dict[EksAddonName, str] = {}
     """Pin managed add-on versions; an add-on left out gets EKS's default for the cluster version."""
     node_groups: NodeGroups
+    bastion: bool = False
+    """A small host in the private subnets, reached only through Session Manager, that forwards a
+    workstation's port to the private API endpoint (see the README, "From a workstation")."""
 
     @model_validator(mode="after")
     def _public_access(self) -> Cluster:
@@ -184,6 +196,20 @@ class Cluster(Model):
             raise ValueError("public_access_cidrs is set but endpoint_public_access is false; remove one of them")
         _check_api_allow_list(self.endpoint_public_access, self.public_access_cidrs)
         return self
+
+
+RunnerComputeType = Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"]
+
+
+class Runner(Model):
+    """The CodeBuild project in the environment's private subnets that CI applies the cluster stack from."""
+
+    compute_type: RunnerComputeType = "BUILD_GENERAL1_MEDIUM"
+    """4 vCPUs and 7 GB: Terraform with the kubernetes, helm and datadog providers and the cdktf CLI."""
+    image: str = Field(default="aws/codebuild/standard:7.0", pattern=r"^[a-z0-9./:_-]+$")
+    """Ubuntu, like GitHub's hosted runners, so the workflow's setup actions work unchanged."""
+    timeout_minutes: int = Field(default=120, ge=10, le=480)
+    """A deploy job that runs longer is stopped (the deployer's session lasts 2 hours)."""
 
 
 class Database(Model):
@@ -464,6 +490,11 @@ SECRET_MANAGER_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
+StackPart = Literal["platform", "cluster"]
+"""An environment's stacks: ``platform`` holds the cloud (network, cluster, identities, database,
+storage), ``cluster`` what runs on the cluster (guardrails, add-ons, Airflow, teams, monitoring)."""
+
+
 class EnvironmentBase(Model):
     """What every environment has, whichever cloud it runs on: who owns it, Airflow, monitoring, teams."""
 
@@ -535,14 +566,22 @@ class EnvironmentBase(Model):
         """Where this environment's state lives in ``state.bucket`` (``flightdeck/prod/``); its CI roles reach only this."""
         return f"{self.project}/{self.name}/"
 
-    @property
-    def state_key(self) -> str:
-        return f"{self.state_prefix}terraform.tfstate"
+    def state_key(self, part: StackPart) -> str:
+        """The S3 key of one of the environment's stacks (``flightdeck/prod/cluster/terraform.tfstate``)."""
+        return f"{self.state_prefix}{part}/terraform.tfstate"
+
+    def state_folder(self, part: StackPart) -> str:
+        """The GCS backend's ``prefix`` of one of the environment's stacks (``flightdeck/prod/cluster``; GCS adds ``/default.tfstate``)."""
+        return f"{self.state_prefix}{part}"
+
+    def stack_name(self, part: StackPart) -> str:
+        """``prod_platform``, ``prod_cluster``: an environment name has no ``_``, so ``prod_*`` matches only prod's stacks."""
+        return f"{self.name}_{part}"
 
     @property
-    def state_folder(self) -> str:
-        """``state_prefix`` as a GCS backend's ``prefix`` (``flightdeck/prod``; GCS adds ``/default.tfstate``)."""
-        return self.state_prefix.rstrip("/")
+    def stack_parts(self) -> tuple[StackPart, ...]:
+        """The stacks this environment has, in deploy order."""
+        return ("platform", "cluster")
 
     def _secret_fields(self) -> list[tuple[str, str]]:
         """Every secret name the file gives, with its field (each cloud names secrets its own way)."""
@@ -582,9 +621,11 @@ class AwsEnvironment(EnvironmentBase):
     database: Database
     task_logs: TaskLogs
     image_repository: ImageRepository = ImageRepository()
+    runner: Runner = Runner()
 
     @model_validator(mode="after")
     def _aws(self) -> AwsEnvironment:
+        _check_public_endpoint_tier(self.tier, self.cluster.endpoint_public_access)
         if self.tier is not Tier.DEV and self.network.availability_zones < 3:
             raise ValueError(
                 f"network.availability_zones is {self.network.availability_zones}; only dev may use fewer than 3 zones"
@@ -717,6 +758,7 @@ class GcpEnvironment(EnvironmentBase):
 
     @model_validator(mode="after")
     def _gcp(self) -> GcpEnvironment:
+        _check_public_endpoint_tier(self.tier, self.cluster.endpoint_public_access)
         if self.tier is not Tier.DEV and not self.cluster.regional:
             raise ValueError("cluster.regional is false; only dev may run a zonal cluster")
         if self.cluster.regional and len(self.gcp.zones) < 3:
@@ -817,6 +859,11 @@ class ExistingEnvironment(EnvironmentBase):
     state: StateBackend | GcsState | LocalState | None = None
     """Remote state (an S3 bucket with its region, or a GCS bucket), a local file, or by default
     ``terraform-state/<env>.tfstate`` in the project folder."""
+
+    @property
+    def stack_parts(self) -> tuple[StackPart, ...]:
+        """One stack: the cluster and everything around it belong to its owners."""
+        return ("cluster",)
 
     @model_validator(mode="after")
     def _existing(self) -> ExistingEnvironment:

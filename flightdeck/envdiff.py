@@ -60,8 +60,9 @@ def resource_counts(stack: Mapping[str, Any]) -> Counter[str]:
     return Counter({t: len(instances) for t, instances in stack.get("resource", {}).items()})
 
 
-def resource_rows(stacks: Sequence[Mapping[str, Any]], everything: bool = False) -> list[list[str]]:
-    counts = [resource_counts(s) for s in stacks]
+def resource_rows(stacks: Sequence[Sequence[Mapping[str, Any]]], everything: bool = False) -> list[list[str]]:
+    """One row per resource type: its count in each environment, summed over the environment's stacks."""
+    counts = [sum((resource_counts(s) for s in env_stacks), Counter()) for env_stacks in stacks]
     rows = []
     for resource_type in sorted(set().union(*counts)):
         cells = [str(c.get(resource_type, 0)) for c in counts]
@@ -86,11 +87,12 @@ def report(configs: Sequence[EnvironmentConfig], outdir: Path, everything: bool 
     ordered = [c for wave in deploy_waves(configs) for c in wave]
     names = [c.name for c in ordered]
     parts = [table(["configuration", *names], config_rows(ordered, everything))]
-    missing = [n for n in names if not (outdir / "stacks" / n / "cdk.tf.json").is_file()]
+    files = {c.name: [outdir / "stacks" / c.stack_name(part) / "cdk.tf.json" for part in c.stack_parts] for c in ordered}
+    missing = [n for n in names if not all(f.is_file() for f in files[n])]
     if missing:
-        parts.append(f"(no synthesized stack for {', '.join(missing)} under {outdir}: run make synth for resource counts)")
+        parts.append(f"(no synthesized stacks for {', '.join(missing)} under {outdir}: run make synth for resource counts)")
     else:
-        stacks = [json.loads((outdir / "stacks" / n / "cdk.tf.json").read_text(encoding="utf-8")) for n in names]
+        stacks = [[json.loads(f.read_text(encoding="utf-8")) for f in files[n]] for n in names]
         parts.append(table(["resources", *names], resource_rows(stacks, everything)))
     return "\n\n".join(parts)
 

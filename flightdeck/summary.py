@@ -10,6 +10,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from .manifest import MANIFEST, synthesized_stacks
+
 
 def summarize(stack_file: Path) -> str:
     stack = json.loads(stack_file.read_text(encoding="utf-8"))
@@ -20,14 +22,14 @@ def summarize(stack_file: Path) -> str:
     total = sum(by_provider.values())
     providers = ", ".join(f"{name} {count}" for name, count in sorted(by_provider.items()))
     backend = next(iter(stack.get("terraform", {}).get("backend", {})), "local")
-    return f"{stack_file.parent.name:<8} {total:>4} resources ({providers}); {len(stack.get('output', {}))} outputs; {backend} state -> {stack_file}"
+    return f"{stack_file.parent.name:<14} {total:>4} resources ({providers}); {len(stack.get('output', {}))} outputs; {backend} state -> {stack_file}"
 
 
 def main(argv: list[str]) -> int:
     outdir = Path(argv[1] if len(argv) > 1 else "cdktf.out")
-    files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    files = list(synthesized_stacks(outdir).values())
     if not files:
-        print(f"no synthesized stacks under {outdir}/stacks", file=sys.stderr)
+        print(f"no synthesized stacks in {outdir}/{MANIFEST}", file=sys.stderr)
         return 1
     for file in files:
         print(summarize(file))

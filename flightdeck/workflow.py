@@ -3,11 +3,13 @@
     python -m flightdeck.workflow            # writes .github/workflows/flightdeck.yml
 
 Pull requests: lint (ruff), type check (mypy), ``make test``, one synthesis, and a read-only
-``cdktf diff`` per environment whose summary is attached to the run. The default branch: the same,
-then deploys in promotion order (every dev, then qa, then prod environment), each job bound to the
-GitHub environment of the same name (prod's approval rule lives there), one deploy per environment
-at a time, with the stacks that were synthesized and previewed in this run (``--skip-synth``).
-Cloud access is OIDC federation into the roles the bootstrap stack creates; no keys are stored.
+``cdktf diff`` per stack (each environment's platform and cluster stack) whose summary is attached
+to the run. The default branch: the same, then deploys in promotion order (every dev, then qa, then
+prod environment; within an environment the platform stack, then the cluster stack from the runner
+inside the environment's VPC), each job bound to the GitHub environment of the same name (prod's
+approval rule lives there), one deploy per environment at a time, with the stacks that were
+synthesized and previewed in this run (``--skip-synth``). Cloud access is OIDC federation into the
+roles the bootstrap stack creates; no keys are stored.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import yaml
 
 from . import ci
-from .config import AwsEnvironment, BootstrapConfig, EnvironmentConfig
+from .config import AwsEnvironment, BootstrapConfig, EnvironmentConfig, StackPart
 from .errors import ConfigError
 from .loader import bootstrap_path, find_bootstrap, load_environments
 
@@ -34,6 +36,7 @@ PYTHON_VERSION = "3.11"
 NODE_VERSION = "20"
 TERRAFORM_VERSION = "1.11.4"
 STACKS_ARTIFACT = "stacks"
+HOSTED_RUNNER = "ubuntu-24.04"
 SESSION_SECONDS = 7200
 """Deploy credentials last as long as the deployer role allows (see GithubDeployersProps)."""
 
@@ -78,7 +81,7 @@ def _steps_to_run_the_project() -> list[dict[str, Any]]:
     ]
 
 
-def _steps_to_run_cdktf(config: AwsEnvironment, role: str, session_seconds: int | None = None) -> list[dict[str, Any]]:
+def _steps_to_run_cdktf(config: AwsEnvironment, stack: str, role: str, session_seconds: int | None = None) -> list[dict[str, Any]]:
     """Checkout, the cdktf CLI and Terraform, this run's synthesized stacks, and OIDC credentials for ``role``."""
     credentials: dict[str, Any] = {"role-to-assume": ci.role_arn(config, role), "aws-region": config.aws.region}
     if session_seconds:
@@ -89,64 +92,82 @@ def _steps_to_run_cdktf(config: AwsEnvironment, role: str, session_seconds: int 
         {"run": "npm ci --no-audit --no-fund"},
         {"uses": ACTIONS["terraform"], "with": {"terraform_version": TERRAFORM_VERSION, "terraform_wrapper": False}},
         {"uses": ACTIONS["download"], "with": {"name": STACKS_ARTIFACT, "path": "cdktf.out"}},
-        {"name": "Stack being used", "run": f"sha256sum cdktf.out/stacks/{config.name}/cdk.tf.json"},
+        {"name": "Stack being used", "run": f"sha256sum cdktf.out/stacks/{stack}/cdk.tf.json"},
         {"uses": ACTIONS["aws"], "with": credentials},
     ]
 
 
-def _monitoring_keys(config: AwsEnvironment) -> dict[str, str]:
-    """The Datadog provider's keys (GitHub secrets; environment secrets win over repository ones)."""
-    if config.datadog is None:
+def _monitoring_keys(config: AwsEnvironment, part: StackPart) -> dict[str, str]:
+    """The Datadog provider's keys (GitHub secrets; environment secrets win over repository ones), for the stack that has monitors."""
+    if config.datadog is None or part != "cluster":
         return {}
     return {"DD_API_KEY": "${{ secrets.DATADOG_API_KEY }}", "DD_APP_KEY": "${{ secrets.DATADOG_APP_KEY }}"}
 
 
-def _plan_job(config: AwsEnvironment) -> dict[str, Any]:
-    env = config.name
-    return {
-        "name": f"preview {env}",
-        "needs": ["synth"],
-        "runs-on": "ubuntu-24.04",
-        "permissions": {"contents": "read", "id-token": "write"},
-        "env": {
-            # The planner role reads AWS and the state, not the cluster (whose secrets it must not see):
-            # the preview compares the code with the last deployed state; the deploy refreshes.
-            "TF_CLI_ARGS_plan": "-refresh=false",
-            **_monitoring_keys(config),
+def _diff_steps(stack: str, summary_if: str | None = None) -> list[dict[str, Any]]:
+    """``cdktf diff`` of one stack into a file, its summary into the run's summary, and the file as an artifact."""
+    summary: dict[str, Any] = {"name": "Plan summary", "if": summary_if or "always()"}
+    summary["run"] = f'python3 -m flightdeck.plan_summary {stack} plan-{stack}.txt >> "$GITHUB_STEP_SUMMARY"'
+    return [
+        {
+            "name": f"cdktf diff {stack}",
+            "run": f"set -o pipefail\nnpx cdktf diff {stack} --skip-synth --no-color 2>&1 | tee plan-{stack}.txt",
         },
-        "steps": [
-            *_steps_to_run_cdktf(config, ci.planner_role_name(config)),
-            {
-                "name": f"cdktf diff {env}",
-                "run": f"set -o pipefail\nnpx cdktf diff {env} --skip-synth --no-color 2>&1 | tee plan-{env}.txt",
-            },
-            {
-                "name": "Plan summary",
-                "if": "always()",
-                "run": f'python3 -m flightdeck.plan_summary {env} plan-{env}.txt >> "$GITHUB_STEP_SUMMARY"',
-            },
-            {"uses": ACTIONS["upload"], "if": "always()", "with": {"name": f"plan-{env}", "path": f"plan-{env}.txt"}},
-        ],
+        summary,
+        {"uses": ACTIONS["upload"], "if": "always()", "with": {"name": f"plan-{stack}", "path": f"plan-{stack}.txt"}},
+    ]
+
+
+def _plan_job(config: AwsEnvironment, part: StackPart) -> dict[str, Any]:
+    """A pull request's preview of one stack, on a GitHub-hosted runner with the read-only planner role.
+
+    The platform preview refreshes (the planner reads AWS). The cluster preview never reads the
+    cluster: pull-request code must not run inside the network, and Kubernetes' read roles would
+    still not cover Secrets, where Helm keeps its releases. It compares the code with the state
+    the last deploy left; the deploy job, inside the network, refreshes and shows the real plan.
+    """
+    stack = config.stack_name(part)
+    env: dict[str, str] = {"TF_CLI_ARGS_plan": "-refresh=false"} if part == "cluster" else {}
+    return {
+        "name": f"preview {stack}",
+        "needs": ["synth"],
+        "runs-on": HOSTED_RUNNER,
+        "permissions": {"contents": "read", "id-token": "write"},
+        "env": {**env, **_monitoring_keys(config, part)},
+        "steps": [*_steps_to_run_cdktf(config, stack, ci.planner_role_name(config)), *_diff_steps(stack)],
     }
 
 
-def _deploy_job(config: AwsEnvironment, after: Sequence[str], branch: str) -> dict[str, Any]:
+def _deploy_job(config: AwsEnvironment, part: StackPart, after: Sequence[str], branch: str) -> dict[str, Any]:
+    """The default branch's deploy of one stack, bound to the environment's GitHub environment.
+
+    The platform stack deploys from a GitHub-hosted runner (it talks to AWS only); the cluster
+    stack from the environment's runner inside its VPC, the only place its private API endpoint
+    answers. That job refreshes and prints the plan, then applies; ``--ignore-missing-stack-dependencies``
+    because its platform stack was deployed by the job before, not in the same run of the CLI.
+    """
     env = config.name
+    stack = config.stack_name(part)
+    steps = _steps_to_run_cdktf(config, stack, ci.deployer_role_name(config), SESSION_SECONDS)
+    if part == "cluster":
+        steps += _diff_steps(stack)
+        deploy = f"npx cdktf deploy {stack} --skip-synth --auto-approve --ignore-missing-stack-dependencies --no-color"
+    else:
+        deploy = f"npx cdktf deploy {stack} --skip-synth --auto-approve --no-color"
+    steps.append({"name": f"cdktf deploy {stack}", "run": deploy})
     return {
-        "name": f"deploy {env}",
+        "name": f"deploy {stack}",
         "if": f"github.ref == 'refs/heads/{branch}' && github.event_name != 'pull_request'",
-        "needs": ["lint", "test", f"plan-{env}", *after],
-        "runs-on": "ubuntu-24.04",
-        # Approval rules (required reviewers for prod) are set on the GitHub environment.
+        "needs": ["lint", "test", f"plan-{stack}", *after],
+        "runs-on": ci.runner_label(config) if part == "cluster" else HOSTED_RUNNER,
+        # Approval rules (required reviewers for prod) are set on the GitHub environment; each of
+        # the environment's two deploy jobs asks for them.
         "environment": {"name": env},
         # One deploy of an environment at a time; a newer run waits instead of cancelling a running apply.
         "concurrency": {"group": f"deploy-{env}", "cancel-in-progress": False},
         "permissions": {"contents": "read", "id-token": "write"},
-        "env": _monitoring_keys(config),
-        "steps": [
-            *_steps_to_run_cdktf(config, ci.deployer_role_name(config), SESSION_SECONDS),
-            {"name": f"cdktf deploy {env}", "run": f"npx cdktf deploy {env} --skip-synth --auto-approve --no-color"},
-        ],
+        "env": _monitoring_keys(config, part),
+        "steps": steps,
     }
 
 
@@ -174,17 +195,17 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
     jobs: dict[str, Any] = {
         "lint": {
             "name": "lint and type check",
-            "runs-on": "ubuntu-24.04",
+            "runs-on": HOSTED_RUNNER,
             "steps": [*_steps_to_run_the_project(), {"run": "make lint"}],
         },
         "test": {
             "name": "make test",
-            "runs-on": "ubuntu-24.04",
+            "runs-on": HOSTED_RUNNER,
             "steps": [*_steps_to_run_the_project(), {"run": "make test"}],
         },
         "synth": {
             "name": "synthesize every environment",
-            "runs-on": "ubuntu-24.04",
+            "runs-on": HOSTED_RUNNER,
             "steps": [
                 *_steps_to_run_the_project(),
                 {
@@ -199,14 +220,17 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
         },
     }
     for config in sorted(configs, key=lambda c: c.name):
-        jobs[f"plan-{config.name}"] = _plan_job(config)
+        for part in config.stack_parts:
+            jobs[f"plan-{config.stack_name(part)}"] = _plan_job(config, part)
     previous: list[str] = []
     for wave in ci.deploy_waves(configs):
         for config in wave:
-            jobs[f"deploy-{config.name}"] = _deploy_job(config, previous, branch)
-        previous = [f"deploy-{config.name}" for config in wave]
+            platform, cluster = config.stack_name("platform"), config.stack_name("cluster")
+            jobs[f"deploy-{platform}"] = _deploy_job(config, "platform", previous, branch)
+            jobs[f"deploy-{cluster}"] = _deploy_job(config, "cluster", [f"deploy-{platform}"], branch)
+        previous = [f"deploy-{config.stack_name('cluster')}" for config in wave]
     workflow = {
-        "name": "flightdeck",
+        "name": ci.WORKFLOW_NAME,
         "on": {
             "pull_request": {"branches": [branch]},
             "push": {"branches": [branch]},

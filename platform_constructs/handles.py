@@ -1,15 +1,17 @@
 """What a cloud hands to the layers above it.
 
-The cloud seam (``aws/``, later ``gcp/`` and an existing cluster) builds the network, cluster,
-identities, database, log store and image repository, and returns these small objects. The
-Kubernetes guardrails, the Airflow release and monitoring only ever see handles, never a cloud
-resource, so they are the same code on every cloud.
+The cloud seam (``aws/``, ``gcp/``, ``existing/``) builds the network, cluster, identities,
+database, log store and image repository, and returns these small objects. The Kubernetes
+guardrails, the Airflow release and monitoring only ever see handles, never a cloud resource, so
+they are the same code on every cloud. A cloud's handles are made in the platform stack and read
+in the cluster stack: cdktf turns every value they carry into an output of the one and a remote
+state lookup in the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .placement import NodePool
@@ -48,6 +50,7 @@ class ClusterHandle:
     node_pools: Sequence[NodePool]
     endpoint: str | None = None
     ca_certificate_base64: str | None = None
+    """None with an endpoint whose certificate is publicly trusted (GKE's DNS-based endpoint)."""
     credentials: ExecCredentials | None = None
     kubeconfig: Kubeconfig | None = None
     ready: Sequence[ITerraformDependable] = ()
@@ -207,3 +210,11 @@ class CloudPlatform:
     """Cloud-specific releases installed before Airflow (ingress controller …)."""
     team_identities: Mapping[str, WorkloadIdentity] = field(default_factory=dict)
     """By team name: the cloud identity of the team's task service account."""
+
+    def seen_from_another_stack(self) -> CloudPlatform:
+        """These handles as the cluster stack uses them: without ``cluster.ready``.
+
+        The platform stack is applied as a whole before the cluster stack plans, so nothing there
+        waits on single resources of it (and Terraform cannot depend on another state's resources).
+        """
+        return replace(self, cluster=replace(self.cluster, ready=()))

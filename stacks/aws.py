@@ -1,9 +1,10 @@
-"""Translate an AWS environment's configuration into AwsPlatform props (the only place that does)."""
+"""The AWS side of the cloud seam: the platform stack's provider, backend and AwsPlatform props (the only place that translates them)."""
 
 from __future__ import annotations
 
-from constructs import Construct
+from cdktf import TerraformStack
 
+from flightdeck import ci
 from flightdeck.config import AwsEnvironment, NodeGroup
 from platform_constructs.aws.eks import NodeGroupSpec
 from platform_constructs.aws.platform import (
@@ -12,12 +13,14 @@ from platform_constructs.aws.platform import (
     ClusterSettings,
     DatabaseSettings,
     NetworkSettings,
-    StateBackendProps,
 )
+from platform_constructs.aws.runner import DeployRunnerOptions
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
+from .backends import environment_backend
+from .ci import DeploySettings
 from .teams import team_specs
 
 
@@ -34,19 +37,13 @@ def _node_group(pool: NodePool, group: NodeGroup, tags: dict[str, str] | None = 
     )
 
 
-def platform_props(config: AwsEnvironment) -> AwsPlatformProps:
+def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None) -> AwsPlatformProps:
     aws = config.aws
     return AwsPlatformProps(
         name=config.resource_prefix,
         account_id=aws.account_id,
         region=aws.region,
         partition=aws.partition,
-        tags=config.tags,
-        state=StateBackendProps(
-            bucket=config.state.bucket,
-            key=config.state_key,
-            region=config.state_region,
-        ),
         network=NetworkSettings(
             cidr=config.network.cidr,
             zones=config.network.availability_zones,
@@ -70,6 +67,7 @@ def platform_props(config: AwsEnvironment) -> AwsPlatformProps:
             log_retention_days=config.cluster.log_retention_days,
             admin_role_arns=tuple(config.cluster.admin_role_arns),
             addon_versions={str(name): version for name, version in config.cluster.addon_versions.items()},
+            bastion=config.cluster.bastion,
         ),
         database=DatabaseSettings(
             engine_version=config.database.engine_version,
@@ -88,8 +86,38 @@ def platform_props(config: AwsEnvironment) -> AwsPlatformProps:
         workloads=AIRFLOW_WORKLOADS,
         readable_secret_names=tuple(config.synced_secret_names),
         teams=team_specs(config),
+        runner=DeployRunnerOptions(
+            name=ci.runner_project(config),
+            repository=deploy.repository,
+            workflow_name=deploy.workflow_name,
+            compute_type=config.runner.compute_type,
+            image=config.runner.image,
+            timeout_minutes=config.runner.timeout_minutes,
+            log_retention_days=config.cluster.log_retention_days,
+        )
+        if deploy is not None
+        else None,
     )
 
 
-def build(scope: Construct, config: AwsEnvironment) -> CloudPlatform:
-    return AwsPlatform(scope, "platform", platform_props(config)).platform
+def platform(stack: TerraformStack, config: AwsEnvironment, deploy: DeploySettings | None) -> CloudPlatform:
+    from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+    environment_backend(stack, config, "platform")
+    AwsProvider(
+        stack,
+        "aws",
+        region=config.aws.region,
+        allowed_account_ids=[config.aws.account_id],
+        # Every taggable resource carries the environment's tags.
+        default_tags=[AwsProviderDefaultTags(tags=config.tags)],
+    )
+    return AwsPlatform(stack, "platform", platform_props(config, deploy)).platform
+
+
+def cluster(stack: TerraformStack, config: AwsEnvironment, platform: CloudPlatform | None) -> CloudPlatform:
+    """The cluster stack's view of the platform: its handles, read from the platform stack's outputs."""
+    if platform is None:
+        raise ValueError(f"{config.source}: the cluster stack of an AWS environment needs its platform stack")
+    environment_backend(stack, config, "cluster")
+    return platform.seen_from_another_stack()

@@ -15,9 +15,18 @@ from constructs import Construct
 
 from flightdeck import ci
 from flightdeck.config import AwsEnvironment, BootstrapConfig, EnvironmentConfig
-from platform_constructs.aws.bootstrap import CiEnvironment, GithubDeployers, GithubDeployersProps, StateBucket, StateBucketProps
-from platform_constructs.state import locked_s3_backend
+from platform_constructs.aws.bootstrap import (
+    CiEnvironment,
+    GithubConnection,
+    GithubConnectionProps,
+    GithubDeployers,
+    GithubDeployersProps,
+    StateBucket,
+    StateBucketProps,
+)
 from platform_constructs.tagging import RequireTags
+
+from .backends import locked_s3_backend
 
 STACK_NAME = "bootstrap"
 
@@ -44,10 +53,12 @@ class BootstrapStack(TerraformStack):
             if isinstance(env, AwsEnvironment):
                 by_account[env.aws.account_id].append(env)
         self.deployers: dict[str, str] = {}
+        self.connections: dict[str, str] = {}
         for account_id, envs in sorted(by_account.items()):
             partition = envs[0].aws.partition
             providers: dict[str, AwsProvider] = {}
-            for region in sorted({env.state_region for env in envs}):
+            # The state buckets' regions and the environments' own (their runners' GitHub connection).
+            for region in sorted({env.state_region for env in envs} | {env.aws.region for env in envs}):
                 providers[region] = AwsProvider(
                     self,
                     f"aws-{account_id}-{region}",
@@ -94,7 +105,17 @@ class BootstrapStack(TerraformStack):
             _use_provider(deployers, next(iter(providers.values())))
             for env in envs:
                 self.deployers[env.name] = deployers.deployers[env.name].arn
+            for region in sorted({env.aws.region for env in envs}):
+                connection = GithubConnection(account, f"github-{region}", GithubConnectionProps(name=f"{config.project}-github"))
+                _use_provider(connection, providers[region])
+                self.connections[f"{account_id}/{region}"] = connection.arn
         TerraformOutput(self, "deployer_roles", value=self.deployers, description="Role each environment's deploy job assumes")
+        TerraformOutput(
+            self,
+            "github_connections",
+            value=self.connections,
+            description="Complete each one once in the console (Developer Tools > Connections) before the first platform deploy",
+        )
 
 
 def _use_provider(scope: Construct, provider: TerraformProvider) -> None:

@@ -1,13 +1,23 @@
-"""EnvironmentStack: everything one environment needs, as one Terraform stack.
+"""An environment's stacks: the platform stack and the cluster stack, with a one-way dependency.
 
-``cdktf deploy prod`` deploys the whole prod environment; ``cdktf diff prod`` previews it.
+* ``<env>_platform``: the cloud. Network, cluster and node capacity, identities, database, storage,
+  image repository and the deploy runner inside the network. Applied from anywhere that reaches
+  the cloud's API (a GitHub-hosted runner, a workstation).
+* ``<env>_cluster``: what runs on the cluster. Namespaces, guardrails, add-ons, Airflow, teams,
+  Datadog. It takes every value it needs from the platform stack's outputs (cdktf turns each
+  cross-stack reference into an output there and a ``terraform_remote_state`` lookup here), and
+  is applied from where the cluster's API is reachable (the runner, a bastion, a VPN).
+
+``cdktf deploy 'prod_*'`` (or ``make deploy ENV=prod``) deploys both in order: an environment name
+has no ``_``, so the glob cannot match another environment's stacks. ``cloud: existing`` has only
+the cluster stack: its cluster and everything around it belong to its owners.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from types import ModuleType
 
 from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
@@ -20,27 +30,66 @@ from platform_constructs.kubernetes.tenancy import Teams
 from platform_constructs.tagging import RequireTags
 
 from .airflow import release_props
+from .ci import DeploySettings
 from .teams import teams_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
-# only when an environment uses them, so AWS-only runs never load other clouds' bindings.
-CLOUD_BUILDERS = {"aws": "stacks.aws", "gcp": "stacks.gcp", "existing": "stacks.existing"}
+# only when an environment uses them, so AWS-only runs never load other clouds' bindings. Each
+# module has ``platform(stack, config, deploy) -> CloudPlatform | None`` (None: no platform stack)
+# and ``cluster(stack, config, platform) -> CloudPlatform`` (the handles the cluster stack uses).
+CLOUD_SEAMS = {"aws": "stacks.aws", "gcp": "stacks.gcp", "existing": "stacks.existing"}
 
 
-def cloud_builder(cloud: str) -> Callable[[Construct, Any], CloudPlatform]:
-    """The ``build(scope, config)`` of one cloud; it takes that cloud's configuration model."""
-    return importlib.import_module(CLOUD_BUILDERS[cloud]).build  # type: ignore[no-any-return]
+def cloud_seam(cloud: str) -> ModuleType:
+    return importlib.import_module(CLOUD_SEAMS[cloud])
 
 
-class EnvironmentStack(TerraformStack):
-    def __init__(self, scope: Construct, config: EnvironmentConfig) -> None:
-        super().__init__(scope, config.name)
+class PlatformStack(TerraformStack):
+    """One environment's cloud resources (``prod_platform``)."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, deploy: DeploySettings | None) -> None:
+        super().__init__(scope, config.stack_name("platform"))
         self.config = config
         self.tag_check = RequireTags(self)
         Aspects.of(self).add(self.tag_check)
-        self.platform = cloud_builder(config.cloud)(self, config)
-        # Everything above the cloud seam is the same code on every cloud.
-        ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=self.platform.cluster))
+        platform = cloud_seam(config.cloud).platform(self, config, deploy)
+        if platform is None:
+            raise ValueError(f"{config.source}: cloud {config.cloud} has no platform stack")
+        self.platform: CloudPlatform = platform
+        platform_outputs(self, platform)
+
+
+def platform_outputs(stack: TerraformStack, platform: CloudPlatform) -> None:
+    """Where things are, for people (``cdktf output``): in the platform stack, or the only stack."""
+    TerraformOutput(stack, "cluster_name", value=platform.cluster.name, description="Kubernetes cluster name")
+    TerraformOutput(
+        stack,
+        "kubeconfig_command",
+        value=platform.cluster.connect_command,
+        description="Run this to point kubectl at the cluster",
+    )
+    TerraformOutput(stack, "database_endpoint", value=platform.database.host, description="Metadata database host")
+    if platform.log_store is not None:
+        TerraformOutput(stack, "log_bucket", value=platform.log_store.bucket, description="Bucket holding Airflow task logs")
+    if platform.image_repository is not None:
+        TerraformOutput(stack, "image_repository_url", value=platform.image_repository.url, description="Push the Airflow image here")
+
+
+class ClusterStack(TerraformStack):
+    """What runs on one environment's cluster (``prod_cluster``), above the cloud seam: the same code on every cloud."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, platform_stack: PlatformStack | None) -> None:
+        super().__init__(scope, config.stack_name("cluster"))
+        self.config = config
+        self.tag_check = RequireTags(self)
+        Aspects.of(self).add(self.tag_check)
+        if platform_stack is not None:
+            self.add_dependency(platform_stack)
+        platform = cloud_seam(config.cloud).cluster(self, config, platform_stack.platform if platform_stack else None)
+        self.platform: CloudPlatform = platform
+        if platform_stack is None:
+            platform_outputs(self, platform)
+        ClusterProviders(self, "cluster-providers", ClusterProvidersProps(cluster=platform.cluster))
         datadog = config.datadog
         # Monitoring is optional in dev only (see EnvironmentConfig); its bindings load only when used.
         metrics = None
@@ -48,13 +97,12 @@ class EnvironmentStack(TerraformStack):
             from platform_constructs.datadog.agent import statsd_sink
 
             metrics = statsd_sink()
-        self.airflow = AirflowRelease(self, "airflow", release_props(config, self.platform, metrics))
-        self.teams = Teams(self, "teams", teams_props(config, self.platform))
-        self._outputs(self.platform)
+        self.airflow = AirflowRelease(self, "airflow", release_props(config, platform, metrics))
+        self.teams = Teams(self, "teams", teams_props(config, platform))
         if datadog is not None:
             from .datadog import build as build_monitoring
 
-            monitoring = build_monitoring(self, config, datadog, self.platform, self.airflow)
+            monitoring = build_monitoring(self, config, datadog, platform, self.airflow)
             TerraformOutput(
                 self,
                 "datadog_dashboards",
@@ -62,18 +110,19 @@ class EnvironmentStack(TerraformStack):
                 description="Datadog dashboards of this environment (Airflow overview, Kubernetes footprint, database)",
             )
 
-    def _outputs(self, platform: CloudPlatform) -> None:
-        TerraformOutput(self, "cluster_name", value=platform.cluster.name, description="Kubernetes cluster name")
-        TerraformOutput(
-            self,
-            "kubeconfig_command",
-            value=platform.cluster.connect_command,
-            description="Run this to point kubectl at the cluster",
-        )
-        TerraformOutput(self, "database_endpoint", value=platform.database.host, description="Metadata database host")
-        if platform.log_store is not None:
-            TerraformOutput(self, "log_bucket", value=platform.log_store.bucket, description="Bucket holding Airflow task logs")
-        if platform.image_repository is not None:
-            TerraformOutput(
-                self, "image_repository_url", value=platform.image_repository.url, description="Push the Airflow image here"
-            )
+
+@dataclass(frozen=True)
+class EnvironmentStacks:
+    config: EnvironmentConfig
+    platform: PlatformStack | None
+    cluster: ClusterStack
+
+    @property
+    def stacks(self) -> tuple[PlatformStack | ClusterStack, ...]:
+        return (*([self.platform] if self.platform else []), self.cluster)
+
+
+def environment_stacks(scope: Construct, config: EnvironmentConfig, deploy: DeploySettings | None = None) -> EnvironmentStacks:
+    """The stacks of one environment, in deploy order (see the module docstring)."""
+    platform = PlatformStack(scope, config, deploy) if "platform" in config.stack_parts else None
+    return EnvironmentStacks(config=config, platform=platform, cluster=ClusterStack(scope, config, platform))

@@ -1,29 +1,17 @@
-"""Translate an existing-cluster environment's configuration into ExistingCluster props (the only place that does)."""
+"""The existing-cluster side of the cloud seam: one stack (the cluster stack) and ExistingCluster props (the only place that translates them)."""
 
 from __future__ import annotations
 
-from constructs import Construct
+from cdktf import TerraformStack
 
-from flightdeck.config import ExistingEnvironment, GcsState, LocalState, StateBackend
+from flightdeck.config import ExistingEnvironment
 from platform_constructs.datadog.agent import NAMESPACE as DATADOG_NAMESPACE
 from platform_constructs.existing.platform import ExistingCluster, ExistingClusterProps, ExistingDatabaseProps, ExistingLogsProps
 from platform_constructs.handles import CloudPlatform
-from platform_constructs.state import gcs_backend, local_backend, locked_s3_backend
 from platform_constructs.workloads import AIRFLOW_NAMESPACE
 
-
-def _state(scope: Construct, config: ExistingEnvironment) -> None:
-    from cdktf import TerraformStack
-
-    stack = TerraformStack.of(scope)
-    state = config.state
-    if isinstance(state, StateBackend):
-        # The model requires the region for S3 here: there is no AWS account to take it from.
-        locked_s3_backend(stack, bucket=state.bucket, key=config.state_key, region=state.region or "")
-    elif isinstance(state, GcsState):
-        gcs_backend(stack, bucket=state.bucket, prefix=config.state_folder)
-    else:
-        local_backend(stack, path=(state or LocalState(path=f"terraform-state/{config.name}.tfstate")).path)
+from .backends import environment_backend
+from .ci import DeploySettings
 
 
 def platform_props(config: ExistingEnvironment) -> ExistingClusterProps:
@@ -54,6 +42,11 @@ def platform_props(config: ExistingEnvironment) -> ExistingClusterProps:
     )
 
 
-def build(scope: Construct, config: ExistingEnvironment) -> CloudPlatform:
-    _state(scope, config)
-    return ExistingCluster(scope, "platform", platform_props(config)).platform
+def platform(stack: TerraformStack, config: ExistingEnvironment, deploy: DeploySettings | None) -> None:
+    """No platform stack: the cluster, its network and its database belong to the cluster's owners."""
+    return None
+
+
+def cluster(stack: TerraformStack, config: ExistingEnvironment, platform: CloudPlatform | None) -> CloudPlatform:
+    environment_backend(stack, config, "cluster")
+    return ExistingCluster(stack, "platform", platform_props(config)).platform

@@ -1,8 +1,8 @@
-"""Translate a GCP environment's configuration into GcpPlatform props (the only place that does)."""
+"""The GCP side of the cloud seam: the platform stack's providers, backend and GcpPlatform props (the only place that translates them)."""
 
 from __future__ import annotations
 
-from constructs import Construct
+from cdktf import TerraformStack
 
 from flightdeck.config import GcpEnvironment, NodeGroup
 from platform_constructs.gcp.labels import gcp_labels
@@ -11,7 +11,6 @@ from platform_constructs.gcp.props import (
     CloudSqlSettings,
     GcpNetworkSettings,
     GcpPlatformProps,
-    GcsStateProps,
     GkeNodePoolSpec,
     GkeSettings,
 )
@@ -19,6 +18,8 @@ from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
+from .backends import environment_backend
+from .ci import DeploySettings
 from .teams import team_specs
 
 
@@ -45,7 +46,6 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
         region=gcp.region,
         zones=tuple(gcp.zones),
         labels=gcp_labels(config.tags),
-        state=GcsStateProps(bucket=config.state.bucket, prefix=config.state_folder),
         network=GcpNetworkSettings(cidr=config.network.cidr, flow_logs=config.network.flow_logs),
         cluster=GkeSettings(
             kubernetes_version=cluster.kubernetes_version,
@@ -86,5 +86,23 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
     )
 
 
-def build(scope: Construct, config: GcpEnvironment) -> CloudPlatform:
-    return GcpPlatform(scope, "platform", platform_props(config)).platform
+def platform(stack: TerraformStack, config: GcpEnvironment, deploy: DeploySettings | None) -> CloudPlatform:
+    """``deploy`` is not used: the cluster stack reaches GKE's DNS-based endpoint from anywhere, by IAM (see the README)."""
+    from cdktf_cdktf_provider_google.provider import GoogleProvider
+    from cdktf_cdktf_provider_random.provider import RandomProvider
+
+    environment_backend(stack, config, "platform")
+    provider = GoogleProvider(stack, "google", project=config.gcp.project_id, region=config.gcp.region)
+    # Set as an override: cdktf snake-cases the keys of provider maps (``managed-by`` → ``managed_by``),
+    # which would label every resource differently from what the configuration says.
+    provider.add_override("default_labels", gcp_labels(config.tags))
+    RandomProvider(stack, "random")
+    return GcpPlatform(stack, "platform", platform_props(config)).platform
+
+
+def cluster(stack: TerraformStack, config: GcpEnvironment, platform: CloudPlatform | None) -> CloudPlatform:
+    """The cluster stack's view of the platform: its handles, read from the platform stack's outputs."""
+    if platform is None:
+        raise ValueError(f"{config.source}: the cluster stack of a GCP environment needs its platform stack")
+    environment_backend(stack, config, "cluster")
+    return platform.seen_from_another_stack()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -46,7 +47,56 @@ def run_main(
 
 
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
+    """Every synthesized stack by its name (``prod_platform``, ``prod_cluster``, ``bootstrap``)."""
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+
+
+REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)")
+"""How a cluster stack reads one of its platform stack's outputs (cdktf's cross-stack reference)."""
+
+
+def platform_reads(cluster: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(stack, output) pairs the cluster stack reads from other stacks."""
+    return set(REMOTE_OUTPUT.findall(json.dumps(cluster)))
+
+
+def compose(platform: Mapping[str, Any] | None, cluster: Mapping[str, Any]) -> dict[str, Any]:
+    """An environment's stacks as the one configuration they amount to once both are applied.
+
+    Every remote-state read in the cluster stack is replaced by the expression of the platform
+    output it reads (``${aws_eks_cluster.….endpoint}``), and the stacks' resources, data sources,
+    providers and outputs are put side by side (their construct paths never collide). Promises
+    that span the two stacks (the service account a pod runs as has a pod identity, the secret a
+    chart reads is the database's) are checked on this view; which stack holds what is checked on
+    the stacks themselves (``tests/test_stack_split.py``).
+    """
+    if platform is None:
+        return dict(cluster)
+    outputs = platform.get("output", {})
+
+    def expression(match: re.Match[str]) -> str:
+        value = outputs[match.group(2)]["value"]
+        assert isinstance(value, str) and value.startswith("${") and value.endswith("}"), value
+        return value[2:-1]
+
+    resolved = json.loads(REMOTE_OUTPUT.sub(expression, json.dumps(cluster)))
+    resolved.get("data", {}).pop("terraform_remote_state", None)
+    composed: dict[str, Any] = {"//": cluster["//"], "terraform": cluster["terraform"]}
+    for block in ("provider", "resource", "data", "output", "variable"):
+        merged: dict[str, Any] = {}
+        for part in (platform.get(block, {}), resolved.get(block, {})):
+            for key, value in part.items():
+                merged[key] = {**merged.get(key, {}), **value} if block in ("resource", "data") else value
+        if merged:
+            composed[block] = merged
+    return composed
+
+
+def environments_of(outdir: Path) -> dict[str, dict[str, Any]]:
+    """Each environment synthesized into ``outdir``, its stacks composed into one configuration (``compose``)."""
+    stacks = load_stacks(outdir)
+    clusters = {name.removesuffix("_cluster"): stack for name, stack in stacks.items() if name.endswith("_cluster")}
+    return {env: compose(stacks.get(f"{env}_platform"), cluster) for env, cluster in clusters.items()}
 
 
 GKE_EXAMPLES = REPO / "examples" / "gke"
@@ -82,12 +132,14 @@ def existing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def gke_stacks(gke_dir: Path) -> dict[str, dict[str, Any]]:
-    return load_stacks(gke_dir)
+    """The GKE examples by environment, each composed of its two stacks."""
+    return environments_of(gke_dir)
 
 
 @pytest.fixture(scope="session")
 def existing_stack(existing_dir: Path) -> dict[str, Any]:
-    return load_stacks(existing_dir)["dev"]
+    """The existing-cluster example's one stack (``dev_cluster``)."""
+    return load_stacks(existing_dir)["dev_cluster"]
 
 
 def imported_packages(synth_dir: Path) -> set[str]:
@@ -98,8 +150,15 @@ def imported_packages(synth_dir: Path) -> set[str]:
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
-    """The environment stacks by name (the bootstrap stack is the ``bootstrap`` fixture)."""
-    return {name: stack for name, stack in load_stacks(synth_dir).items() if name != "bootstrap"}
+    """The shipped environments by name, each composed of its platform and cluster stack (``compose``);
+    the bootstrap stack is the ``bootstrap`` fixture, the stacks themselves are ``synthesized``."""
+    return environments_of(synth_dir)
+
+
+@pytest.fixture(scope="session")
+def synthesized(synth_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every stack of the shipped environments (and the bootstrap stack) by stack name."""
+    return load_stacks(synth_dir)
 
 
 @pytest.fixture(scope="session")

@@ -229,13 +229,6 @@ def test_cluster_providers_use_short_lived_tokens(stacks: dict[str, Any], env: s
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_kubernetes_resources_wait_for_the_node_groups(stacks: dict[str, Any], env: str) -> None:
-    namespaces = resources(stacks[env], "kubernetes_namespace_v1")
-    for namespace in namespaces.values():
-        assert any(d.startswith("aws_eks_node_group.") for d in namespace["depends_on"])
-
-
-@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}

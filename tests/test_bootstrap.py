@@ -37,7 +37,8 @@ def by_name(bootstrap: dict[str, Any], resource_type: str, attribute: str = "nam
 
 
 def test_bootstrap_is_its_own_stack_next_to_the_environments(synth_dir: Path, bootstrap: dict[str, Any]) -> None:
-    assert sorted(load_stacks(synth_dir)) == sorted([*shipped_configs(), "bootstrap"])
+    expected = [c.stack_name(part) for c in shipped_configs().values() for part in c.stack_parts]
+    assert sorted(load_stacks(synth_dir)) == sorted([*expected, "bootstrap"])
     assert bootstrap_path(ENVIRONMENTS) == REPO / "bootstrap.yaml"
     assert "bootstrap" not in {p.stem for p in ENVIRONMENTS.glob("*.yaml")}
     backend = bootstrap["terraform"]["backend"]["s3"]
@@ -194,7 +195,7 @@ def test_first_deploy_keeps_the_bootstrap_state_local(one_environment: Path, tmp
     result = run_main(tmp_path / "out", environments=one_environment, FLIGHTDECK_BOOTSTRAP_STATE="local")
     assert result.returncode == 0, result.stderr[-3000:]
     synthesized = load_stacks(tmp_path / "out")
-    assert sorted(synthesized) == ["bootstrap", "dev"]
+    assert sorted(synthesized) == ["bootstrap", "dev_cluster", "dev_platform"]
     assert synthesized["bootstrap"]["terraform"]["backend"] == {"local": {"path": "bootstrap.tfstate"}}
     assert len(resources(synthesized["bootstrap"], "aws_s3_bucket")) == 1, "only the folder's environments are prepared"
 

@@ -53,7 +53,7 @@ BAD_INPUTS = {
         "dev.yaml",
         lambda f: edit(f, "cluster:\n", "cluster:\n  node_count: 3\n"),
         "dev.yaml: cluster.node_count: unknown key; expected one of: kubernetes_version, "
-        "endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, addon_versions, node_groups",
+        "endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, addon_versions, node_groups, bastion",
     ),
     "wrong-type": (
         "dev.yaml",
@@ -309,7 +309,7 @@ def test_override_of_a_list_replaces_it(env_dir: Path) -> None:
             "FLIGHTDECK_SET__CLUSTER__NODE_COUNT",
             "FLIGHTDECK_SET__CLUSTER__NODE_COUNT: 'cluster.node_count' is not a setting; fields at cluster: "
             "kubernetes_version, endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, "
-            "addon_versions, node_groups",
+            "addon_versions, node_groups, bastion",
         ),
         (
             "FLIGHTDECK_SET_PROD__TIER",

@@ -7,8 +7,8 @@ from typing import Any
 from verify.e2e import EMULATOR_GAPS, emulated_part
 
 
-def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(stacks: dict[str, Any]) -> None:
-    part = emulated_part(stacks["prod"], "5.100.0", "http://127.0.0.1:4566")
+def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(synthesized: dict[str, Any]) -> None:
+    part = emulated_part(synthesized["prod_platform"], "5.100.0", "http://127.0.0.1:4566")
     (provider,) = part["provider"]["aws"]
     assert set(provider["endpoints"][0].values()) == {"http://127.0.0.1:4566"}
     assert "allowed_account_ids" not in provider
@@ -20,5 +20,13 @@ def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(stacks: 
     (db,) = part["resource"]["aws_db_instance"].values()
     assert db["deletion_protection"] is False and db["skip_final_snapshot"] is True
     # The real stack keeps its protection: only the emulated copy is changed.
-    (real_db,) = stacks["prod"]["resource"]["aws_db_instance"].values()
+    (real_db,) = synthesized["prod_platform"]["resource"]["aws_db_instance"].values()
     assert real_db["deletion_protection"] is True
+
+
+def test_everything_the_emulator_can_create_is_applied(synthesized: dict[str, Any]) -> None:
+    stack = synthesized["prod_platform"]
+    part = emulated_part(stack, "5.100.0", "http://127.0.0.1:4566")
+    left_out = {t for t in stack["resource"] if t not in part["resource"]}
+    assert left_out == set(EMULATOR_GAPS) & set(stack["resource"]), "only the listed gaps are left out"
+    assert "aws_codebuild_project" in part["resource"], "the runner itself is created, only its GitHub webhook is not"

@@ -31,7 +31,7 @@ def test_the_cluster_is_reached_through_the_kubeconfig_and_nothing_cloud_is_crea
 
 
 def test_state_defaults_to_a_local_file_outside_the_synthesis_folder(existing_stack: dict[str, Any]) -> None:
-    # Terraform runs in cdktf.out/stacks/dev: the state lands in terraform-state/ at the project root.
+    # Terraform runs in cdktf.out/stacks/dev_cluster: the state lands in terraform-state/ at the project root.
     assert existing_stack["terraform"]["backend"] == {"local": {"path": "../../../terraform-state/dev.tfstate"}}
 
 

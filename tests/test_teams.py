@@ -21,7 +21,7 @@ from .conftest import (
     ENVIRONMENTS,
     REPO,
     clean_environ,
-    load_stacks,
+    environments_of,
     releases,
     resources,
     run_main,
@@ -245,14 +245,19 @@ def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
 
 @pytest.fixture(scope="module")
 def qa_without_marketing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("one-team")
+    folder = tmp_path_factory.mktemp("one-team") / "environments"
+    folder.mkdir()
     qa = (ENVIRONMENTS / "qa.yaml").read_text()
     start = qa.index("  - name: marketing")
     (folder / "qa.yaml").write_text(qa[:start])
+    # The same CI settings as the shipped environments (so qa has its runner), its state in qa's bucket.
+    bootstrap = yaml.safe_load((REPO / "bootstrap.yaml").read_text())
+    bootstrap["state"] = {"bucket": shipped_configs()["qa"].state.bucket, "region": shipped_configs()["qa"].state_region}
+    (folder.parent / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
     outdir = folder / "out"
     result = run_main(outdir, environments=folder)
     assert result.returncode == 0, result.stderr
-    return load_stacks(outdir)["qa"]
+    return environments_of(outdir)["qa"]
 
 
 def all_resources(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:

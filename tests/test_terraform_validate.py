@@ -1,10 +1,12 @@
-"""``terraform validate`` of each stack's AWS part with the real hashicorp/aws provider.
+"""``terraform validate`` of every AWS platform stack, whole, and the bootstrap stack, with the real hashicorp/aws provider.
 
 Typed bindings only catch wrong names and types; the provider's own validators catch values AWS
 would reject (enum spellings, ARN shapes, conflicting arguments). The machines this runs on have
-an offline filesystem mirror holding hashicorp/aws (and no other provider), so the AWS resources
-are cut out of the stack, the version constraint is set to what the mirror holds, and Terraform
-validates them without any network or credentials.
+an offline filesystem mirror holding hashicorp/aws 5.100 (and no other provider): the version
+constraint is set to what the mirror holds and Terraform validates without any network or
+credentials. The stacks pin aws 6.x (the prebuilt bindings'); an argument only 6.x has would be
+reported here as unsupported, and today's stacks have none. The cluster stacks hold kubernetes,
+helm and datadog resources, whose providers the mirror does not have.
 """
 
 from __future__ import annotations
@@ -16,14 +18,28 @@ from typing import Any
 
 import pytest
 
-from verify.terraform import aws_part, find_mirror, terraform, write_cli_config
+from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
+
+from .conftest import shipped_configs
 
 
-def test_aws_part_keeps_everything_aws_and_nothing_else(stacks: dict[str, Any]) -> None:
-    part = aws_part(stacks["prod"], "5.100.0")
-    assert set(part["resource"]) == {t for t in stacks["prod"]["resource"] if t.startswith("aws_")}
-    assert not any(t.startswith(("kubernetes_", "helm_")) for t in part["resource"])
-    assert "cluster_name" in part["output"]
+def aws_stacks(synthesized: dict[str, Any]) -> dict[str, Any]:
+    """Every AWS environment's platform stack, and the bootstrap stack."""
+    names = [c.stack_name("platform") for c in shipped_configs().values() if c.cloud == "aws"]
+    return {name: synthesized[name] for name in [*names, "bootstrap"]}
+
+
+def test_the_platform_stack_is_taken_whole(synthesized: dict[str, Any]) -> None:
+    stack = synthesized["prod_platform"]
+    part = for_mirror(stack, "5.100.0")
+    assert part["resource"] == stack["resource"]
+    assert part["output"] == stack["output"]
+    assert part["terraform"] == {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}
+
+
+def test_a_stack_with_other_providers_is_refused(synthesized: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="not an AWS-only stack: datadog_dashboard_json"):
+        for_mirror(synthesized["prod_cluster"], "5.100.0")
 
 
 @pytest.fixture(scope="module")
@@ -39,23 +55,23 @@ def terraform_mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pat
 
 @pytest.fixture(scope="module")
 def validation(
-    stacks: dict[str, Any], bootstrap: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+    synthesized: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
-    """One ``terraform validate`` over every environment and the bootstrap stack, each as a module (one init)."""
+    """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module (one init)."""
     version, config = terraform_mirror
     root = tmp_path_factory.mktemp("validate")
-    stacks = {**stacks, "bootstrap": bootstrap}
+    stacks = aws_stacks(synthesized)
     for env, stack in stacks.items():
         (root / env).mkdir()
-        (root / env / "main.tf.json").write_text(json.dumps(aws_part(stack, version)))
+        (root / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
     (root / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
     init = terraform(["init", "-backend=false", "-input=false", "-no-color"], root, config)
     assert init.returncode == 0, init.stdout + init.stderr
     return json.loads(terraform(["validate", "-json", "-no-color"], root, config).stdout)
 
 
-@pytest.mark.parametrize("env", ["dev", "qa", "prod", "bootstrap"])
-def test_terraform_validate_aws_part(validation: dict[str, Any], env: str) -> None:
+@pytest.mark.parametrize("env", ["dev_platform", "qa_platform", "prod_platform", "bootstrap"])
+def test_terraform_validate_stack(validation: dict[str, Any], env: str) -> None:
     problems = [
         f"{d['severity']}: {d['summary']}: {d.get('detail', '')} ({d.get('address', '')})"
         for d in validation["diagnostics"]
@@ -69,8 +85,8 @@ def test_validation_covers_every_environment_and_is_clean(validation: dict[str, 
     assert validation["error_count"] == 0
 
 
-def test_excluding_a_type_drops_what_depends_on_it(stacks: dict[str, Any]) -> None:
-    part = aws_part(stacks["dev"], "5.100.0", exclude_types={"aws_eks_cluster"})
+def test_excluding_a_type_drops_what_depends_on_it(synthesized: dict[str, Any]) -> None:
+    part = for_mirror(synthesized["dev_platform"], "5.100.0", exclude_types={"aws_eks_cluster"})
     assert "aws_eks_cluster" not in part["resource"]
     assert "aws_eks_node_group" not in part["resource"], "node groups refer to the cluster"
     assert "aws_vpc" in part["resource"]

@@ -50,48 +50,96 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path, workflow: dict[s
     assert result.returncode == 1
 
 
-def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_environment(workflow: dict[str, Any]) -> None:
+def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_stack(workflow: dict[str, Any]) -> None:
     jobs = workflow["jobs"]
     assert workflow["on"]["pull_request"] == {"branches": ["main"]}
     assert [s.get("run") for s in jobs["lint"]["steps"]][-1] == "make lint"
     assert [s.get("run") for s in jobs["test"]["steps"]][-1] == "make test"
     assert "make synth" in [s.get("run") for s in jobs["synth"]["steps"]]
-    for env in shipped_configs():
-        plan = jobs[f"plan-{env}"]
-        assert "if" not in plan, "previews run on pull requests and on the branch"
-        runs = [s.get("run", "") for s in plan["steps"]]
-        assert any(f"npx cdktf diff {env} --skip-synth" in r for r in runs)
-        assert any(f"python3 -m flightdeck.plan_summary {env} plan-{env}.txt" in r and "GITHUB_STEP_SUMMARY" in r for r in runs)
+    for config in shipped_configs().values():
+        for part in config.stack_parts:
+            stack = config.stack_name(part)
+            plan = jobs[f"plan-{stack}"]
+            assert "if" not in plan, "previews run on pull requests and on the branch"
+            runs = [s.get("run", "") for s in plan["steps"]]
+            # cdktf diff takes exactly one stack: one preview job per stack.
+            assert any(f"npx cdktf diff {stack} --skip-synth" in r for r in runs)
+            assert any(f"python3 -m flightdeck.plan_summary {stack} plan-{stack}.txt" in r and "GITHUB_STEP_SUMMARY" in r for r in runs)
 
 
-def test_deploys_go_dev_then_qa_then_prod_only_from_the_branch(workflow: dict[str, Any]) -> None:
+def test_previews_run_on_hosted_runners_and_never_read_the_cluster(workflow: dict[str, Any]) -> None:
+    for config in shipped_configs().values():
+        platform, cluster = (workflow["jobs"][f"plan-{config.stack_name(p)}"] for p in ("platform", "cluster"))
+        assert platform["runs-on"] == cluster["runs-on"] == "ubuntu-24.04", "pull-request code never runs inside the network"
+        # The platform preview refreshes through the planner's read access to AWS; the cluster's
+        # preview compares with the last deployed state and never calls the cluster's API.
+        assert "TF_CLI_ARGS_plan" not in platform.get("env", {})
+        assert cluster["env"]["TF_CLI_ARGS_plan"] == "-refresh=false"
+
+
+def test_deploys_go_dev_then_qa_then_prod_platform_before_cluster_only_from_the_branch(workflow: dict[str, Any]) -> None:
     jobs = workflow["jobs"]
-    assert jobs["deploy-dev"]["needs"] == ["lint", "test", "plan-dev"]
-    assert jobs["deploy-qa"]["needs"] == ["lint", "test", "plan-qa", "deploy-dev"]
-    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-qa"]
-    for env in shipped_configs():
-        assert jobs[f"deploy-{env}"]["if"] == "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
+    assert jobs["deploy-dev_platform"]["needs"] == ["lint", "test", "plan-dev_platform"]
+    assert jobs["deploy-dev_cluster"]["needs"] == ["lint", "test", "plan-dev_cluster", "deploy-dev_platform"]
+    assert jobs["deploy-qa_platform"]["needs"] == ["lint", "test", "plan-qa_platform", "deploy-dev_cluster"]
+    assert jobs["deploy-prod_platform"]["needs"] == ["lint", "test", "plan-prod_platform", "deploy-qa_cluster"]
+    assert jobs["deploy-prod_cluster"]["needs"] == ["lint", "test", "plan-prod_cluster", "deploy-prod_platform"]
+    for config in shipped_configs().values():
+        for part in config.stack_parts:
+            assert jobs[f"deploy-{config.stack_name(part)}"]["if"] == (
+                "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
+            )
 
 
 def test_each_deploy_is_bound_to_its_github_environment_one_at_a_time(workflow: dict[str, Any]) -> None:
-    groups = []
-    for env in shipped_configs():
-        job = workflow["jobs"][f"deploy-{env}"]
-        assert job["environment"] == {"name": env}
-        assert job["concurrency"]["cancel-in-progress"] is False, "a running apply is never cancelled"
-        groups.append(job["concurrency"]["group"])
-        assert job["steps"][-1]["run"] == f"npx cdktf deploy {env} --skip-synth --auto-approve --no-color"
-    assert len(set(groups)) == len(groups)
+    groups = set()
+    for env, config in shipped_configs().items():
+        platform, cluster = (workflow["jobs"][f"deploy-{config.stack_name(p)}"] for p in ("platform", "cluster"))
+        for job in (platform, cluster):
+            assert job["environment"] == {"name": env}
+            assert job["concurrency"] == {"group": f"deploy-{env}", "cancel-in-progress": False}, "a running apply is never cancelled"
+        groups.add(platform["concurrency"]["group"])
+        assert platform["steps"][-1]["run"] == f"npx cdktf deploy {env}_platform --skip-synth --auto-approve --no-color"
+        # Alone in its run of the CLI, the cluster stack's dependency is not "deployed in the same run".
+        assert cluster["steps"][-1]["run"] == (
+            f"npx cdktf deploy {env}_cluster --skip-synth --auto-approve --ignore-missing-stack-dependencies --no-color"
+        )
+    assert len(groups) == len(shipped_configs())
+
+
+def test_cluster_stacks_deploy_from_the_runner_in_their_own_network(workflow: dict[str, Any], synthesized: dict[str, Any]) -> None:
+    for config in shipped_configs().values():
+        assert not config.cluster.endpoint_public_access
+        job = workflow["jobs"][f"deploy-{config.stack_name('cluster')}"]
+        (project,) = resources(synthesized[config.stack_name("platform")], "aws_codebuild_project").values()
+        assert job["runs-on"] == f"codebuild-{project['name']}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+        # In the network it refreshes and shows the real plan (into the run's summary) before it applies.
+        runs = [s.get("run", "") for s in job["steps"]]
+        diff = next(i for i, r in enumerate(runs) if f"npx cdktf diff {config.stack_name('cluster')} --skip-synth" in r)
+        assert diff < len(runs) - 1 and "TF_CLI_ARGS_plan" not in job.get("env", {})
+
+
+def test_no_job_that_applies_a_private_cluster_runs_on_a_hosted_runner(workflow: dict[str, Any]) -> None:
+    for name, job in workflow["jobs"].items():
+        runs = " ".join(s.get("run", "") for s in job["steps"])
+        for config in shipped_configs().values():
+            cluster = config.stack_name("cluster")
+            touches_cluster = f"deploy {cluster} " in runs or (f"diff {cluster} " in runs and "TF_CLI_ARGS_plan" not in job.get("env", {}))
+            if touches_cluster:
+                assert str(job["runs-on"]).startswith(f"codebuild-{ci.runner_project(config)}-"), name
 
 
 def test_deploys_use_the_synthesized_and_previewed_stacks(workflow: dict[str, Any]) -> None:
     jobs = workflow["jobs"]
     upload = next(s for s in jobs["synth"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
-    for env in shipped_configs():
-        for job in (jobs[f"plan-{env}"], jobs[f"deploy-{env}"]):
-            download = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
-            assert download["with"] == {"name": upload["with"]["name"], "path": "cdktf.out"}
-            assert not any("make synth" in s.get("run", "") or "main.py" in s.get("run", "") for s in job["steps"])
+    for config in shipped_configs().values():
+        for part in config.stack_parts:
+            stack = config.stack_name(part)
+            for job in (jobs[f"plan-{stack}"], jobs[f"deploy-{stack}"]):
+                download = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact"))
+                assert download["with"] == {"name": upload["with"]["name"], "path": "cdktf.out"}
+                assert not any("make synth" in s.get("run", "") or "main.py" in s.get("run", "") for s in job["steps"])
+                assert f"sha256sum cdktf.out/stacks/{stack}/cdk.tf.json" in [s.get("run") for s in job["steps"]]
 
 
 def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict[str, Any], bootstrap: dict[str, Any]) -> None:
@@ -99,13 +147,18 @@ def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
     assert workflow["permissions"] == {"contents": "read"}, "no job gets a token unless it asks"
     roles = {role["name"] for role in resources(bootstrap, "aws_iam_role").values()}
-    for env, config in shipped_configs().items():
-        for job, role in ((f"plan-{env}", ci.planner_role_name(config)), (f"deploy-{env}", ci.deployer_role_name(config))):
-            steps = workflow["jobs"][job]["steps"]
-            assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}
-            (credentials,) = [s["with"] for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
-            assert credentials["role-to-assume"] == f"arn:aws:iam::{config.aws.account_id}:role/{role}"
-            assert role in roles, f"{role} is not created by the bootstrap stack"
+    for config in shipped_configs().values():
+        for part in config.stack_parts:
+            stack = config.stack_name(part)
+            for job, role in ((f"plan-{stack}", ci.planner_role_name(config)), (f"deploy-{stack}", ci.deployer_role_name(config))):
+                steps = workflow["jobs"][job]["steps"]
+                assert workflow["jobs"][job]["permissions"] == {"contents": "read", "id-token": "write"}
+                (credentials,) = [s["with"] for s in steps if s.get("uses", "").startswith("aws-actions/configure-aws-credentials")]
+                assert credentials["role-to-assume"] == f"arn:aws:iam::{config.aws.account_id}:role/{role}"
+                assert role in roles, f"{role} is not created by the bootstrap stack"
+            # Only the stack with the monitors talks to Datadog.
+            keys = {"DD_API_KEY", "DD_APP_KEY"} & set(workflow["jobs"][f"deploy-{stack}"].get("env", {}))
+            assert keys == ({"DD_API_KEY", "DD_APP_KEY"} if part == "cluster" and config.datadog else set())
     secrets = {part.split("}}")[0].strip() for part in text.split("secrets.")[1:]}
     assert secrets == {"DATADOG_API_KEY", "DATADOG_APP_KEY"}
 
@@ -122,17 +175,18 @@ def test_an_added_environment_gets_its_preview_and_deploy_in_its_wave(env_dir: P
     text = (env_dir / "qa.yaml").read_text().replace("222222222222", "444444444444").replace("10.20.0.0/16", "10.40.0.0/16")
     (env_dir / "staging.yaml").write_text(text)
     jobs = jobs_of(expected(env_dir))
-    assert {"plan-staging", "deploy-staging"} <= set(jobs)
-    assert jobs["deploy-staging"]["needs"] == ["lint", "test", "plan-staging", "deploy-dev"]
-    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-qa", "deploy-staging"]
-    assert jobs["deploy-staging"]["environment"] == {"name": "staging"}
+    assert {"plan-staging_platform", "plan-staging_cluster", "deploy-staging_platform", "deploy-staging_cluster"} <= set(jobs)
+    assert jobs["deploy-staging_platform"]["needs"] == ["lint", "test", "plan-staging_platform", "deploy-dev_cluster"]
+    assert jobs["deploy-prod_platform"]["needs"] == ["lint", "test", "plan-prod_platform", "deploy-qa_cluster", "deploy-staging_cluster"]
+    assert jobs["deploy-staging_cluster"]["environment"] == {"name": "staging"}
+    assert jobs["deploy-staging_cluster"]["runs-on"].startswith("codebuild-flightdeck-staging-runner-")
 
 
 def test_a_removed_environment_leaves_the_workflow(env_dir: Path) -> None:
     (env_dir / "qa.yaml").unlink()
     jobs = jobs_of(expected(env_dir))
-    assert not {"plan-qa", "deploy-qa"} & set(jobs)
-    assert jobs["deploy-prod"]["needs"] == ["lint", "test", "plan-prod", "deploy-dev"]
+    assert not [job for job in jobs if "qa_" in job]
+    assert jobs["deploy-prod_platform"]["needs"] == ["lint", "test", "plan-prod_platform", "deploy-dev_cluster"]
 
 
 def test_workflow_follows_the_repositorys_default_branch(env_dir: Path) -> None:
@@ -141,7 +195,7 @@ def test_workflow_follows_the_repositorys_default_branch(env_dir: Path) -> None:
     text = render(configs, bootstrap.model_copy(update={"github": bootstrap.github.model_copy(update={"default_branch": "trunk"})}))
     workflow = yaml.safe_load(text)
     assert workflow["on"]["push"] == {"branches": ["trunk"]}
-    assert workflow["jobs"]["deploy-prod"]["if"].startswith("github.ref == 'refs/heads/trunk'")
+    assert workflow["jobs"]["deploy-prod_cluster"]["if"].startswith("github.ref == 'refs/heads/trunk'")
 
 
 def run_overrides(tmp_path: Path, image_tag: str = "", overrides: str = "") -> tuple[int, str]:
@@ -211,9 +265,9 @@ def test_envdiff_lists_only_fields_that_differ() -> None:
     assert {"owner", "airflow.image.tag"} <= everything
 
 
-def test_envdiff_counts_resources_by_type_from_the_stacks(stacks: dict[str, Any]) -> None:
+def test_envdiff_counts_resources_by_type_from_the_stacks(stacks: dict[str, Any], synthesized: dict[str, Any]) -> None:
     ordered = [stacks[e] for e in ("dev", "qa", "prod")]
-    rows = {row[0]: row[1:] for row in resource_rows(ordered)}
+    rows = {row[0]: row[1:] for row in resource_rows([[synthesized[f"{e}_platform"], synthesized[f"{e}_cluster"]] for e in ("dev", "qa", "prod")])}
     assert rows["total"] == [str(sum(len(r) for r in s["resource"].values())) for s in ordered]
     assert rows["aws_nat_gateway"] == [str(len(resources(s, "aws_nat_gateway"))) for s in ordered]
     assert "aws_eks_cluster" not in rows, "one cluster everywhere: not a difference"

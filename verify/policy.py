@@ -1,4 +1,4 @@
-"""checkov over each synthesized stack, with the project's skips (``make check``).
+"""checkov over each synthesized stack, with the project's skips (``make check``), as the last synthesis's manifest lists them.
 
     python -m verify.policy [cdktf.out]
 
@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from flightdeck.manifest import synthesized_stacks
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / ".checkov.yaml"
 SKIP_LINE = re.compile(r"^\s*-\s*(CKV2?_[A-Z0-9_]+)\s*#\s*(\S.*)$")
@@ -34,6 +36,7 @@ class Finding:
 @dataclass(frozen=True)
 class Report:
     env: str
+    """The stack's name (``prod_platform``)."""
     passed: int
     failed: list[Finding]
     skipped: list[Finding]
@@ -80,21 +83,21 @@ def scan(stack_file: Path) -> Report:
 
 def main(argv: list[str]) -> int:
     outdir = Path(argv[1] if len(argv) > 1 else "cdktf.out")
-    files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
+    files = list(synthesized_stacks(outdir).values())
     if not files:
-        print(f"no synthesized stacks under {outdir}/stacks (run make synth)", file=sys.stderr)
+        print(f"no synthesized stacks in {outdir}/manifest.json (run make synth)", file=sys.stderr)
         return 2
     reasons = skips()
     reports = [scan(f) for f in files]
     for report in reports:
-        print(f"{report.env:<8} passed {report.passed:>4}  failed {len(report.failed):>3}  skipped {len(report.skipped):>3}")
+        print(f"{report.env:<14} passed {report.passed:>4}  failed {len(report.failed):>3}  skipped {len(report.skipped):>3}")
         for finding in report.failed:
             print(f"           FAILED  {finding.check} {finding.resource}: {finding.name}")
     used = {f.check for r in reports for f in r.skipped}
     for check, reason in reasons.items():
         unused = "  (matches nothing in these stacks; tests/test_policy.py checks it matches in AWS or GKE prod)"
         print(f"skip {check}: {reason}" + ("" if check in used else unused))
-    prod_failed = [r for r in reports if r.env == "prod" and r.failed]
+    prod_failed = [r for r in reports if r.env.startswith("prod_") and r.failed]
     return 1 if prod_failed else 0
 
 

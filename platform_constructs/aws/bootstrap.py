@@ -3,7 +3,11 @@
 * the Terraform state bucket (versioned, KMS-encrypted, TLS only, never public), and
 * GitHub's OIDC identity provider with, per environment, a deployer role that only the workflow's
   job bound to the GitHub environment of the same name can assume, and a read-only planner role
-  for previews (``cdktf diff``) of pull requests and of the default branch.
+  for previews (``cdktf diff``) of pull requests and of the default branch, and
+* per region the environments run in, the account's GitHub connection (AWS CodeConnections) and
+  CodeBuild's source credential that uses it: the environments' deploy runners register with GitHub
+  through it. A connection starts PENDING; an administrator completes GitHub's authorization once
+  in the console (see the README), before the first platform deploy creates its runner's webhook.
 
 No access keys exist anywhere: CI exchanges its short-lived OIDC token for role credentials.
 """
@@ -76,6 +80,30 @@ class StateBucket(Construct):
         # Every environment's state is in here: Terraform refuses to plan a destroy of it.
         self.bucket.lifecycle = TerraformResourceLifecycle(prevent_destroy=True)
         self.arn = self.bucket.arn
+
+
+@dataclass(frozen=True, kw_only=True)
+class GithubConnectionProps:
+    name: str
+    """The connection's name (at most 32 characters), one per account and region."""
+
+
+class GithubConnection(Construct):
+    """The GitHub connection of one account and region, and CodeBuild's default credential for GitHub there."""
+
+    def __init__(self, scope: Construct, id: str, props: GithubConnectionProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_aws.codebuild_source_credential import CodebuildSourceCredential
+        from cdktf_cdktf_provider_aws.codeconnections_connection import CodeconnectionsConnection
+
+        if len(props.name) > 32:
+            raise ValueError(f"GitHub connection name '{props.name}' is longer than 32 characters")
+        self.connection = CodeconnectionsConnection(self, "connection", name=props.name, provider_type="GitHub")
+        # CodeBuild keeps one credential per source provider and region: every runner project there uses it.
+        CodebuildSourceCredential(
+            self, "codebuild", auth_type="CODECONNECTIONS", server_type="GITHUB", token=self.connection.arn
+        )
+        self.arn = self.connection.arn
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,9 @@
 """AwsPlatform: one environment's AWS foundation, returned to the stack as handles.
 
-Composes the provider (with default tags), the S3 state backend, the KMS key, the VPC, the EKS
-cluster and node groups, one pod identity per Airflow component, the RDS metadata database, the
-task-log bucket and the image repository.
+Composes the KMS key, the VPC, the EKS cluster and node groups, one pod identity per Airflow
+component, the RDS metadata database, the task-log bucket, the image repository, and what reaches
+the private API endpoint: the CI runner inside the VPC and, on request, a bastion. The stack sets
+the provider and the backend.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Literal
 from constructs import Construct
 
 from ..handles import CloudPlatform, NetworkHandle
-from ..state import locked_s3_backend
 from ..teams import TeamSpec
 from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
@@ -24,15 +24,8 @@ from .iam import secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
+from .runner import Bastion, BastionProps, ClusterApiAccess, DeployRunner, DeployRunnerOptions, DeployRunnerProps
 from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
-
-
-@dataclass(frozen=True, kw_only=True)
-class StateBackendProps:
-    bucket: str
-    key: str
-    """Object key of the state file (``flightdeck/<env>/terraform.tfstate``)."""
-    region: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +46,8 @@ class ClusterSettings:
     log_retention_days: int = 90
     admin_role_arns: Sequence[str] = ()
     addon_versions: Mapping[str, str] = field(default_factory=dict)
+    bastion: bool = False
+    """A Session Manager host in the private subnets that can reach the API endpoint (off by default)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,9 +68,6 @@ class AwsPlatformProps:
     """Prefix of every resource name and the cluster's name (``flightdeck-prod``)."""
     account_id: str
     region: str
-    tags: Mapping[str, str]
-    """Provider default tags: every taggable resource carries them."""
-    state: StateBackendProps
     network: NetworkSettings
     cluster: ClusterSettings
     database: DatabaseSettings
@@ -90,24 +82,13 @@ class AwsPlatformProps:
     """Secrets Manager secrets (by name) that Airflow's secret sync may read besides the database's."""
     teams: Sequence[TeamSpec] = ()
     """Each gets an IAM role for its task pods (its node group, if any, is in ``cluster.node_groups``)."""
+    runner: DeployRunnerOptions | None = None
+    """The CI runner inside the VPC that deploys the cluster stack; None: no CI (no ``bootstrap.yaml``)."""
 
 
 class AwsPlatform(Construct):
     def __init__(self, scope: Construct, id: str, props: AwsPlatformProps) -> None:
         super().__init__(scope, id)
-        from cdktf import TerraformStack
-        from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-
-        stack = TerraformStack.of(self)
-        locked_s3_backend(stack, bucket=props.state.bucket, key=props.state.key, region=props.state.region)
-        AwsProvider(
-            stack,
-            "aws",
-            region=props.region,
-            allowed_account_ids=[props.account_id],
-            default_tags=[AwsProviderDefaultTags(tags=dict(props.tags))],
-        )
-
         key = PlatformKey(
             self,
             "key",
@@ -214,6 +195,42 @@ class AwsPlatform(Construct):
                     ),
                 ],
             ),
+        )
+        api_access = ClusterApiAccess(
+            vpc_id=network.vpc.id,
+            subnet_ids=network.private_subnet_ids,
+            cluster_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+        )
+        self.runner = (
+            DeployRunner(
+                self,
+                "runner",
+                DeployRunnerProps(
+                    **vars(props.runner),
+                    access=api_access,
+                    key=key,
+                    region=props.region,
+                    account_id=props.account_id,
+                    partition=props.partition,
+                ),
+            )
+            if props.runner is not None
+            else None
+        )
+        self.bastion = (
+            Bastion(
+                self,
+                "bastion",
+                BastionProps(
+                    name=f"{props.name}-bastion",
+                    access=api_access,
+                    region=props.region,
+                    cluster_endpoint=cluster.cluster.endpoint,
+                    partition=props.partition,
+                ),
+            )
+            if props.cluster.bastion
+            else None
         )
         self.key = key
         self.network = network

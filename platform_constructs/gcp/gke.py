@@ -73,6 +73,8 @@ class GkeCluster(Construct):
             ContainerClusterAddonsConfig,
             ContainerClusterAddonsConfigHttpLoadBalancing,
             ContainerClusterAddonsConfigNetworkPolicyConfig,
+            ContainerClusterControlPlaneEndpointsConfig,
+            ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig,
             ContainerClusterDatabaseEncryption,
             ContainerClusterIpAllocationPolicy,
             ContainerClusterLoggingConfig,
@@ -186,6 +188,12 @@ class GkeCluster(Construct):
                 # The private endpoint answers from every region of the VPC (a runner or VPN elsewhere).
                 master_global_access_config=ContainerClusterPrivateClusterConfigMasterGlobalAccessConfig(enabled=True),
             ),
+            # The DNS-based endpoint is how Terraform (CI on GitHub's runners, a workstation) reaches the
+            # API server: Google fronts it, and only IAM principals with container.clusters.connect get
+            # through. The IP endpoints stay private (or limited to master authorized networks).
+            control_plane_endpoints_config=ContainerClusterControlPlaneEndpointsConfig(
+                dns_endpoint_config=ContainerClusterControlPlaneEndpointsConfigDnsEndpointConfig(allow_external_traffic=True)
+            ),
             master_authorized_networks_config=ContainerClusterMasterAuthorizedNetworksConfig(
                 cidr_blocks=[
                     ContainerClusterMasterAuthorizedNetworksConfigCidrBlocks(
@@ -236,13 +244,13 @@ class GkeCluster(Construct):
             self._node_pool(spec, props, zone_count, depends_on=node_roles) for spec in settings.node_pools
         ]
 
-        endpoint = self.cluster.private_cluster_config.private_endpoint if settings.private_endpoint else self.cluster.endpoint
         flag = "--region" if settings.regional else "--zone"
         connect = f"gcloud container clusters get-credentials {props.name} {flag} {location} --project {props.project_id}"
         self.handle = ClusterHandle(
             name=props.name,
-            endpoint=f"https://{endpoint}",
-            ca_certificate_base64=self.cluster.master_auth.cluster_ca_certificate,
+            endpoint=f"https://{self.cluster.control_plane_endpoints_config.dns_endpoint_config.endpoint}",
+            # The DNS endpoint's certificate is publicly trusted: no cluster CA.
+            ca_certificate_base64=None,
             credentials=ExecCredentials(
                 api_version="client.authentication.k8s.io/v1beta1",
                 command="gke-gcloud-auth-plugin",
@@ -250,7 +258,7 @@ class GkeCluster(Construct):
             ),
             node_pools=[spec.pool for spec in settings.node_pools],
             ready=list(self.node_pools),
-            connect_command=connect + (" --internal-ip" if settings.private_endpoint else ""),
+            connect_command=connect + " --dns-endpoint",
         )
 
     def _node_pool(

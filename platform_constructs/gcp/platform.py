@@ -1,8 +1,8 @@
 """GcpPlatform: one environment's Google Cloud foundation, returned to the stack as handles.
 
-Composes the providers (with default labels), the GCS state backend, the project's APIs, the VPC,
-the GKE cluster and node pools, one Google service account per Airflow component and team, the
-Cloud SQL metadata database, the task-log bucket and the image repository.
+Composes the project's APIs, the VPC, the GKE cluster and node pools, one Google service account
+per Airflow component and team, the Cloud SQL metadata database, the task-log bucket and the image
+repository. The stack sets the providers and the backend.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from ..handles import CloudPlatform, IngressHandle, NetworkHandle
-from ..state import gcs_backend
 from .database import CloudSqlDatabase, CloudSqlDatabaseProps
 from .gke import GkeCluster, GkeClusterProps
 from .identity import (
@@ -63,18 +62,8 @@ INGRESS = IngressHandle(
 class GcpPlatform(Construct):
     def __init__(self, scope: Construct, id: str, props: GcpPlatformProps) -> None:
         super().__init__(scope, id)
-        from cdktf import TerraformStack
         from cdktf_cdktf_provider_google.project_service import ProjectService
-        from cdktf_cdktf_provider_google.provider import GoogleProvider
-        from cdktf_cdktf_provider_random.provider import RandomProvider
 
-        stack = TerraformStack.of(self)
-        gcs_backend(stack, bucket=props.state.bucket, prefix=props.state.prefix)
-        provider = GoogleProvider(stack, "google", project=props.project_id, region=props.region)
-        # Set as an override: cdktf snake-cases the keys of provider maps (``managed-by`` → ``managed_by``),
-        # which would label every resource differently from what the configuration says.
-        provider.add_override("default_labels", dict(props.labels))
-        RandomProvider(stack, "random")
         labels = dict(props.labels)
 
         apis = [

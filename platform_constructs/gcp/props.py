@@ -11,13 +11,6 @@ from ..workloads import Workload
 
 
 @dataclass(frozen=True, kw_only=True)
-class GcsStateProps:
-    bucket: str
-    prefix: str
-    """Folder of this environment's state in the bucket (``flightdeck/prod``)."""
-
-
-@dataclass(frozen=True, kw_only=True)
 class GcpNetworkSettings:
     cidr: str
     """The whole VPC's range (/16 to /20); nodes, pods, services, the proxy-only subnet, the
@@ -87,8 +80,7 @@ class GcpPlatformProps:
     zones: Sequence[str]
     """Zones of the region the nodes run in (the first one for a zonal cluster)."""
     labels: Mapping[str, str]
-    """Provider default labels (GCP-safe: lowercase), carried by every labelled resource."""
-    state: GcsStateProps
+    """The environment's labels (GCP-safe: lowercase), set on every labelled resource."""
     network: GcpNetworkSettings
     cluster: GkeSettings
     database: CloudSqlSettings

@@ -1,13 +1,10 @@
-"""The kubernetes and helm providers, configured from the cluster created in the same stack.
+"""The kubernetes and helm providers of a cluster stack, configured from the cluster's handle.
 
-Endpoint and CA come from the cluster resource; credentials come from an exec plugin at every
-Terraform run (``aws eks get-token``, ``gke-gcloud-auth-plugin``), so no token is ever stored in
-state. One ``cdktf deploy`` creates the cluster and then everything on it. A cluster someone else
-runs is reached through its kubeconfig file and context instead.
-
-Known limit: a change that replaces the cluster itself cannot be planned together with the
-resources on it (their provider points at a cluster that does not exist yet). Such a change is
-applied in two steps, see the README.
+Endpoint and CA are outputs of the environment's platform stack (read through its remote state);
+credentials come from an exec plugin at every Terraform run (``aws eks get-token``,
+``gke-gcloud-auth-plugin``), so no token is ever stored in state. Because the cluster exists
+before the cluster stack plans, replacing the cluster is an ordinary deploy of both stacks in
+order. A cluster someone else runs is reached through its kubeconfig file and context instead.
 """
 
 from __future__ import annotations
@@ -43,9 +40,10 @@ class ClusterProviders(Construct):
             )
             return
         credentials = cluster.credentials
-        if cluster.endpoint is None or cluster.ca_certificate_base64 is None or credentials is None:
-            raise ValueError(f"cluster {cluster.name} has neither a kubeconfig nor an endpoint, CA and credentials")
-        ca_certificate = Fn.base64decode(cluster.ca_certificate_base64)
+        if cluster.endpoint is None or credentials is None:
+            raise ValueError(f"cluster {cluster.name} has neither a kubeconfig nor an endpoint and credentials")
+        # No CA: the endpoint's certificate is publicly trusted (GKE's DNS-based endpoint).
+        ca_certificate = Fn.base64decode(cluster.ca_certificate_base64) if cluster.ca_certificate_base64 else None
         self.kubernetes = KubernetesProvider(
             stack,
             "kubernetes",
