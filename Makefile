@@ -12,9 +12,13 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: synth test lint workflow envdiff check e2e bench deps clean
+.PHONY: help synth test lint workflow envdiff check e2e bench deps clean deploy diff
+.DEFAULT_GOAL := help
 
-deps: $(PYTHON_DEPS) $(NODE_DEPS)
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /\1\t/' | expand -t 12
+
+deps: $(PYTHON_DEPS) $(NODE_DEPS) ## install pipenv, the locked Python packages and the cdktf CLI
 
 # pipenv itself, then the locked dependencies; redone whenever Pipfile.lock changes.
 $(PYTHON_DEPS): Pipfile.lock
@@ -27,39 +31,51 @@ $(NODE_DEPS): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-synth: $(PYTHON_DEPS) $(NODE_DEPS)
+synth: $(PYTHON_DEPS) $(NODE_DEPS) ## synthesize every environment's stacks into cdktf.out (and print a summary)
 	$(VENV_PY) main.py
 	@$(VENV_PY) -m flightdeck.summary $${CDKTF_OUTDIR:-cdktf.out}
 
-test: $(PYTHON_DEPS)
+test: $(PYTHON_DEPS) ## run the test suite
 	$(VENV_PY) -m pytest
 
 # ruff and mypy, as the pull-request workflow runs them.
-lint: $(PYTHON_DEPS)
+lint: $(PYTHON_DEPS) ## ruff and mypy
 	$(VENV_PY) -m ruff check .
 	$(VENV_PY) -m mypy
 
 # .github/workflows/flightdeck.yml from environments/*.yaml and bootstrap.yaml (a test fails when it is stale).
-workflow: $(PYTHON_DEPS)
+workflow: $(PYTHON_DEPS) ## regenerate .github/workflows/flightdeck.yml from the environment files
 	$(VENV_PY) -m flightdeck.workflow
 
 # How the environments differ: configuration fields and resource counts by type, side by side.
-envdiff: synth
+envdiff: synth ## how the environments differ: fields and resource counts
 	$(VENV_PY) -m flightdeck.envdiff $${CDKTF_OUTDIR:-cdktf.out}
 
 # checkov on every synthesized stack: failed and skipped counts per environment (prod must have 0 failed).
-check: synth
+check: synth ## checkov on every synthesized stack
 	$(VENV_PY) -m verify.policy $${CDKTF_OUTDIR:-cdktf.out}
 
 # terraform apply + destroy of the AWS part of dev and prod against a local AWS emulator (moto on 127.0.0.1).
 E2E_ENVIRONMENTS ?= dev prod
-e2e: $(PYTHON_DEPS)
+e2e: $(PYTHON_DEPS) ## apply and destroy the AWS platform stacks against a local emulator
 	$(VENV_PY) -m verify.e2e $(E2E_ENVIRONMENTS)
 
 # Synthesis against its floor (importing the bindings only): medians of wall time and peak memory.
 BENCH_REPETITIONS ?= 5
-bench: $(PYTHON_DEPS)
+bench: $(PYTHON_DEPS) ## synthesis time and memory against the bindings' floor
 	$(VENV_PY) -m verify.bench $(BENCH_REPETITIONS)
 
-clean:
+clean: ## remove cdktf.out
 	rm -rf cdktf.out .pytest_cache
+
+# One environment's stacks, in order: the platform stack, then the cluster stack (which needs to reach
+# the cluster's API: see the README, "From a workstation"). The glob cannot match another environment.
+deploy: $(PYTHON_DEPS) $(NODE_DEPS) ## deploy ENV=<env>: its platform stack, then its cluster stack
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>" >&2; exit 2; }
+	npx cdktf deploy '$(ENV)_*'
+
+# cdktf diff takes exactly one stack: STACK=platform (the default) or STACK=cluster.
+STACK ?= platform
+diff: $(PYTHON_DEPS) $(NODE_DEPS) ## diff ENV=<env> [STACK=platform|cluster]: preview one stack
+	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment> [STACK=platform|cluster]" >&2; exit 2; }
+	npx cdktf diff '$(ENV)_$(STACK)'

@@ -153,13 +153,10 @@ class NodeGroups(Model):
     """Tainted so that only task pods (which tolerate the taint) land here."""
 
 
-def _check_public_endpoint_tier(tier: Tier, public: bool) -> None:
-    """Only dev may open the Kubernetes API to the internet; qa and prod are reached from inside the network."""
+def _check_public_endpoint_tier(tier: Tier, public: bool, reached: str) -> None:
+    """Only dev may open the Kubernetes API's address to the internet; qa and prod are ``reached`` otherwise."""
     if public and tier is not Tier.DEV:
-        raise ValueError(
-            f"cluster.endpoint_public_access is true; only dev may open the API endpoint, a {tier} cluster is deployed "
-            "from the runner inside its network (and by people through cluster.bastion or a VPN)"
-        )
+        raise ValueError(f"cluster.endpoint_public_access is true; only dev may open the API endpoint, a {tier} cluster is {reached}")
 
 
 def _check_api_allow_list(public: bool, cidrs: list[str]) -> None:
@@ -625,7 +622,11 @@ class AwsEnvironment(EnvironmentBase):
 
     @model_validator(mode="after")
     def _aws(self) -> AwsEnvironment:
-        _check_public_endpoint_tier(self.tier, self.cluster.endpoint_public_access)
+        _check_public_endpoint_tier(
+            self.tier,
+            self.cluster.endpoint_public_access,
+            "deployed from the runner inside its network (and by people through cluster.bastion or a VPN)",
+        )
         if self.tier is not Tier.DEV and self.network.availability_zones < 3:
             raise ValueError(
                 f"network.availability_zones is {self.network.availability_zones}; only dev may use fewer than 3 zones"
@@ -758,7 +759,9 @@ class GcpEnvironment(EnvironmentBase):
 
     @model_validator(mode="after")
     def _gcp(self) -> GcpEnvironment:
-        _check_public_endpoint_tier(self.tier, self.cluster.endpoint_public_access)
+        _check_public_endpoint_tier(
+            self.tier, self.cluster.endpoint_public_access, "reached through its DNS-based endpoint, which admits IAM principals only"
+        )
         if self.tier is not Tier.DEV and not self.cluster.regional:
             raise ValueError("cluster.regional is false; only dev may run a zonal cluster")
         if self.cluster.regional and len(self.gcp.zones) < 3:

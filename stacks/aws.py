@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 
 from flightdeck import ci
 from flightdeck.config import AwsEnvironment, NodeGroup
@@ -112,7 +112,15 @@ def platform(stack: TerraformStack, config: AwsEnvironment, deploy: DeploySettin
         # Every taggable resource carries the environment's tags.
         default_tags=[AwsProviderDefaultTags(tags=config.tags)],
     )
-    return AwsPlatform(stack, "platform", platform_props(config, deploy)).platform
+    platform = AwsPlatform(stack, "platform", platform_props(config, deploy))
+    if platform.bastion is not None:
+        TerraformOutput(
+            stack,
+            "bastion_port_forward_command",
+            value=platform.bastion.port_forward_command,
+            description="Forwards localhost:443 to the private API endpoint (see the README, From a workstation)",
+        )
+    return platform.platform
 
 
 def cluster(stack: TerraformStack, config: AwsEnvironment, platform: CloudPlatform | None) -> CloudPlatform:

@@ -130,6 +130,21 @@ def existing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _synthesize(tmp_path_factory, "existing.out", EXISTING_EXAMPLES)
 
 
+WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
+
+
+@pytest.fixture(scope="session")
+def workstation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """``tests/fixtures/workstation`` (no CI, a bastion, a public dev endpoint), synthesized into a
+    folder that still holds a stack of an older run; the stacks by name."""
+    outdir = tmp_path_factory.mktemp("workstation")
+    (outdir / "stacks" / "sandbox").mkdir(parents=True)
+    (outdir / "stacks" / "sandbox" / "cdk.tf.json").write_text("{}")
+    result = run_main(outdir, environments=WORKSTATION)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return outdir, load_stacks(outdir)
+
+
 @pytest.fixture(scope="session")
 def gke_stacks(gke_dir: Path) -> dict[str, dict[str, Any]]:
     """The GKE examples by environment, each composed of its two stacks."""

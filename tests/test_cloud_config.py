@@ -62,6 +62,12 @@ def test_an_aws_section_in_a_gcp_file_is_an_unknown_key(gke_files: Path) -> None
 
 
 GCP_BAD_INPUTS = {
+    "public-endpoint-in-prod": (
+        "prod.yaml",
+        ("network:\n", "cluster:\n  endpoint_public_access: true\n  public_access_cidrs: [203.0.113.0/24]\nnetwork:\n"),
+        "cluster.endpoint_public_access is true; only dev may open the API endpoint, a prod cluster is "
+        "reached through its DNS-based endpoint, which admits IAM principals only",
+    ),
     "prod-zonal": (
         "prod.yaml",
         ("network:\n", "cluster:\n  regional: false\nnetwork:\n"),

@@ -174,6 +174,12 @@ BAD_INPUTS = {
         lambda f: edit(f, '    quota: {cpu: "16", memory: 64Gi, pods: 150}\n', ""),
         "prod.yaml: teams[1].quota: required, but not set",
     ),
+    "public-endpoint-outside-dev": (
+        "qa.yaml",
+        lambda f: edit(f, "cluster:\n", "cluster:\n  endpoint_public_access: true\n  public_access_cidrs: [203.0.113.0/24]\n"),
+        "qa.yaml: cluster.endpoint_public_access is true; only dev may open the API endpoint, a qa cluster is deployed "
+        "from the runner inside its network (and by people through cluster.bastion or a VPN)",
+    ),
     "unknown-executor": (
         "dev.yaml",
         lambda f: edit(f, "airflow:\n", "airflow:\n  executor: LocalExecutor\n"),

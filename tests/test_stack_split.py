@@ -198,18 +198,44 @@ def test_only_this_repositorys_deploy_workflow_starts_the_runner(synthesized: di
     assert {f["type"]: f["pattern"] for f in group["filter"]} == {"EVENT": "WORKFLOW_JOB_QUEUED", "WORKFLOW_NAME": f"^{ci.WORKFLOW_NAME}$"}
 
 
-def test_without_ci_settings_there_is_no_runner(tmp_path: Path) -> None:
-    from .conftest import ENVIRONMENTS as SHIPPED
-    from .conftest import run_main
+def test_synthesis_leaves_exactly_this_runs_stacks(workstation: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    outdir, stacks = workstation
+    assert sorted(stacks) == ["sandbox_cluster", "sandbox_platform"], "the older run's single stack is gone"
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == ["sandbox_cluster", "sandbox_platform"]
 
-    folder = tmp_path / "environments"
-    folder.mkdir()
-    (folder / "dev.yaml").write_text((SHIPPED / "dev.yaml").read_text())
-    result = run_main(tmp_path / "out", environments=folder)
-    assert result.returncode == 0, result.stderr[-3000:]
-    stacks = load_stacks(tmp_path / "out")
-    assert sorted(stacks) == ["dev_cluster", "dev_platform"], "no bootstrap.yaml next to the folder: no CI"
-    assert resources(stacks["dev_platform"], "aws_codebuild_project") == {}
+
+def test_without_ci_settings_there_is_no_runner(workstation: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    _, stacks = workstation
+    assert resources(stacks["sandbox_platform"], "aws_codebuild_project") == {}, "no bootstrap.yaml next to the folder: no CI"
+
+
+def test_a_bastion_forwards_a_workstations_port_to_the_private_endpoint(workstation: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    _, stacks = workstation
+    stack = stacks["sandbox_platform"]
+    (instance,) = resources(stack, "aws_instance").values()
+    assert instance["associate_public_ip_address"] is False and "key_name" not in instance
+    assert instance["metadata_options"] == {"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1}
+    assert instance["root_block_device"]["encrypted"] is True
+    private = {f"${{aws_subnet.{k}.id}}" for k, s in resources(stack, "aws_subnet").items() if "private" in s["tags"]["Name"]}
+    assert instance["subnet_id"] in private
+    (group_ref,) = instance["vpc_security_group_ids"]
+    # No inbound rule at all: Session Manager is reached from inside, through the agent's HTTPS connection.
+    assert not [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == group_ref]
+    egress = [r for r in resources(stack, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == group_ref]
+    assert [(r["from_port"], r["to_port"]) for r in egress] == [(443, 443)]
+    (api,) = [r for r in resources(stack, "aws_vpc_security_group_ingress_rule").values() if r.get("referenced_security_group_id") == group_ref]
+    assert "cluster_security_group_id" in api["security_group_id"]
+    (attachment,) = [a for a in resources(stack, "aws_iam_role_policy_attachment").values() if "bastion" in a["role"]]
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    command = stack["output"]["bastion_port_forward_command"]["value"]
+    assert "AWS-StartPortForwardingSessionToRemoteHost" in command and "portNumber=443" in command
+
+
+def test_a_dev_endpoint_may_be_public_with_its_allow_list(workstation: tuple[Path, dict[str, dict[str, Any]]]) -> None:
+    _, stacks = workstation
+    (cluster,) = resources(stacks["sandbox_platform"], "aws_eks_cluster").values()
+    assert cluster["vpc_config"]["endpoint_public_access"] is True
+    assert cluster["vpc_config"]["public_access_cidrs"] == ["203.0.113.0/24"]
 
 
 def test_the_bootstrap_makes_each_accounts_github_connection_for_codebuild(bootstrap: dict[str, Any]) -> None:

@@ -55,12 +55,16 @@ def terraform_mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Pat
 
 @pytest.fixture(scope="module")
 def validation(
-    synthesized: dict[str, Any], terraform_mirror: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory
+    synthesized: dict[str, Any],
+    workstation: tuple[Path, dict[str, Any]],
+    terraform_mirror: tuple[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module (one init)."""
+    """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module (one init),
+    and the workstation fixture's platform stack (a bastion, a public dev endpoint)."""
     version, config = terraform_mirror
     root = tmp_path_factory.mktemp("validate")
-    stacks = aws_stacks(synthesized)
+    stacks = {**aws_stacks(synthesized), "sandbox_platform": workstation[1]["sandbox_platform"]}
     for env, stack in stacks.items():
         (root / env).mkdir()
         (root / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
@@ -70,7 +74,7 @@ def validation(
     return json.loads(terraform(["validate", "-json", "-no-color"], root, config).stdout)
 
 
-@pytest.mark.parametrize("env", ["dev_platform", "qa_platform", "prod_platform", "bootstrap"])
+@pytest.mark.parametrize("env", ["dev_platform", "qa_platform", "prod_platform", "bootstrap", "sandbox_platform"])
 def test_terraform_validate_stack(validation: dict[str, Any], env: str) -> None:
     problems = [
         f"{d['severity']}: {d['summary']}: {d.get('detail', '')} ({d.get('address', '')})"

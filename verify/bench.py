@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from flightdeck.manifest import synthesized_stacks
+
 REPO = Path(__file__).resolve().parent.parent
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -83,7 +85,7 @@ def main(argv: list[str]) -> int:
         providers = sorted(
             {
                 name
-                for stack_file in (Path(tmp) / "cdktf.out" / "stacks").glob("*/cdk.tf.json")
+                for stack_file in synthesized_stacks(Path(tmp) / "cdktf.out").values()
                 for name in json.loads(stack_file.read_text())["terraform"]["required_providers"]
             }
         )
