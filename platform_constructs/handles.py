@@ -124,6 +124,14 @@ class ImageRepositoryHandle:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CredentialEndpoint:
+    """Where a pod gets its cloud identity's credentials: a node-local agent on a link-local address."""
+
+    cidr: str
+    port: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class NetworkHandle:
     vpc_cidr: str
     """Everything inside the VPC, e.g. the load balancer's addresses."""
@@ -131,6 +139,9 @@ class NetworkHandle:
     """Where the metadata database lives; only PgBouncer may connect there."""
     load_balancer_cidrs: Sequence[str] = ()
     """Where the UI's load balancer connects from (its proxies and health checks); empty: the VPC."""
+    workload_credentials: Sequence[CredentialEndpoint] = ()
+    """The agents pods with a cloud identity fetch credentials from (the EKS Pod Identity agent, the
+    GKE metadata server). Network policies open exactly these and nothing else on the link-local range."""
 
     @property
     def load_balancer_sources(self) -> Sequence[str]:

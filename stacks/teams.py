@@ -36,6 +36,7 @@ def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProp
         identities=platform.team_identities,
         launchers=tuple(platform.identities[name].workload for name in POD_LAUNCHERS),
         default_resources=DefaultResources(cpu=config.airflow.task_resources.cpu, memory=config.airflow.task_resources.memory),
+        network=platform.network,
         # Dev reports unlabelled pods instead of rejecting them; qa and prod enforce.
         validation_action="Audit" if config.tier is Tier.DEV else "Enforce",
         kyverno_replicas=1 if config.tier is Tier.DEV else 3,

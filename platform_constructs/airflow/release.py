@@ -95,6 +95,8 @@ class AirflowRelease(Construct):
                 GuardedNamespaceProps(name=task_ns, quota=props.quota, default_resources=defaults, depends_on=ready),
             )
             guarded.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
+            # Pod-operator pods may run as a service account with a cloud identity.
+            guarded.allow_workload_credentials(props.network.workload_credentials)
             PodLauncherAccess(
                 self,
                 f"tasks-{task_ns}-launchers",
@@ -273,6 +275,8 @@ class AirflowRelease(Construct):
         )
         # Object storage for logs, the cloud's APIs, the Kubernetes API and the DAG repository.
         ns.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
+        # Every Airflow component writes or reads task logs with its own cloud identity.
+        ns.allow_workload_credentials(props.network.workload_credentials)
         # The UI only through the load balancer (its proxies and health checks; on AWS inside the VPC).
         ns.allow_ingress(
             "ui-from-load-balancer",

@@ -14,7 +14,7 @@ from typing import Literal
 
 from constructs import Construct
 
-from ..handles import CloudPlatform, NetworkHandle
+from ..handles import CloudPlatform, CredentialEndpoint, NetworkHandle
 from ..teams import TeamSpec
 from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
@@ -26,6 +26,10 @@ from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
 from .runner import Bastion, BastionProps, ClusterApiAccess, DeployRunner, DeployRunnerOptions, DeployRunnerProps
 from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
+
+
+POD_IDENTITY_AGENT = CredentialEndpoint(cidr="169.254.170.23/32", port=80)
+"""The EKS Pod Identity agent, on every node's host network: the AWS SDKs in pods with a pod identity get credentials here."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,7 +246,11 @@ class AwsPlatform(Construct):
             database=database.handle,
             log_store=logs.handle,
             image_repository=images.handle,
-            network=NetworkHandle(vpc_cidr=props.network.cidr, database_cidrs=network.layout.database),
+            network=NetworkHandle(
+                vpc_cidr=props.network.cidr,
+                database_cidrs=network.layout.database,
+                workload_credentials=(POD_IDENTITY_AGENT,),
+            ),
             secret_store=services.secret_store,
             ingress=services.ingress,
             cluster_addons=(services.load_balancer_controller,),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..handles import CloudPlatform, IngressHandle, NetworkHandle
+from ..handles import CloudPlatform, CredentialEndpoint, IngressHandle, NetworkHandle
 from .database import CloudSqlDatabase, CloudSqlDatabaseProps
 from .gke import GkeCluster, GkeClusterProps
 from .identity import (
@@ -44,6 +44,13 @@ PROJECT_APIS = (
     "iamcredentials",
 )
 """The Google APIs this environment's resources are created through."""
+
+GKE_METADATA_SERVER = (
+    CredentialEndpoint(cidr="169.254.169.254/32", port=80),
+    # Where the node forwards those requests to GKE's metadata server (the address policies may see under Dataplane V2).
+    CredentialEndpoint(cidr="169.254.169.252/32", port=988),
+)
+"""Workload Identity: pods get their Google service account's tokens from GKE's metadata server."""
 
 GOOGLE_HEALTH_CHECK_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 """Where Google's load balancer health checks come from."""
@@ -192,6 +199,7 @@ class GcpPlatform(Construct):
                 database_cidrs=[layout.database],
                 # The internal load balancer's proxies connect to the pods from the proxy-only subnet.
                 load_balancer_cidrs=(layout.proxy_only, *GOOGLE_HEALTH_CHECK_RANGES),
+                workload_credentials=GKE_METADATA_SERVER,
             ),
             secret_store=secret_sync.secret_store,
             ingress=INGRESS,

@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from constructs import Construct
 
+from ..handles import CredentialEndpoint
+
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+LINK_LOCAL = "169.254.0.0/16"
+"""The node's own addresses (instance metadata, credential agents): reached only where a policy names them."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,13 @@ class Peer:
     """None with pod_labels: pods in the policy's own namespace."""
     pod_labels: Mapping[str, str] | None = None
     cidr: str | None = None
+    except_cidrs: Sequence[str] = ()
+    """Ranges inside ``cidr`` that the flow does not reach."""
 
     @staticmethod
     def anywhere() -> Peer:
-        return Peer(cidr="0.0.0.0/0")
+        """Every address but the node's link-local range (see ``GuardedNamespace.allow_workload_credentials``)."""
+        return Peer(cidr="0.0.0.0/0", except_cidrs=(LINK_LOCAL,))
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,12 @@ class GuardedNamespace(Construct):
         """Let ``pods`` (all pods if None) open connections to ``to`` on ``ports``."""
         self._policy(f"allow-egress-{name}", pods=pods, types=["Egress"], egress=(to, ports))
 
+    def allow_workload_credentials(self, endpoints: Sequence[CredentialEndpoint]) -> None:
+        """Let every pod reach the node-local agents that hand out cloud credentials, one policy per port."""
+        for port in sorted({e.port for e in endpoints}):
+            cidrs = sorted(e.cidr for e in endpoints if e.port == port)
+            self.allow_egress(f"workload-credentials-{port}", to=[Peer(cidr=c) for c in cidrs], ports=[Port(port)])
+
     def allow_ingress(
         self, name: str, *, sources: Sequence[Peer], ports: Sequence[Port], pods: Mapping[str, str] | None = None
     ) -> None:
@@ -222,7 +237,7 @@ def _peer(peer: Peer, direction: Literal["ingress", "egress"]) -> Any:
             np.NetworkPolicyV1SpecIngressFromPodSelector,
         )
     if peer.cidr is not None:
-        return peer_type(ip_block=ip_block(cidr=peer.cidr))
+        return peer_type(ip_block=ip_block(cidr=peer.cidr, except_=list(peer.except_cidrs) or None))
     return peer_type(
         namespace_selector=ns_selector(match_labels={NAMESPACE_NAME_LABEL: peer.namespace}) if peer.namespace else None,
         pod_selector=pod_selector(match_labels=dict(peer.pod_labels)) if peer.pod_labels is not None else None,

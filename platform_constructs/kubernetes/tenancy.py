@@ -24,7 +24,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
 
-from ..handles import WorkloadIdentity
+from ..handles import NetworkHandle, WorkloadIdentity
 from ..helm import local_chart_release, to_yaml
 from ..placement import SYSTEM_POOL, TEAM_LABEL
 from ..teams import TeamSpec
@@ -46,6 +46,8 @@ class TeamsProps:
     launchers: Sequence[Workload]
     """Airflow's service accounts that start task pods."""
     default_resources: DefaultResources
+    network: NetworkHandle
+    """The cluster's network: where pods get their cloud credentials."""
     validation_action: Literal["Enforce", "Audit"] = "Enforce"
     """Enforce rejects pods without the labels; Audit (dev) only reports them."""
     kyverno_replicas: int = 3
@@ -101,6 +103,8 @@ class Teams(Construct):
             )
             # Object storage, the cloud's APIs and whatever the team's containers call over TLS.
             ns.allow_egress("https", to=[Peer.anywhere()], ports=[Port(443)])
+            # The team's task service account acts as the team's cloud identity.
+            ns.allow_workload_credentials(props.network.workload_credentials)
             identity = props.identities[team.name]
             ServiceAccountV1(
                 scope_,
