@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -153,6 +153,54 @@ class NodeGroups(Model):
     """Tainted so that only task pods (which tolerate the taint) land here."""
 
 
+class SystemNodeGroup(Model):
+    system: NodeGroup
+    """The managed node group for Airflow's own components and the cluster add-ons (tainted: only
+    what tolerates it runs there). Task capacity comes from ``cluster.node_pools`` (Karpenter)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_workers_group(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "workers" in data:
+            raise ValueError(
+                "workers is not a node group on EKS: task capacity is a Karpenter node pool; set cluster.node_pools.workers "
+                "(instance_families, capacity, cpu_limit, memory_limit_gib) instead"
+            )
+        return data
+
+
+CapacityType = Literal["spot", "on-demand", "spot-or-on-demand"]
+INSTANCE_FAMILY = re.compile(r"^[a-z]+[0-9][a-z0-9-]*$")
+SMALLEST_NODE_CPUS = 2
+"""Karpenter pools launch nodes of at least this many vCPUs (``.large`` and up)."""
+
+
+class NodePoolCapacity(Model):
+    """Nodes Karpenter launches when pods are pending and removes when they are empty or under-used (EKS)."""
+
+    instance_families: list[Annotated[str, Field(pattern=INSTANCE_FAMILY.pattern)]] = Field(min_length=1)
+    """EC2 instance families (``m6i``, ``c7i``): more families, more spot pools to choose from."""
+    capacity: CapacityType
+    """``spot`` (dev), ``spot-or-on-demand`` (spot first, on-demand when spot has none: qa), ``on-demand`` (prod)."""
+    cpu_limit: int = Field(ge=SMALLEST_NODE_CPUS, le=100_000)
+    """The most vCPUs the pool's nodes may have together: the pool's ceiling, in place of a node count."""
+    memory_limit_gib: int = Field(ge=4, le=400_000)
+    """The most memory the pool's nodes may have together."""
+    disk_size_gib: int = Field(default=100, ge=20, le=2000)
+    architecture: Literal["amd64", "arm64"] = "amd64"
+
+    @property
+    def max_nodes(self) -> int:
+        return self.cpu_limit // SMALLEST_NODE_CPUS
+
+
+class NodePools(Model):
+    workers: NodePoolCapacity
+    """Scheduled task pods (the ``workers`` label and taint)."""
+    backfill: NodePoolCapacity
+    """Backfills (the ``backfill`` Airflow pool and queue), so they never take scheduled runs' capacity."""
+
+
 def _check_public_endpoint_tier(tier: Tier, public: bool, reached: str) -> None:
     """Only dev may open the Kubernetes API's address to the internet; qa and prod are ``reached`` otherwise."""
     if public and tier is not Tier.DEV:
@@ -182,7 +230,11 @@ class Cluster(Model):
     """IAM roles granted cluster-admin through EKS access entries."""
     addon_versions: dict[EksAddonName, str] = {}
     """Pin managed add-on versions; an add-on left out gets EKS's default for the cluster version."""
-    node_groups: NodeGroups
+    node_groups: SystemNodeGroup
+    node_pools: NodePools
+    """Task capacity that grows with the queue (Karpenter), within CPU and memory limits."""
+    node_image: str = Field(pattern=r"^al2023@v\d{8}$")
+    """The Amazon Linux 2023 EKS AMI release of Karpenter's nodes (``al2023@v20251110``), pinned so a new AMI is a reviewed change."""
     bastion: bool = False
     """A small host in the private subnets, reached only through Session Manager, that forwards a
     workstation's port to the private API endpoint (see the README, "From a workstation")."""
@@ -607,6 +659,11 @@ def _node_total(groups: NodeGroups, teams: list[Team]) -> int:
     return groups.system.max_size + groups.workers.max_size + sum(t.dedicated_nodes.max_size for t in teams if t.dedicated_nodes)
 
 
+class AwsTeam(Team):
+    dedicated_nodes: NodePoolCapacity | None = None  # type: ignore[assignment]
+    """A Karpenter node pool labelled and tainted ``team=<name>`` that only this team's pods use."""
+
+
 class AwsEnvironment(EnvironmentBase):
     """``cloud: aws``: EKS, RDS, S3 and ECR in one AWS account."""
 
@@ -619,6 +676,7 @@ class AwsEnvironment(EnvironmentBase):
     task_logs: TaskLogs
     image_repository: ImageRepository = ImageRepository()
     runner: Runner = Runner()
+    teams: list[AwsTeam] = []  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _aws(self) -> AwsEnvironment:
@@ -642,7 +700,9 @@ class AwsEnvironment(EnvironmentBase):
                 f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not an ACM certificate ARN "
                 "(arn:aws:acm:<region>:<account>:certificate/<id>)"
             )
-        self._check_node_groups(self.cluster.node_groups, AWS_INSTANCE_TYPE, "m6i.large", single=False)
+        for kind in self.cluster.node_groups.system.instance_types:
+            if not AWS_INSTANCE_TYPE.match(kind):
+                raise ValueError(f"cluster.node_groups.system.instance_types: '{kind}' is not an EC2 instance type (for example m6i.large)")
         return self
 
     @property
@@ -659,7 +719,8 @@ class AwsEnvironment(EnvironmentBase):
 
     @property
     def max_nodes(self) -> int:
-        return _node_total(self.cluster.node_groups, self.teams)
+        pools = [self.cluster.node_pools.workers, self.cluster.node_pools.backfill, *(t.dedicated_nodes for t in self.teams if t.dedicated_nodes)]
+        return self.cluster.node_groups.system.max_size + sum(pool.max_nodes for pool in pools)
 
 
 def _gcp_zone(value: str) -> str:

@@ -17,7 +17,7 @@ CLOUD_SECTIONS = ("network", "cluster", "database", "task_logs")
 
 _AWS_SHARED: dict[str, Any] = {
     "network": {"flow_log_retention_days": 90},
-    "cluster": {"kubernetes_version": "1.33", "log_retention_days": 90},
+    "cluster": {"kubernetes_version": "1.33", "log_retention_days": 90, "node_image": "al2023@v20251110"},
     "database": {"engine_version": "16"},
 }
 
@@ -28,14 +28,11 @@ _AWS_BY_TIER: dict[Tier, dict[str, Any]] = {
             "endpoint_public_access": False,
             "log_retention_days": 30,
             "node_groups": {
-                "system": {"instance_types": ["m6i.large"], "min_size": 1, "desired_size": 2, "max_size": 3},
-                "workers": {
-                    "instance_types": ["m6i.large", "m5.large"],
-                    "min_size": 0,
-                    "desired_size": 1,
-                    "max_size": 4,
-                    "capacity_type": "SPOT",
-                },
+                "system": {"instance_types": ["m6i.xlarge"], "min_size": 1, "desired_size": 1, "max_size": 3},
+            },
+            "node_pools": {
+                "workers": {"instance_families": ["m6i", "m6a", "m7i", "m5"], "capacity": "spot", "cpu_limit": 16, "memory_limit_gib": 64},
+                "backfill": {"instance_families": ["m6i", "m6a", "m7i", "m5"], "capacity": "spot", "cpu_limit": 8, "memory_limit_gib": 32},
             },
         },
         "database": {
@@ -53,8 +50,17 @@ _AWS_BY_TIER: dict[Tier, dict[str, Any]] = {
         "cluster": {
             "endpoint_public_access": False,
             "node_groups": {
-                "system": {"instance_types": ["m6i.large"], "min_size": 2, "desired_size": 2, "max_size": 4},
-                "workers": {"instance_types": ["m6i.xlarge"], "min_size": 1, "desired_size": 2, "max_size": 8},
+                # Three zones, one node in each: Airflow's pairs and the add-ons spread over them.
+                "system": {"instance_types": ["m6i.xlarge"], "min_size": 3, "desired_size": 3, "max_size": 5},
+            },
+            "node_pools": {
+                "workers": {
+                    "instance_families": ["m6i", "m6a", "m7i", "m5"],
+                    "capacity": "spot-or-on-demand",
+                    "cpu_limit": 64,
+                    "memory_limit_gib": 256,
+                },
+                "backfill": {"instance_families": ["m6i", "m6a", "m7i", "m5"], "capacity": "spot", "cpu_limit": 32, "memory_limit_gib": 128},
             },
         },
         "database": {
@@ -74,19 +80,18 @@ _AWS_BY_TIER: dict[Tier, dict[str, Any]] = {
             "log_retention_days": 365,
             "node_groups": {
                 "system": {
-                    "instance_types": ["m6i.xlarge"],
+                    "instance_types": ["m6i.2xlarge"],
                     "min_size": 3,
                     "desired_size": 3,
                     "max_size": 6,
                     "disk_size_gib": 100,
                 },
-                "workers": {
-                    "instance_types": ["m6i.2xlarge"],
-                    "min_size": 3,
-                    "desired_size": 3,
-                    "max_size": 30,
-                    "disk_size_gib": 100,
-                },
+            },
+            "node_pools": {
+                # On-demand: spot reclaims a node within two minutes, whatever a task is doing. A file
+                # may allow spot (spot-or-on-demand) where every task retries cleanly.
+                "workers": {"instance_families": ["m6i", "m7i", "c6i", "r6i"], "capacity": "on-demand", "cpu_limit": 240, "memory_limit_gib": 960},
+                "backfill": {"instance_families": ["m6i", "m7i", "c6i"], "capacity": "on-demand", "cpu_limit": 64, "memory_limit_gib": 256},
             },
         },
         "database": {

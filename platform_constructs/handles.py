@@ -150,14 +150,21 @@ class NetworkHandle:
 
 @dataclass(frozen=True, kw_only=True)
 class HelmChart:
-    """A Helm release the cloud needs on its cluster (the AWS Load Balancer Controller, say)."""
+    """A cluster add-on: a Helm release the cluster layers need (the AWS Load Balancer Controller, Karpenter …)."""
 
     name: str
     chart: str
-    repository: str
-    version: str
+    """The chart's name in ``repository``, or the path of one of the project's own charts."""
+    repository: str | None
+    """None: ``chart`` is a local path (deployed as a cdktf asset, so no CRD has to exist at plan time)."""
+    version: str | None
     namespace: str
     values: Mapping[str, object]
+    after: Sequence[str] = ()
+    """Add-ons (by name) installed before this one: its CRDs, the controller that serves its objects."""
+    skip_crds: bool = False
+    """The CRDs come from another release (a chart's ``-crd`` companion, which Helm does upgrade)."""
+    create_namespace: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

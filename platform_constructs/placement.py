@@ -1,7 +1,9 @@
 """Node pools: how the cluster's nodes are labelled and tainted, and how pods ask for them.
 
-The cluster constructs (EKS node groups, later GKE node pools) and the Airflow values both read
-these, so the label a node group carries and the selector a task pod uses cannot drift apart.
+The cluster constructs (the EKS system node group and Karpenter node pools, GKE node pools) and the
+Airflow values both read these, so the label a node carries and the selector a pod uses cannot
+drift apart. Every pool is tainted: a pod lands only where it tolerates the taint, so nothing runs
+on the system nodes unless it was meant to, whatever happens to an admission webhook.
 """
 
 from __future__ import annotations
@@ -32,16 +34,27 @@ class NodePool:
     name: str
     labels: dict[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
+    also_tolerated: tuple[Taint, ...] = ()
+    """Taints a cloud may put on this pool's nodes instead of ``taints`` (GKE's own system-pool taint)."""
 
     def node_selector(self) -> dict[str, str]:
         return {POOL_LABEL: self.name}
 
     def tolerations(self) -> list[dict[str, str]]:
-        return [taint.toleration() for taint in self.taints]
+        return [taint.toleration() for taint in (*self.taints, *self.also_tolerated)]
 
 
-SYSTEM_POOL = NodePool(name="system", labels={POOL_LABEL: "system"})
-"""Airflow's own components and the cluster add-ons. Untainted, so add-ons schedule without tolerations."""
+GKE_SYSTEM_TAINT = Taint(key="components.gke.io/gke-managed-components", value="true")
+"""GKE's taint for a dedicated system pool: GKE's own components (kube-dns, metrics-server) tolerate
+it, and they would not tolerate ours."""
+
+SYSTEM_POOL = NodePool(
+    name="system",
+    labels={POOL_LABEL: "system"},
+    taints=(Taint(key=POOL_LABEL, value="system"),),
+    also_tolerated=(GKE_SYSTEM_TAINT,),
+)
+"""Airflow's own components and the cluster add-ons, which all tolerate the taint; nothing else."""
 
 WORKERS_POOL = NodePool(
     name="workers",
@@ -49,6 +62,16 @@ WORKERS_POOL = NodePool(
     taints=(Taint(key=POOL_LABEL, value="workers"),),
 )
 """Task pods only: the taint keeps everything else off, the toleration in the pod template lets tasks on."""
+
+BACKFILL_POOL = NodePool(
+    name="backfill",
+    labels={POOL_LABEL: "backfill"},
+    taints=(Taint(key=POOL_LABEL, value="backfill"),),
+)
+"""Backfill task pods: their own capacity, so a backfill never starves scheduled runs."""
+
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+"""The pod annotation that keeps Karpenter from consolidating or replacing the pod's node while it runs."""
 
 TEAM_LABEL = "team"
 """The label developers put on their pods, and the taint key of a team's dedicated nodes."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from flightdeck.config import EnvironmentConfig, Resources, Tier
 from platform_constructs.airflow.release import AirflowReleaseProps
 from platform_constructs.airflow.secrets import AirflowSecretsProps
@@ -9,6 +12,9 @@ from platform_constructs.airflow.values import AirflowValuesProps, ComponentSpec
 from platform_constructs.handles import CloudPlatform, StatsdSink
 from platform_constructs.kubernetes.namespace import QuotaSpec
 from platform_constructs.workloads import AIRFLOW_NAMESPACE
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 # Components that start task pods: the scheduler (KubernetesExecutor), workers and the triggerer
 # (KubernetesPodOperator, deferrable or not).
@@ -19,7 +25,12 @@ def _resources(resources: Resources) -> ResourceSpec:
     return ResourceSpec(cpu=resources.cpu, memory=resources.memory)
 
 
-def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: StatsdSink | None = None) -> AirflowReleaseProps:
+def release_props(
+    config: EnvironmentConfig,
+    platform: CloudPlatform,
+    metrics: StatsdSink | None = None,
+    addons: Sequence[ITerraformDependable] = (),
+) -> AirflowReleaseProps:
     airflow = config.airflow
     git = airflow.dags.git
     repository = airflow.image.repository
@@ -74,8 +85,7 @@ def release_props(config: EnvironmentConfig, platform: CloudPlatform, metrics: S
         quota=QuotaSpec(cpu=airflow.quota.cpu, memory=airflow.quota.memory, pods=airflow.quota.pods),
         task_namespaces=tuple(airflow.task_namespaces),
         launchers=tuple(platform.identities[name] for name in POD_LAUNCHERS),
-        secret_store_identity=platform.secret_store.identity,
-        cluster_addons=platform.cluster_addons,
+        addons=tuple(addons),
         timeout_seconds=airflow.deploy_timeout_minutes * 60,
         # One pool per team, so one team's backlog cannot take every slot.
         pools={f"team-{team.name}": team.pool_slots for team in config.teams},

@@ -5,8 +5,9 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 
 from flightdeck import ci
-from flightdeck.config import AwsEnvironment, NodeGroup
+from flightdeck.config import AwsEnvironment, CapacityType, NodeGroup, NodePoolCapacity, Tier
 from platform_constructs.aws.eks import NodeGroupSpec
+from platform_constructs.aws.karpenter import KarpenterPool
 from platform_constructs.aws.platform import (
     AwsPlatform,
     AwsPlatformProps,
@@ -16,7 +17,7 @@ from platform_constructs.aws.platform import (
 )
 from platform_constructs.aws.runner import DeployRunnerOptions
 from platform_constructs.handles import CloudPlatform
-from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
+from platform_constructs.placement import BACKFILL_POOL, SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 from .backends import environment_backend
@@ -37,6 +38,27 @@ def _node_group(pool: NodePool, group: NodeGroup, tags: dict[str, str] | None = 
     )
 
 
+CAPACITY_TYPES: dict[CapacityType, tuple[str, ...]] = {
+    "spot": ("spot",),
+    "on-demand": ("on-demand",),
+    # Both allowed: Karpenter launches spot first and falls back to on-demand when spot has none.
+    "spot-or-on-demand": ("spot", "on-demand"),
+}
+
+
+def _karpenter_pool(pool: NodePool, capacity: NodePoolCapacity, tags: dict[str, str] | None = None) -> KarpenterPool:
+    return KarpenterPool(
+        pool=pool,
+        instance_families=tuple(capacity.instance_families),
+        capacity_types=CAPACITY_TYPES[capacity.capacity],
+        cpu_limit=capacity.cpu_limit,
+        memory_limit_gib=capacity.memory_limit_gib,
+        disk_size_gib=capacity.disk_size_gib,
+        architecture=capacity.architecture,
+        tags=tags or {},
+    )
+
+
 def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None) -> AwsPlatformProps:
     aws = config.aws
     return AwsPlatformProps(
@@ -44,6 +66,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
         account_id=aws.account_id,
         region=aws.region,
         partition=aws.partition,
+        tags=config.tags,
         network=NetworkSettings(
             cidr=config.network.cidr,
             zones=config.network.availability_zones,
@@ -53,15 +76,19 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
         ),
         cluster=ClusterSettings(
             kubernetes_version=config.cluster.kubernetes_version,
-            node_groups=(
-                _node_group(SYSTEM_POOL, config.cluster.node_groups.system),
-                _node_group(WORKERS_POOL, config.cluster.node_groups.workers),
+            node_groups=(_node_group(SYSTEM_POOL, config.cluster.node_groups.system),),
+            karpenter_pools=(
+                _karpenter_pool(WORKERS_POOL, config.cluster.node_pools.workers),
+                _karpenter_pool(BACKFILL_POOL, config.cluster.node_pools.backfill),
                 *(
-                    _node_group(team_pool(team.name), team.dedicated_nodes, config.team_tags(team))
+                    _karpenter_pool(team_pool(team.name), team.dedicated_nodes, config.team_tags(team))
                     for team in config.teams
                     if team.dedicated_nodes is not None
                 ),
             ),
+            node_image=config.cluster.node_image,
+            # One of each controller in dev (it restarts within a minute); two elsewhere.
+            controller_replicas=1 if config.tier is Tier.DEV else 2,
             endpoint_public_access=config.cluster.endpoint_public_access,
             public_access_cidrs=tuple(config.cluster.public_access_cidrs),
             log_retention_days=config.cluster.log_retention_days,

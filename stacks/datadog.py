@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from flightdeck.config import AboveThreshold, BelowThreshold, Datadog, EnvironmentConfig
@@ -11,6 +14,9 @@ from platform_constructs.datadog.monitoring import DatadogMonitoring, DatadogMon
 from platform_constructs.datadog.monitors import MonitorSettings, Threshold
 from platform_constructs.datadog.scope import SERVICE, MonitoringScope
 from platform_constructs.handles import CloudPlatform
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 
 def _threshold(threshold: AboveThreshold | BelowThreshold) -> Threshold:
@@ -33,7 +39,14 @@ def monitor_settings(datadog: Datadog) -> MonitorSettings:
     )
 
 
-def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platform: CloudPlatform, airflow: AirflowRelease) -> DatadogMonitoring:
+def build(
+    scope: Construct,
+    config: EnvironmentConfig,
+    datadog: Datadog,
+    platform: CloudPlatform,
+    airflow: AirflowRelease,
+    addons: Sequence[ITerraformDependable],
+) -> DatadogMonitoring:
     DatadogAgent(
         scope,
         "datadog-agent",
@@ -47,7 +60,7 @@ def build(scope: Construct, config: EnvironmentConfig, datadog: Datadog, platfor
             max_nodes=config.max_nodes,
             cluster_agent_replicas=datadog.cluster_agent_replicas,
             statsd_clients=(airflow.namespace,),
-            depends_on=(airflow.external_secrets,),
+            depends_on=tuple(addons),
         ),
     )
     return DatadogMonitoring(

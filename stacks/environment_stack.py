@@ -25,13 +25,15 @@ from constructs import Construct
 from flightdeck.config import EnvironmentConfig
 from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
+from platform_constructs.kubernetes.addons import ClusterAddons, ClusterAddonsProps
 from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
-from platform_constructs.kubernetes.tenancy import Teams
+from platform_constructs.kubernetes.tenancy import PodPolicies, Teams
 from platform_constructs.tagging import RequireTags
 
+from .addons import cluster_addons
 from .airflow import release_props
 from .ci import DeploySettings
-from .teams import teams_props
+from .teams import pod_policies_props, teams_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported
 # only when an environment uses them, so AWS-only runs never load other clouds' bindings. Each
@@ -97,12 +99,28 @@ class ClusterStack(TerraformStack):
             from platform_constructs.datadog.agent import statsd_sink
 
             metrics = statsd_sink()
-        self.airflow = AirflowRelease(self, "airflow", release_props(config, platform, metrics))
+        # The add-ons layer first: everything above plans against controllers that exist.
+        self.addons = ClusterAddons(
+            self, "addons", ClusterAddonsProps(addons=cluster_addons(config, platform), depends_on=tuple(platform.cluster.ready))
+        )
+        self.airflow = AirflowRelease(self, "airflow", release_props(config, platform, metrics, self.addons.all))
         self.teams = Teams(self, "teams", teams_props(config, platform))
+        self.policies = PodPolicies(
+            self,
+            "pod-policies",
+            pod_policies_props(
+                config,
+                [
+                    self.addons["kyverno"],
+                    *(ns.namespace for ns in self.airflow.task_namespaces),
+                    *(ns.namespace for ns in self.teams.namespaces.values()),
+                ],
+            ),
+        )
         if datadog is not None:
             from .datadog import build as build_monitoring
 
-            monitoring = build_monitoring(self, config, datadog, platform, self.airflow)
+            monitoring = build_monitoring(self, config, datadog, platform, self.airflow, self.addons.all)
             TerraformOutput(
                 self,
                 "datadog_dashboards",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cdktf import TerraformStack
 
 from flightdeck.config import GcpEnvironment, NodeGroup
@@ -15,7 +17,7 @@ from platform_constructs.gcp.props import (
     GkeSettings,
 )
 from platform_constructs.handles import CloudPlatform
-from platform_constructs.placement import SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
+from platform_constructs.placement import GKE_SYSTEM_TAINT, SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
 from .backends import environment_backend
@@ -52,7 +54,8 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
             release_channel=cluster.release_channel,
             regional=cluster.regional,
             node_pools=(
-                _node_pool(SYSTEM_POOL, cluster.node_groups.system),
+                # GKE's own components tolerate only GKE's taint for a dedicated system pool.
+                _node_pool(replace(SYSTEM_POOL, taints=(GKE_SYSTEM_TAINT,), also_tolerated=()), cluster.node_groups.system),
                 _node_pool(WORKERS_POOL, cluster.node_groups.workers),
                 *(
                     _node_pool(team_pool(team.name), team.dedicated_nodes, gcp_labels(config.team_tags(team)))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from flightdeck.config import EnvironmentConfig, Tier
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.namespace import DefaultResources, QuotaSpec
-from platform_constructs.kubernetes.tenancy import TeamsProps
+from platform_constructs.kubernetes.tenancy import PodPoliciesProps, TeamsProps
 from platform_constructs.teams import BucketGrant, TeamSpec
 
 from .airflow import POD_LAUNCHERS
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 
 def team_specs(config: EnvironmentConfig) -> tuple[TeamSpec, ...]:
@@ -37,8 +43,15 @@ def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProp
         launchers=tuple(platform.identities[name].workload for name in POD_LAUNCHERS),
         default_resources=DefaultResources(cpu=config.airflow.task_resources.cpu, memory=config.airflow.task_resources.memory),
         network=platform.network,
+        depends_on=tuple(platform.cluster.ready),
+    )
+
+
+def pod_policies_props(config: EnvironmentConfig, depends_on: Sequence[ITerraformDependable]) -> PodPoliciesProps:
+    return PodPoliciesProps(
+        teams=team_specs(config),
+        task_namespaces=tuple(config.airflow.task_namespaces),
         # Dev reports unlabelled pods instead of rejecting them; qa and prod enforce.
         validation_action="Audit" if config.tier is Tier.DEV else "Enforce",
-        kyverno_replicas=1 if config.tier is Tier.DEV else 3,
-        depends_on=tuple(platform.cluster.ready),
+        depends_on=tuple(depends_on),
     )

@@ -220,6 +220,20 @@ def network_policies(stack: Mapping[str, Any], namespace: str) -> dict[str, dict
     }
 
 
+def render_chart(chart: Path, values: Mapping[str, Any], name: str, namespace: str) -> list[dict[str, Any]]:
+    """One of the project's own charts rendered offline (helm-python-sdk, no cluster): its objects."""
+    import helm_python as helm
+
+    with helm.Chart.load(str(chart)) as loaded:
+        manifests = loaded.render(dict(values), name=name, namespace=namespace)
+    return [d for text in manifests.values() for d in yaml.safe_load_all(text) if d]
+
+
+def rendered(stack: Mapping[str, Any], release: str, chart: Path, namespace: str) -> list[dict[str, Any]]:
+    """A release of one of the project's charts in ``stack``, rendered with the values it is given."""
+    return render_chart(chart, values_of(stack, release), name=release, namespace=namespace)
+
+
 @cache
 def configs_in(directory: Path) -> dict[str, Any]:
     """The environment files of ``directory``, loaded and validated as main.py would (no overrides)."""

@@ -79,22 +79,6 @@ def test_official_chart_pinned_and_deploy_waits_for_migrations(stacks: dict[str,
     assert values["createUserJob"]["useHelmHooks"] is False
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_kubernetes_executor_by_default_with_tasks_on_the_workers_pool(stacks: dict[str, Any], env: str) -> None:
-    stack = stacks[env]
-    values = values_of(stack)
-    assert values["executor"] == "KubernetesExecutor"
-    workers_group = next(g for g in resources(stack, "aws_eks_node_group").values() if g["node_group_name"] == "workers")
-    (taint,) = workers_group["taint"]
-    assert values["workers"]["nodeSelector"] == workers_group["labels"]
-    assert values["workers"]["tolerations"] == [
-        {"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": "NoSchedule"}
-    ]
-    assert values["workers"]["resources"]["requests"]["memory"]
-    # Airflow's own components stay off the workers pool.
-    assert values["nodeSelector"] == {"flightdeck.io/node-pool": "system"}
-
-
 def test_prod_is_highly_available(stacks: dict[str, Any]) -> None:
     values = values_of(stacks["prod"])
     for component in ("scheduler", "apiServer", "triggerer"):
@@ -171,7 +155,7 @@ def test_secret_operator_reads_only_the_secrets_it_syncs(stacks: dict[str, Any],
 def test_secrets_chart_is_deployed_from_the_project(stacks: dict[str, Any], env: str) -> None:
     release = releases(stacks[env])["airflow-secrets"]
     assert release["chart"].startswith("assets/")
-    assert "helm_release.airflow_external-secrets_8655EFDB" in release["depends_on"]
+    assert any(d.startswith("helm_release.addons_external-secrets_") for d in release["depends_on"]), "after the operator"
     assert "helm_release.airflow_secrets_BE3530E4" in releases(stacks[env])["airflow"]["depends_on"]
 
 
@@ -311,7 +295,7 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     roles = {r["metadata"]["namespace"]: r for r in resources(stack, "kubernetes_role_v1").values()}
     assert sorted(roles) == sorted(["airflow-tasks", *teams]), "the task namespaces and the teams' only"
     for role in roles.values():
-        assert {r["resources"][0] for r in role["rule"]} == {"pods", "pods/log", "pods/exec", "events"}
+        assert {r["resources"][0] for r in role["rule"]} == {"pods", "pods/log", "pods/exec", "events", "jobs", "jobs/status"}
     for binding in resources(stack, "kubernetes_role_binding_v1").values():
         subjects = {(s["namespace"], s["name"]) for s in binding["subject"]}
         assert subjects == {("airflow", "airflow-scheduler"), ("airflow", "airflow-worker"), ("airflow", "airflow-triggerer")}

@@ -67,7 +67,7 @@ def test_prod_api_endpoint_is_private(stacks: dict[str, Any]) -> None:
 
 def test_admin_roles_get_cluster_admin_access_entries(stacks: dict[str, Any]) -> None:
     prod = stacks["prod"]
-    principals = {e["principal_arn"] for e in resources(prod, "aws_eks_access_entry").values()}
+    principals = {e["principal_arn"] for e in resources(prod, "aws_eks_access_entry").values() if e["type"] == "STANDARD"}
     assert principals == {
         "arn:aws:iam::333333333333:role/platform-admins",
         "arn:aws:iam::333333333333:role/oncall-breakglass",
@@ -84,13 +84,12 @@ def test_managed_addons_with_network_policy_enforcement(stacks: dict[str, Any], 
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_node_groups_system_and_workers_with_the_workers_taint(stacks: dict[str, Any], env: str) -> None:
-    groups = {g["node_group_name"]: g for g in resources(stacks[env], "aws_eks_node_group").values()}
-    # Plus a team's dedicated group where the file asks for one (tests/test_teams.py).
-    assert set(groups) - {f"team-{t}" for t in ("analytics",) if env == "prod"} == {"system", "workers"}
-    assert groups["workers"]["labels"] == {"flightdeck.io/node-pool": "workers"}
-    assert groups["workers"]["taint"] == [{"key": "flightdeck.io/node-pool", "value": "workers", "effect": "NO_SCHEDULE"}]
-    assert "taint" not in groups["system"]
+def test_one_managed_node_group_the_tainted_system_pool(stacks: dict[str, Any], env: str) -> None:
+    # Task capacity is Karpenter's (tests/test_placement.py); the managed group is the system pool only.
+    (group,) = resources(stacks[env], "aws_eks_node_group").values()
+    assert group["node_group_name"] == "system"
+    assert group["labels"] == {"flightdeck.io/node-pool": "system"}
+    assert group["taint"] == [{"key": "flightdeck.io/node-pool", "value": "system", "effect": "NO_SCHEDULE"}]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -106,13 +105,13 @@ def test_nodes_require_imdsv2_with_hop_limit_one(stacks: dict[str, Any], env: st
         assert template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
 
 
-def test_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None:
-    def workers(env: str) -> dict[str, int]:
-        groups = resources(stacks[env], "aws_eks_node_group").values()
-        return next(g for g in groups if g["node_group_name"] == "workers")["scaling_config"]
+def test_system_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None:
+    def system(env: str) -> dict[str, Any]:
+        (group,) = resources(stacks[env], "aws_eks_node_group").values()
+        return {**group["scaling_config"], "instance_types": group["instance_types"]}
 
-    assert workers("dev") == {"min_size": 0, "desired_size": 1, "max_size": 4}
-    assert workers("prod") == {"min_size": 3, "desired_size": 3, "max_size": 30}
+    assert system("dev") == {"min_size": 1, "desired_size": 1, "max_size": 3, "instance_types": ["m6i.xlarge"]}
+    assert system("prod") == {"min_size": 3, "desired_size": 3, "max_size": 6, "instance_types": ["m6i.2xlarge"]}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

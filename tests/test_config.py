@@ -53,7 +53,8 @@ BAD_INPUTS = {
         "dev.yaml",
         lambda f: edit(f, "cluster:\n", "cluster:\n  node_count: 3\n"),
         "dev.yaml: cluster.node_count: unknown key; expected one of: kubernetes_version, "
-        "endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, addon_versions, node_groups, bastion",
+        "endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, addon_versions, node_groups, "
+        "node_pools, node_image, bastion",
     ),
     "wrong-type": (
         "dev.yaml",
@@ -88,9 +89,20 @@ BAD_INPUTS = {
             f,
             "    - arn:aws:iam::333333333333:role/oncall-breakglass\n",
             "    - arn:aws:iam::333333333333:role/oncall-breakglass\n"
-            "  node_groups:\n    workers:\n      min_size: 5\n      desired_size: 5\n      max_size: 3\n",
+            "  node_groups:\n    system:\n      min_size: 5\n      desired_size: 5\n      max_size: 3\n",
         ),
-        "prod.yaml: cluster.node_groups.workers: min_size 5 is larger than max_size 3",
+        "prod.yaml: cluster.node_groups.system: min_size 5 is larger than max_size 3",
+    ),
+    "workers-as-a-node-group": (
+        "prod.yaml",
+        lambda f: edit(
+            f,
+            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n",
+            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n"
+            "  node_groups:\n    workers:\n      min_size: 3\n",
+        ),
+        "prod.yaml: cluster.node_groups: workers is not a node group on EKS: task capacity is a Karpenter node pool; "
+        "set cluster.node_pools.workers (instance_families, capacity, cpu_limit, memory_limit_gib) instead",
     ),
     "duplicate-key": (
         "dev.yaml",
@@ -247,7 +259,8 @@ def test_tiers_differ_in_size_and_availability() -> None:
     assert (dev.network.availability_zones, qa.network.availability_zones, prod.network.availability_zones) == (2, 3, 3)
     assert (dev.network.nat_gateways, prod.network.nat_gateways) == ("single", "per_az")
     assert not dev.database.multi_az and prod.database.multi_az
-    assert prod.cluster.node_groups.workers.max_size > qa.cluster.node_groups.workers.max_size > dev.cluster.node_groups.workers.max_size
+    assert prod.cluster.node_pools.workers.cpu_limit > qa.cluster.node_pools.workers.cpu_limit > dev.cluster.node_pools.workers.cpu_limit
+    assert [c.cluster.node_pools.workers.capacity for c in (dev, qa, prod)] == ["spot", "spot-or-on-demand", "on-demand"]
     # … and are otherwise the same platform
     assert {c.cluster.kubernetes_version for c in configs.values()} == {"1.33"}
     assert {c.database.engine_version for c in configs.values()} == {"16"}
@@ -265,13 +278,13 @@ def test_a_file_overrides_a_single_tier_default(env_dir: Path) -> None:
 
 def test_override_precedence_file_then_all_then_one_environment(env_dir: Path) -> None:
     environ = {
-        "FLIGHTDECK_SET__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE": "12",
-        "FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE": "40",
+        "FLIGHTDECK_SET__CLUSTER__NODE_POOLS__WORKERS__CPU_LIMIT": "12",
+        "FLIGHTDECK_SET_PROD__CLUSTER__NODE_POOLS__WORKERS__CPU_LIMIT": "40",
     }
     configs = {c.name: c for c in load_environments(env_dir, environ)}
-    assert configs["prod"].cluster.node_groups.workers.max_size == 40
-    assert configs["qa"].cluster.node_groups.workers.max_size == 12
-    assert configs["dev"].cluster.node_groups.workers.max_size == 12
+    assert configs["prod"].cluster.node_pools.workers.cpu_limit == 40
+    assert configs["qa"].cluster.node_pools.workers.cpu_limit == 12
+    assert configs["dev"].cluster.node_pools.workers.cpu_limit == 12
 
 
 def test_ci_overrides_win_over_file_values_for_image_tag_account_and_sizes(env_dir: Path) -> None:
@@ -293,19 +306,19 @@ def test_ci_overrides_win_over_file_values_for_image_tag_account_and_sizes(env_d
 
 
 def test_override_values_are_typed_and_checked(env_dir: Path) -> None:
-    environ = {"FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE": "lots"}
+    environ = {"FLIGHTDECK_SET_PROD__CLUSTER__NODE_POOLS__WORKERS__CPU_LIMIT": "lots"}
     with pytest.raises(ConfigError) as error:
         load_environments(env_dir, environ)
     assert str(error.value) == (
-        f"{env_dir}/prod.yaml: cluster.node_groups.workers.max_size: Input should be a valid integer, "
-        "unable to parse string as an integer (got 'lots') (set by FLIGHTDECK_SET_PROD__CLUSTER__NODE_GROUPS__WORKERS__MAX_SIZE)"
+        f"{env_dir}/prod.yaml: cluster.node_pools.workers.cpu_limit: Input should be a valid integer, "
+        "unable to parse string as an integer (got 'lots') (set by FLIGHTDECK_SET_PROD__CLUSTER__NODE_POOLS__WORKERS__CPU_LIMIT)"
     )
 
 
 def test_override_of_a_list_replaces_it(env_dir: Path) -> None:
-    environ = {"FLIGHTDECK_SET_DEV__CLUSTER__NODE_GROUPS__WORKERS__INSTANCE_TYPES": "[c6i.large]"}
+    environ = {"FLIGHTDECK_SET_DEV__CLUSTER__NODE_POOLS__WORKERS__INSTANCE_FAMILIES": "[c6i]"}
     dev = next(c for c in load_environments(env_dir, environ) if c.name == "dev")
-    assert dev.cluster.node_groups.workers.instance_types == ["c6i.large"]
+    assert dev.cluster.node_pools.workers.instance_families == ["c6i"]
 
 
 @pytest.mark.parametrize(
@@ -315,7 +328,7 @@ def test_override_of_a_list_replaces_it(env_dir: Path) -> None:
             "FLIGHTDECK_SET__CLUSTER__NODE_COUNT",
             "FLIGHTDECK_SET__CLUSTER__NODE_COUNT: 'cluster.node_count' is not a setting; fields at cluster: "
             "kubernetes_version, endpoint_public_access, public_access_cidrs, log_retention_days, admin_role_arns, "
-            "addon_versions, node_groups, bastion",
+            "addon_versions, node_groups, node_pools, node_image, bastion",
         ),
         (
             "FLIGHTDECK_SET_PROD__TIER",

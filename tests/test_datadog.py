@@ -282,9 +282,12 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
 
 def test_agent_quota_fits_an_agent_on_every_node_the_cluster_can_have(stacks: dict[str, Any]) -> None:
     for env in ENVS:
-        groups = shipped_configs()[env].cluster.node_groups
+        cluster = shipped_configs()[env].cluster
         (quota,) = [q for q in resources(stacks[env], "kubernetes_resource_quota_v1").values() if q["metadata"]["namespace"] == "datadog"]
-        max_nodes = groups.system.max_size + groups.workers.max_size
+        # Karpenter's nodes have at least 2 vCPUs: a pool's CPU limit bounds its node count.
+        pools = [cluster.node_pools.workers, cluster.node_pools.backfill]
+        pools += [t.dedicated_nodes for t in shipped_configs()[env].teams if t.dedicated_nodes]
+        max_nodes = cluster.node_groups.system.max_size + sum(p.cpu_limit // 2 for p in pools)
         assert int(quota["spec"]["hard"]["pods"]) >= max_nodes + shipped_configs()[env].datadog.cluster_agent_replicas
         assert int(quota["spec"]["hard"]["requests.cpu"].rstrip("m")) >= max_nodes * 300
 

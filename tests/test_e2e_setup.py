@@ -14,7 +14,7 @@ def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(synthesi
     assert "allowed_account_ids" not in provider
     assert not set(EMULATOR_GAPS) & set(part["resource"])
     groups = part["resource"]["aws_eks_node_group"].values()
-    assert {g["node_group_name"] for g in groups} >= {"system", "workers"}
+    assert {g["node_group_name"] for g in groups} == {"system"}
     for group in groups:
         assert not any(d.startswith("aws_eks_addon.") for d in group["depends_on"])
     (db,) = part["resource"]["aws_db_instance"].values()

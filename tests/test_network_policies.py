@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import resources
 
-LINK_LOCAL = ipaddress.ip_network("169.254.0.0/16")
+LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
 POD_IDENTITY_AGENT = ("169.254.170.23/32", "80")
 GKE_METADATA = {("169.254.169.254/32", "80"), ("169.254.169.252/32", "988")}
 
@@ -66,7 +66,7 @@ def test_nothing_else_on_the_link_local_range_is_reachable(stacks: dict[str, Any
     rules = list(ip_rules(stacks[env]))
     assert rules
     for namespace, name, block, ports in rules:
-        network = ipaddress.ip_network(block["cidr"])
+        network = ipaddress.IPv4Network(block["cidr"])
         if network.subnet_of(LINK_LOCAL):
             assert (block["cidr"], ports) == (POD_IDENTITY_AGENT[0], [POD_IDENTITY_AGENT[1]]), f"{namespace}/{name}"
         elif network.overlaps(LINK_LOCAL):
@@ -79,7 +79,7 @@ def test_gke_pods_reach_the_metadata_server_only(gke_stacks: dict[str, Any]) -> 
         for cidr, port in GKE_METADATA:
             assert allows_for_all_pods(stack, namespace, cidr, port), namespace
     for namespace, name, block, ports in ip_rules(stack):
-        network = ipaddress.ip_network(block["cidr"])
+        network = ipaddress.IPv4Network(block["cidr"])
         if network.subnet_of(LINK_LOCAL):
             assert {(block["cidr"], p) for p in ports} <= GKE_METADATA, f"{namespace}/{name}"
         elif network.overlaps(LINK_LOCAL):

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import helm_python as helm
 import pytest
 import yaml
 
@@ -23,6 +22,8 @@ from .conftest import (
     clean_environ,
     environments_of,
     releases,
+    render_chart,
+    rendered,
     resources,
     run_main,
     shipped_configs,
@@ -97,17 +98,6 @@ def test_team_roles_grant_only_the_declared_buckets_and_secrets(stacks: dict[str
     assert "analytics" not in marketing and "secretsmanager" not in marketing
 
 
-def test_only_teams_that_ask_get_a_tainted_node_group(stacks: dict[str, Any]) -> None:
-    groups = {g["node_group_name"]: g for g in resources(stacks["prod"], "aws_eks_node_group").values()}
-    assert set(groups) == {"system", "workers", "team-analytics"}
-    analytics = groups["team-analytics"]
-    assert analytics["taint"] == [{"key": "team", "value": "analytics", "effect": "NO_SCHEDULE"}]
-    assert analytics["labels"]["team"] == "analytics"
-    assert analytics["tags"]["team"] == "analytics" and analytics["tags"]["cost-center"] == "CC-2001"
-    assert analytics["scaling_config"]["max_size"] == 10
-    assert {g["node_group_name"] for g in resources(stacks["qa"], "aws_eks_node_group").values()} == {"system", "workers"}
-
-
 def admitted_ingress(stack: dict[str, Any], namespace: str, source_namespace: str) -> list[str]:
     """Policies in ``namespace`` that would let pods of ``source_namespace`` connect (any port)."""
     found = []
@@ -130,7 +120,7 @@ def test_teams_cannot_reach_each_other(stacks: dict[str, Any], env: str) -> None
     for a, b in (("team-analytics", "team-marketing"), ("team-marketing", "team-analytics")):
         names = {p["metadata"]["name"]: p["spec"] for p in in_namespace(stack, "kubernetes_network_policy_v1", a)}
         assert names["default-deny"]["policy_types"] == ["Ingress", "Egress"]
-        assert set(names) == {"default-deny", "allow-egress-dns", "allow-egress-https"}
+        assert set(names) == {"default-deny", "allow-egress-dns", "allow-egress-https", "allow-egress-workload-credentials-80"}
         assert admitted_ingress(stack, a, b) == []
 
 
@@ -145,29 +135,23 @@ def test_ingress_checker_sees_an_opening() -> None:
 # Admission policies
 
 
-def rendered_policies(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    values = values_of(stack, "team-policies")
-    with helm.Chart.load(str(POLICIES_CHART)) as chart:
-        manifests = chart.render(values, name="team-policies", namespace="kyverno")
-    documents = [d for text in manifests.values() for d in yaml.safe_load_all(text) if d]
-    return {d["metadata"]["name"]: d for d in documents}
+def team_policies(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in rendered(stack, "pod-policies", POLICIES_CHART, "kyverno")}
 
 
-def test_kyverno_is_pinned_and_the_policy_chart_comes_from_the_project(stacks: dict[str, Any]) -> None:
-    stack = stacks["prod"]
-    kyverno = releases(stack)["kyverno"]
-    assert (kyverno["repository"], kyverno["version"]) == ("https://kyverno.github.io/kyverno/", "3.9.0")
-    assert values_of(stack, "kyverno")["admissionController"]["replicas"] == 3
-    policies = releases(stack)["team-policies"]
-    assert policies["chart"].startswith("assets/") and any("kyverno" in d for d in policies["depends_on"])
-    assert "kyverno" not in releases(stacks["dev"]), "no teams, nothing to enforce"
+def test_kyverno_is_pinned_in_every_environment_and_the_policy_chart_comes_from_the_project(stacks: dict[str, Any]) -> None:
+    for env, replicas in (("dev", 1), ("prod", 3)):
+        stack = stacks[env]
+        kyverno = releases(stack)["kyverno"]
+        assert (kyverno["repository"], kyverno["version"]) == ("https://kyverno.github.io/kyverno", "3.9.0")
+        assert values_of(stack, "kyverno")["admissionController"]["replicas"] == replicas
+        policies = releases(stack)["pod-policies"]
+        assert policies["chart"].startswith("assets/") and any("kyverno" in d for d in policies["depends_on"])
 
 
 @pytest.mark.parametrize("env", TEAM_ENVS)
-def test_rendered_policy_chart_requires_labels_and_places_pods(stacks: dict[str, Any], env: str) -> None:
-    policies = rendered_policies(stacks[env])
-    assert set(policies) == {"require-team-labels", "team-placement"} if env == "prod" else {"require-team-labels"}
-    labels = policies["require-team-labels"]
+def test_rendered_policy_chart_requires_team_labels(stacks: dict[str, Any], env: str) -> None:
+    labels = team_policies(stacks[env])["require-team-labels"]
     assert labels["apiVersion"] == "kyverno.io/v1" and labels["kind"] == "ClusterPolicy"
     rules = {r["name"]: r for r in labels["spec"]["rules"]}
     general = rules["team-and-cost-center-labels"]
@@ -177,32 +161,17 @@ def test_rendered_policy_chart_requires_labels_and_places_pods(stacks: dict[str,
     assert rules["marketing-labels-match"]["validate"]["pattern"]["metadata"]["labels"] == {
         "team": "marketing", "cost-center": "CC-3005"
     }
-    if env != "prod":
-        return
-    placement = {r["name"]: r for r in policies["team-placement"]["spec"]["rules"]}
-    assert set(placement) == {"analytics-toleration", "analytics-affinity"}, "only teams with dedicated nodes"
-    patch = yaml.safe_load(placement["analytics-toleration"]["mutate"]["patchesJson6902"])
-    assert patch == [{"op": "add", "path": "/spec/tolerations/-", "value": {
-        "key": "team", "operator": "Equal", "value": "analytics", "effect": "NoSchedule"
-    }}]
-    affinity = placement["analytics-affinity"]["mutate"]["patchStrategicMerge"]["spec"]["affinity"]
-    (term,) = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-    assert term["matchExpressions"] == [{"key": "team", "operator": "In", "values": ["analytics"]}]
-    assert placement["analytics-toleration"]["match"]["any"][0]["resources"]["selector"] == {"matchLabels": {"team": "analytics"}}
 
 
 def test_dev_would_only_audit_unlabelled_pods() -> None:
-    from platform_constructs.kubernetes.tenancy import policy_values
+    from platform_constructs.kubernetes.namespace import QuotaSpec
+    from platform_constructs.kubernetes.tenancy import BACKFILL_POOL, policy_values
+    from platform_constructs.teams import TeamSpec
 
-    with helm.Chart.load(str(POLICIES_CHART)) as chart:
-        manifests = chart.render(
-            policy_values([], "Audit") | {"teams": [{"name": "a", "namespace": "team-a", "costCenter": "C1", "dedicatedNodes": False}]},
-            name="team-policies",
-            namespace="kyverno",
-        )
-    documents = [d for text in manifests.values() for d in yaml.safe_load_all(text) if d]
-    assert [d["metadata"]["name"] for d in documents] == ["require-team-labels"]
-    assert {r["validate"]["failureAction"] for r in documents[0]["spec"]["rules"]} == {"Audit"}
+    team = TeamSpec(name="a", cost_center="C1", quota=QuotaSpec(cpu="1", memory="1Gi", pods=1), tags={})
+    documents = render_chart(POLICIES_CHART, policy_values([team], [], "Audit", BACKFILL_POOL), name="pod-policies", namespace="kyverno")
+    labels = next(d for d in documents if d["metadata"]["name"] == "require-team-labels")
+    assert {r["validate"]["failureAction"] for r in labels["spec"]["rules"]} == {"Audit"}
 
 
 # Airflow

@@ -34,19 +34,20 @@ from .terraform import find_mirror, for_mirror, terraform, write_cli_config
 REPO = Path(__file__).resolve().parent.parent
 
 # Resource types moto 5 does not emulate: its EKS has no add-ons, access entries or pod identity
-# associations, and gives a cluster no security group, so the rules that reference it cannot exist;
-# a CodeBuild webhook needs GitHub (through the account's connection) to register with.
+# associations, and gives a cluster no security group, so the rules and the discovery tag that
+# reference it cannot exist; a CodeBuild webhook needs GitHub (through the account's connection).
 EMULATOR_GAPS = (
     "aws_eks_addon",
     "aws_eks_access_entry",
     "aws_eks_access_policy_association",
     "aws_eks_pod_identity_association",
     "aws_vpc_security_group_ingress_rule",
+    "aws_ec2_tag",
     "aws_codebuild_webhook",
 )
 SERVICES = (
-    "autoscaling", "codebuild", "ec2", "ecr", "eks", "elasticloadbalancing", "iam", "kms", "logs", "rds", "s3",
-    "secretsmanager", "ssm", "sts",
+    "autoscaling", "codebuild", "ec2", "ecr", "eks", "elasticloadbalancing", "events", "iam", "kms", "logs", "rds", "s3",
+    "secretsmanager", "sqs", "ssm", "sts",
 )
 APPLY_TIMEOUT = 900
 
@@ -127,9 +128,9 @@ def check_deployed(stack: dict[str, Any], endpoint: str, region: str) -> list[st
     if described.get("encryptionConfig", [{}])[0].get("resources") != ["secrets"]:
         problems.append("cluster secrets are not envelope-encrypted")
     groups = set(eks.list_nodegroups(clusterName=cluster["name"])["nodegroups"])
-    # system and workers everywhere, plus any team's dedicated group the file declares.
+    # The system group only: task capacity is Karpenter's.
     declared = {g["node_group_name"] for g in stack["resource"]["aws_eks_node_group"].values()}
-    if groups != declared or not {"system", "workers"} <= groups:
+    if groups != declared or groups != {"system"}:
         problems.append(f"node groups {sorted(groups)}, declared {sorted(declared)}")
     db_config = next(iter(stack["resource"]["aws_db_instance"].values()))
     (db,) = boto("rds", endpoint, region).describe_db_instances(DBInstanceIdentifier=db_config["identifier"])["DBInstances"]

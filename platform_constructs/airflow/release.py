@@ -1,10 +1,10 @@
 """AirflowRelease: everything Airflow needs on the cluster, in dependency order.
 
 1. Guarded namespaces (Airflow's own and the task namespaces) with network policies and RBAC.
-2. Cloud add-ons the cloud seam asks for (the AWS Load Balancer Controller on EKS).
-3. The External Secrets Operator, then the project's ``synced-secrets`` chart (secret store,
-   generators, ExternalSecrets) from a local path, so no CRD has to exist at plan time.
-4. The official Airflow chart, waiting for its migration job so a deploy only succeeds once the
+2. After the cluster add-ons (the External Secrets Operator among them, see
+   ``kubernetes/addons.py``), the project's ``synced-secrets`` chart (secret store, generators,
+   ExternalSecrets) from a local path, so no CRD has to exist at plan time.
+3. The official Airflow chart, waiting for its migration job so a deploy only succeeds once the
    schema is migrated and every component rolled out.
 """
 
@@ -14,10 +14,11 @@ import hashlib
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..handles import ClusterHandle, HelmChart, NetworkHandle, WorkloadIdentity
+from ..handles import ClusterHandle, NetworkHandle, WorkloadIdentity
 from ..helm import synced_secrets, to_yaml
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
@@ -36,11 +37,12 @@ from .values import (
     uses_celery,
 )
 
-EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
-EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
 REDIS_PORT = 6379
 WORKER_LOG_PORT = 8793
 TRIGGERER_LOG_PORT = 8794
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
 
 AIRFLOW_PODS = {"tier": "airflow", "release": AIRFLOW_RELEASE}
 """Labels the chart puts on every Airflow pod, task pods included."""
@@ -61,8 +63,8 @@ class AirflowReleaseProps:
     """Namespaces where KubernetesPodOperator may run pods."""
     launchers: Sequence[WorkloadIdentity]
     """Identities that launch task pods (scheduler, workers, triggerer)."""
-    secret_store_identity: WorkloadIdentity
-    cluster_addons: Sequence[HelmChart] = ()
+    addons: Sequence[ITerraformDependable] = ()
+    """The cluster add-ons' releases (the External Secrets Operator, the ingress controller …)."""
     timeout_seconds: int = 1200
     """How long a deploy waits for migrations and rollout before it fails."""
     pools: Mapping[str, int] = field(default_factory=dict)
@@ -108,59 +110,13 @@ class AirflowRelease(Construct):
             )
             self.task_namespaces.append(guarded)
 
-        addons = [
-            Release(
-                self,
-                f"addon-{chart.name}",
-                name=chart.name,
-                chart=chart.chart,
-                repository=chart.repository,
-                version=chart.version,
-                namespace=chart.namespace,
-                values=[to_yaml(dict(chart.values))],
-                wait=True,
-                timeout=600,
-                depends_on=ready,
-            )
-            for chart in props.cluster_addons
-        ]
-        eso_identity = props.secret_store_identity
-        external_secrets = Release(
-            self,
-            "external-secrets",
-            name="external-secrets",
-            chart="external-secrets",
-            repository="https://charts.external-secrets.io",
-            version=EXTERNAL_SECRETS_CHART_VERSION,
-            namespace=eso_identity.workload.namespace,
-            create_namespace=True,
-            values=[
-                to_yaml(
-                    {
-                        "installCRDs": True,
-                        "serviceAccount": {
-                            "create": True,
-                            "name": eso_identity.workload.service_account,
-                            "annotations": dict(eso_identity.service_account_annotations),
-                        },
-                        "nodeSelector": SYSTEM_POOL.node_selector(),
-                        "webhook": {"nodeSelector": SYSTEM_POOL.node_selector()},
-                        "certController": {"nodeSelector": SYSTEM_POOL.node_selector()},
-                    }
-                )
-            ],
-            wait=True,
-            timeout=600,
-            depends_on=ready,
-        )
-        self.external_secrets = external_secrets
         secrets = synced_secrets(
             self,
             "secrets",
             release_name="airflow-secrets",
             namespace=namespace,
             values=secrets_values(props.secrets),
-            depends_on=[external_secrets, airflow_ns.namespace],
+            depends_on=[*props.addons, airflow_ns.namespace],
         )
         self.release = Release(
             self,
@@ -177,7 +133,7 @@ class AirflowRelease(Construct):
             timeout=props.timeout_seconds,
             cleanup_on_fail=True,
             max_history=10,
-            depends_on=[secrets, *addons, *(guarded.namespace for guarded in self.task_namespaces)],
+            depends_on=[secrets, *props.addons, *(guarded.namespace for guarded in self.task_namespaces)],
         )
         if props.pools:
             self._pools(props)
@@ -228,6 +184,7 @@ class AirflowRelease(Construct):
                     spec=job.JobV1SpecTemplateSpec(
                         restart_policy="Never",
                         node_selector=SYSTEM_POOL.node_selector(),
+                        toleration=[job.JobV1SpecTemplateSpecToleration(**t) for t in SYSTEM_POOL.tolerations()],
                         security_context=job.JobV1SpecTemplateSpecSecurityContext(
                             run_as_non_root=True,
                             seccomp_profile=job.JobV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),

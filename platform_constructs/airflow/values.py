@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..handles import DatabaseHandle, IngressHandle, LogStore, StatsdSink, WorkloadIdentity
-from ..placement import SYSTEM_POOL, WORKERS_POOL
+from ..placement import DO_NOT_DISRUPT, SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
 
 CHART = "airflow"
@@ -312,13 +312,19 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "serviceAccount": _service_account(props.identities["worker"]),
             "persistence": {"enabled": False},
             "logGroomerSidecar": {"enabled": False},
+            # KubernetesExecutor task pods: Karpenter never drains a node voluntarily while one runs.
+            "kubernetes": {"podAnnotations": {DO_NOT_DISRUPT: "true"}},
         },
+        # Every other Airflow pod runs on the system nodes, and tolerates their taint.
         "nodeSelector": SYSTEM_POOL.node_selector(),
+        "tolerations": SYSTEM_POOL.tolerations(),
         # The chart's StatsD exporter only when no agent collects the metrics.
         "statsd": {"enabled": props.metrics is None},
         "rbac": {"create": True},
         "multiNamespaceMode": False,
         "allowPodLaunching": True,
+        # The chart's job-launcher Role in Airflow's namespace (KubernetesJobOperator).
+        "allowJobLaunching": True,
         # Flightdeck writes its own policies (default deny plus named allows) for every Airflow namespace.
         "networkPolicies": {"enabled": False},
         "dags": {"persistence": {"enabled": False}, "gitSync": {"enabled": False}},

@@ -131,6 +131,8 @@ class ClusterServicesProps:
     key: KmsKeyHandle
     readable_secret_arns: Sequence[str]
     """Secrets the External Secrets Operator may read (ARNs or ARN patterns)."""
+    controller_replicas: int = 2
+    """Replicas of the load balancer controller (leader-elected)."""
 
 
 class ClusterServices(Construct):
@@ -169,9 +171,11 @@ class ClusterServices(Construct):
                 "clusterName": props.cluster_name,
                 "region": props.region,
                 "vpcId": props.vpc_id,
-                "replicaCount": 2,
+                "replicaCount": props.controller_replicas,
                 "serviceAccount": {"create": True, "name": LOAD_BALANCER_CONTROLLER.service_account},
+                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}},
                 "nodeSelector": SYSTEM_POOL.node_selector(),
+                "tolerations": SYSTEM_POOL.tolerations(),
             },
         )
         shared = {

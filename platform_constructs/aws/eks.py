@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from constructs import Construct
 
 from ..handles import ClusterHandle, ExecCredentials
-from ..placement import NodePool
+from ..placement import SYSTEM_POOL, NodePool
 from .iam import managed_policy, service_trust
 from .kms import KmsKeyHandle
 
@@ -62,6 +62,9 @@ class EksClusterProps:
     encryption_key: KmsKeyHandle
     region: str
     node_groups: Sequence[NodeGroupSpec]
+    """Managed node groups (the system pool); task capacity comes from Karpenter (``karpenter.py``)."""
+    node_pools: Sequence[NodePool] = ()
+    """Pools whose nodes something else launches (Karpenter): the handle lists them beside the node groups."""
     endpoint_public_access: bool = False
     """False: the API server is reachable only from inside the VPC."""
     public_access_cidrs: Sequence[str] = ()
@@ -184,7 +187,7 @@ class EksCluster(Construct):
                 command="aws",
                 args=("eks", "get-token", "--cluster-name", props.name, "--region", props.region, "--output", "json"),
             ),
-            node_pools=tuple(spec.pool for spec in props.node_groups),
+            node_pools=(*(spec.pool for spec in props.node_groups), *props.node_pools),
             ready=(*self.node_groups, *early, *late),
             connect_command=f"aws eks update-kubeconfig --region {props.region} --name {props.name}",
         )
@@ -197,6 +200,14 @@ class EksCluster(Construct):
             # The VPC CNI's node agent enforces Kubernetes NetworkPolicy; without it the
             # guardrail policies Flightdeck installs would be accepted and silently ignored.
             configuration = json.dumps({"enableNetworkPolicy": "true"})
+        # The add-ons that run as Deployments belong on the system nodes, and tolerate their taint.
+        on_system = {"nodeSelector": SYSTEM_POOL.node_selector(), "tolerations": SYSTEM_POOL.tolerations()}
+        if name == "coredns":
+            configuration = json.dumps(
+                {**on_system, "replicaCount": 2, "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "170Mi"}}}
+            )
+        if name == "aws-ebs-csi-driver":
+            configuration = json.dumps({"controller": on_system})
         return EksAddon(
             self,
             f"addon-{name}",
@@ -302,7 +313,7 @@ class EksCluster(Construct):
             taint=[
                 EksNodeGroupTaint(key=t.key, value=t.value, effect=t.aws_effect) for t in spec.pool.taints
             ] or None,
-            # The cluster autoscaler owns the current size; Terraform owns the bounds.
+            # Someone scaling the system group by hand keeps that size; Terraform owns the bounds.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
             depends_on=[*self._node_policies, *after],
         )

@@ -141,7 +141,11 @@ class Network(Construct):
         for i in range(props.zones):
             letter = "abc"[i]
             private_subnet = subnet(
-                "private", i, layout.private[i], {"kubernetes.io/role/internal-elb": "1", cluster_tag: "shared"}
+                "private",
+                i,
+                layout.private[i],
+                # Karpenter launches nodes into the subnets carrying its discovery tag: the private ones.
+                {"kubernetes.io/role/internal-elb": "1", cluster_tag: "shared", "karpenter.sh/discovery": props.cluster_name},
             )
             # Each zone routes through its own NAT gateway when there is one, so losing a zone
             # does not cut the others off; with a single gateway all zones share it.

@@ -22,11 +22,11 @@ from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .iam import secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
+from .karpenter import Karpenter, KarpenterPool, KarpenterProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
 from .runner import Bastion, BastionProps, ClusterApiAccess, DeployRunner, DeployRunnerOptions, DeployRunnerProps
 from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
-
 
 POD_IDENTITY_AGENT = CredentialEndpoint(cidr="169.254.170.23/32", port=80)
 """The EKS Pod Identity agent, on every node's host network: the AWS SDKs in pods with a pod identity get credentials here."""
@@ -50,6 +50,13 @@ class ClusterSettings:
     log_retention_days: int = 90
     admin_role_arns: Sequence[str] = ()
     addon_versions: Mapping[str, str] = field(default_factory=dict)
+    karpenter_pools: Sequence[KarpenterPool] = ()
+    """Task capacity (workers, backfill, teams' dedicated nodes), launched by Karpenter."""
+    node_image: str = "al2023@v20251110"
+    """The AMI alias of the nodes Karpenter launches (pinned)."""
+    controller_replicas: int = 2
+    """Replicas of the cluster's own controllers (the load balancer controller, Karpenter): leader-elected,
+    so a second one takes over within seconds; one is enough in dev."""
     bastion: bool = False
     """A Session Manager host in the private subnets that can reach the API endpoint (off by default)."""
 
@@ -72,6 +79,8 @@ class AwsPlatformProps:
     """Prefix of every resource name and the cluster's name (``flightdeck-prod``)."""
     account_id: str
     region: str
+    tags: Mapping[str, str]
+    """The environment's tags (the provider's default tags), also put on what Karpenter launches."""
     network: NetworkSettings
     cluster: ClusterSettings
     database: DatabaseSettings
@@ -122,6 +131,7 @@ class AwsPlatform(Construct):
                 encryption_key=key,
                 region=props.region,
                 node_groups=props.cluster.node_groups,
+                node_pools=[spec.pool for spec in props.cluster.karpenter_pools],
                 endpoint_public_access=props.cluster.endpoint_public_access,
                 public_access_cidrs=props.cluster.public_access_cidrs,
                 log_retention_days=props.cluster.log_retention_days,
@@ -191,6 +201,7 @@ class AwsPlatform(Construct):
                 region=props.region,
                 vpc_id=network.vpc.id,
                 key=key,
+                controller_replicas=props.cluster.controller_replicas,
                 readable_secret_arns=[
                     database.handle.credentials_secret,
                     *(
@@ -198,6 +209,23 @@ class AwsPlatform(Construct):
                         for name in props.readable_secret_names
                     ),
                 ],
+            ),
+        )
+        karpenter = Karpenter(
+            self,
+            "karpenter",
+            KarpenterProps(
+                cluster_name=props.name,
+                cluster_arn=cluster.cluster.arn,
+                cluster_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+                region=props.region,
+                account_id=props.account_id,
+                key=key,
+                pools=props.cluster.karpenter_pools,
+                node_image=props.cluster.node_image,
+                tags=props.tags,
+                partition=props.partition,
+                controller_replicas=props.cluster.controller_replicas,
             ),
         )
         api_access = ClusterApiAccess(
@@ -253,6 +281,6 @@ class AwsPlatform(Construct):
             ),
             secret_store=services.secret_store,
             ingress=services.ingress,
-            cluster_addons=(services.load_balancer_controller,),
+            cluster_addons=(services.load_balancer_controller, *karpenter.charts()),
             team_identities=teams.identities,
         )

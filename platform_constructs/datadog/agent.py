@@ -107,6 +107,7 @@ def agent_values(props: DatadogAgentProps) -> dict[str, Any]:
             "replicas": replicas,
             "createPodDisruptionBudget": replicas > 1,
             "nodeSelector": SYSTEM_POOL.node_selector(),
+            "tolerations": SYSTEM_POOL.tolerations(),
             "resources": CLUSTER_AGENT_RESOURCES,
             # No mutating webhook: Airflow is told where the agent is, nothing is injected into pods.
             "admissionController": {"enabled": False},

@@ -1,8 +1,11 @@
-"""RBAC that lets Airflow launch task pods in a namespace, and nothing more.
+"""RBAC that lets Airflow launch task pods and Jobs in a namespace, and nothing more.
 
-The chart's own Role covers Airflow's namespace (KubernetesExecutor workers). For each extra task
-namespace listed in the environment file, a Role there lets the named service accounts run pods
-(KubernetesPodOperator): create, watch, read logs, exec for XCom, and delete them afterwards.
+The chart's own Roles cover Airflow's namespace (KubernetesExecutor workers, its pod and job
+launchers). For each extra task namespace and each team namespace, a Role there lets the named
+service accounts run pods (KubernetesPodOperator: create, watch, read logs, delete afterwards) and
+Jobs (KubernetesJobOperator: business logic that keeps running through an Airflow outage, with its
+status). ``pods/exec`` stays because both operators read a task's XCom result by exec into the
+``airflow-xcom-sidecar`` container (``do_xcom_push=True``) and then stop the sidecar.
 No ClusterRole: Airflow cannot touch namespaces that are not listed.
 """
 
@@ -19,12 +22,15 @@ if TYPE_CHECKING:
 
 from ..workloads import Workload
 
-POD_LAUNCHER_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("pods",), ("create", "delete", "get", "list", "patch", "watch")),
-    (("pods/log",), ("get", "list")),
-    (("pods/exec",), ("create", "get")),
-    (("events",), ("get", "list", "watch")),
+POD_LAUNCHER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("", ("pods",), ("create", "delete", "get", "list", "patch", "watch")),
+    ("", ("pods/log",), ("get", "list")),
+    ("", ("pods/exec",), ("create", "get")),
+    ("", ("events",), ("get", "list", "watch")),
+    ("batch", ("jobs",), ("create", "delete", "get", "list", "patch", "watch")),
+    ("batch", ("jobs/status",), ("get", "watch")),
 )
+"""(API group, resources, verbs): what the pod and Job operators do with their pods and Jobs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,8 +57,8 @@ class PodLauncherAccess(Construct):
             "role",
             metadata=RoleV1Metadata(name="airflow-pod-launcher", namespace=props.namespace),
             rule=[
-                RoleV1Rule(api_groups=[""], resources=list(resources), verbs=list(verbs))
-                for resources, verbs in POD_LAUNCHER_RULES
+                RoleV1Rule(api_groups=[group], resources=list(resources), verbs=list(verbs))
+                for group, resources, verbs in POD_LAUNCHER_RULES
             ],
             depends_on=list(props.depends_on) or None,
         )

@@ -5,11 +5,12 @@ default-deny network policies that open DNS and HTTPS egress only, so no other t
 reach its pods), a service account that carries the team's cloud identity, and a Role that lets
 Airflow's pod launchers run pods there.
 
-Kyverno (official chart, pinned) then enforces the labels developers put on their pods and turns
-them into placement: the project's ``charts/team-policies`` (deployed from its local path, so no
-Kyverno CRD has to exist at plan time) validates ``team`` and ``cost-center`` on every pod in a team
-namespace (Enforce, or Audit in dev) and gives pods of a team with dedicated nodes the toleration
-and node affinity for them.
+``PodPolicies`` then turns namespaces into placement and enforces the labels developers put on
+their pods, through Kyverno (a cluster add-on): the project's ``charts/pod-policies`` (deployed from
+its local path, so no Kyverno CRD has to exist at plan time) puts every pod created in a task or
+team namespace on the workers pool, its team's own pool or the backfill pool (never the system
+nodes), keeps Karpenter from disrupting a node under a running task, gives Jobs a default TTL, and
+validates ``team`` and ``cost-center`` on every pod in a team namespace (Enforce, or Audit in dev).
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ if TYPE_CHECKING:
     from cdktf import ITerraformDependable
 
 from ..handles import NetworkHandle, WorkloadIdentity
-from ..helm import local_chart_release, to_yaml
-from ..placement import SYSTEM_POOL, TEAM_LABEL
+from ..helm import local_chart_release
+from ..placement import BACKFILL_POOL, SYSTEM_POOL, TEAM_LABEL, WORKERS_POOL, NodePool, team_pool
 from ..teams import TeamSpec
 from ..workloads import Workload
+from .addons import KYVERNO_NAMESPACE
 from .namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port
 from .rbac import PodLauncherAccess, PodLauncherAccessProps
 
-KYVERNO_CHART_VERSION = "3.9.0"
-KYVERNO_REPOSITORY = "https://kyverno.github.io/kyverno/"
-KYVERNO_NAMESPACE = "kyverno"
-POLICIES_CHART = Path(__file__).resolve().parents[2] / "charts" / "team-policies"
+POLICIES_CHART = Path(__file__).resolve().parents[2] / "charts" / "pod-policies"
+BACKFILL_LABEL = {"flightdeck.io/capacity": "backfill"}
+"""The label that sends a task pod to the backfill pool (the pod template of backfill tasks carries it)."""
+JOB_TTL_SECONDS = 86400
+"""A finished Job (and its pods) is removed after a day unless it says otherwise."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,39 +51,32 @@ class TeamsProps:
     default_resources: DefaultResources
     network: NetworkHandle
     """The cluster's network: where pods get their cloud credentials."""
-    validation_action: Literal["Enforce", "Audit"] = "Enforce"
-    """Enforce rejects pods without the labels; Audit (dev) only reports them."""
-    kyverno_replicas: int = 3
-    """Admission controller replicas; one is a single point of failure for every pod creation."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
 
 
-def kyverno_values(replicas: int) -> dict[str, Any]:
-    controllers = {"replicas": min(replicas, 2)}
-    return {
-        "global": {"nodeSelector": SYSTEM_POOL.node_selector()},
-        "admissionController": {"replicas": replicas},
-        "backgroundController": controllers,
-        "cleanupController": controllers,
-        "reportsController": controllers,
-    }
-
-
-def policy_values(teams: Sequence[TeamSpec], validation_action: str) -> dict[str, Any]:
-    """Values of ``charts/team-policies``."""
+def policy_values(
+    teams: Sequence[TeamSpec], task_namespaces: Sequence[str], validation_action: str, backfill: NodePool
+) -> dict[str, Any]:
+    """Values of ``charts/pod-policies``: where each namespace's pods go, and the team label rules."""
+    placement = [{"namespace": ns, **_pool(WORKERS_POOL)} for ns in task_namespaces]
+    placement += [{"namespace": t.namespace, **_pool(team_pool(t.name) if t.dedicated_nodes else WORKERS_POOL)} for t in teams]
     return {
         "validationAction": validation_action,
-        "teams": [
-            {"name": t.name, "namespace": t.namespace, "costCenter": t.cost_center, "dedicatedNodes": t.dedicated_nodes}
-            for t in teams
-        ],
+        "teams": [{"name": t.name, "namespace": t.namespace, "costCenter": t.cost_center} for t in teams],
+        "placement": placement,
+        "backfill": {"label": BACKFILL_LABEL, **_pool(backfill)},
+        "systemTolerations": [{"key": t.key, "value": t.value} for t in (*SYSTEM_POOL.taints, *SYSTEM_POOL.also_tolerated)],
+        "jobTtlSeconds": JOB_TTL_SECONDS,
     }
+
+
+def _pool(pool: NodePool) -> dict[str, Any]:
+    return {"nodeSelector": pool.node_selector(), "tolerations": pool.tolerations()}
 
 
 class Teams(Construct):
     def __init__(self, scope: Construct, id: str, props: TeamsProps) -> None:
         super().__init__(scope, id)
-        from cdktf_cdktf_provider_helm.release import Release
         from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 
         missing = [t.name for t in props.teams if t.name not in props.identities]
@@ -124,28 +120,31 @@ class Teams(Construct):
                 PodLauncherAccessProps(namespace=team.namespace, launchers=props.launchers, depends_on=[ns.namespace]),
             )
             self.namespaces[team.name] = ns
-        if not props.teams:
-            return
-        kyverno = Release(
-            self,
-            "kyverno",
-            name="kyverno",
-            chart="kyverno",
-            repository=KYVERNO_REPOSITORY,
-            version=KYVERNO_CHART_VERSION,
-            namespace=KYVERNO_NAMESPACE,
-            create_namespace=True,
-            values=[to_yaml(kyverno_values(props.kyverno_replicas))],
-            wait=True,
-            timeout=600,
-            depends_on=list(props.depends_on),
-        )
-        self.policies = local_chart_release(
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodPoliciesProps:
+    teams: Sequence[TeamSpec]
+    task_namespaces: Sequence[str]
+    """Airflow's task namespaces: their pods go to the workers pool."""
+    validation_action: Literal["Enforce", "Audit"] = "Enforce"
+    """Enforce rejects pods without the team labels; Audit (dev) only reports them."""
+    depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    """Kyverno and the namespaces the policies name."""
+
+
+class PodPolicies(Construct):
+    """``charts/pod-policies`` (in every environment, with or without teams)."""
+
+    def __init__(self, scope: Construct, id: str, props: PodPoliciesProps) -> None:
+        super().__init__(scope, id)
+        self.values = policy_values(props.teams, props.task_namespaces, props.validation_action, BACKFILL_POOL)
+        self.release = local_chart_release(
             self,
             "policies",
             chart=POLICIES_CHART,
-            release_name="team-policies",
+            release_name="pod-policies",
             namespace=KYVERNO_NAMESPACE,
-            values=policy_values(props.teams, props.validation_action),
-            depends_on=[kyverno, *(ns.namespace for ns in self.namespaces.values())],
+            values=self.values,
+            depends_on=props.depends_on,
         )

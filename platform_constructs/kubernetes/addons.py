@@ -1,0 +1,169 @@
+"""The cluster add-ons layer: every controller the cluster's other layers need, installed once, in order.
+
+Add-ons are small units (``HelmChart``) that name the add-ons they need (``after``): the cloud's own
+(the AWS Load Balancer Controller, Karpenter's CRDs, controller and node pools) and the neutral
+ones (the External Secrets Operator, Kyverno). Airflow, the teams and Datadog depend on this layer
+as a whole, so none of them plans against a controller that is not there yet. Every add-on runs on
+the system nodes, with their toleration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from constructs import Construct
+
+from ..handles import HelmChart, WorkloadIdentity
+from ..helm import local_chart_release, to_yaml
+from ..placement import SYSTEM_POOL
+
+if TYPE_CHECKING:
+    from cdktf import ITerraformDependable
+    from cdktf_cdktf_provider_helm.release import Release
+
+EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
+KYVERNO_CHART_VERSION = "3.9.0"
+KYVERNO_REPOSITORY = "https://kyverno.github.io/kyverno"
+KYVERNO_NAMESPACE = "kyverno"
+
+
+def requests(cpu: str, memory: str) -> dict[str, Any]:
+    """A container's requests, and a memory limit equal to them: what the system pool is sized for."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+
+
+def on_system_nodes() -> dict[str, Any]:
+    """The node selector and tolerations of a pod that belongs on the system nodes."""
+    return {"nodeSelector": SYSTEM_POOL.node_selector(), "tolerations": SYSTEM_POOL.tolerations()}
+
+
+def external_secrets(identity: WorkloadIdentity) -> HelmChart:
+    """The External Secrets Operator, as the identity that may read exactly the secrets Airflow and Datadog need."""
+    return HelmChart(
+        name="external-secrets",
+        chart="external-secrets",
+        repository="https://charts.external-secrets.io",
+        version=EXTERNAL_SECRETS_CHART_VERSION,
+        namespace=identity.workload.namespace,
+        create_namespace=True,
+        values={
+            "installCRDs": True,
+            "serviceAccount": {
+                "create": True,
+                "name": identity.workload.service_account,
+                "annotations": dict(identity.service_account_annotations),
+            },
+            "resources": requests("100m", "256Mi"),
+            **on_system_nodes(),
+            "webhook": {"resources": requests("50m", "128Mi"), **on_system_nodes()},
+            "certController": {"resources": requests("50m", "128Mi"), **on_system_nodes()},
+        },
+    )
+
+
+def kyverno(replicas: int) -> HelmChart:
+    """Kyverno, the admission controller of the pod policies (placement, labels, Job defaults)."""
+    controllers = {"replicas": min(replicas, 2), "resources": requests("100m", "128Mi"), **on_system_nodes()}
+    return HelmChart(
+        name="kyverno",
+        chart="kyverno",
+        repository=KYVERNO_REPOSITORY,
+        version=KYVERNO_CHART_VERSION,
+        namespace=KYVERNO_NAMESPACE,
+        create_namespace=True,
+        values={
+            "admissionController": {"replicas": replicas, "container": {"resources": requests("100m", "384Mi")}, **on_system_nodes()},
+            "backgroundController": controllers,
+            "cleanupController": controllers,
+            "reportsController": controllers,
+            # The CRD migration and cleanup hooks run as Jobs: they need the system nodes too.
+            "crds": {"migration": on_system_nodes()},
+            "webhooksCleanup": on_system_nodes(),
+            "policyReportsCleanup": on_system_nodes(),
+        },
+    )
+
+
+def install_order(addons: Sequence[HelmChart]) -> list[HelmChart]:
+    """The add-ons so that each comes after those it names; an unknown or circular dependency is an error."""
+    by_name = {a.name: a for a in addons}
+    if len(by_name) != len(addons):
+        names = [a.name for a in addons]
+        raise ValueError(f"cluster add-ons are listed twice: {sorted({n for n in names if names.count(n) > 1})}")
+    for addon in addons:
+        unknown = [name for name in addon.after if name not in by_name]
+        if unknown:
+            raise ValueError(f"cluster add-on {addon.name} needs {', '.join(unknown)}, which is not installed")
+    ordered: list[HelmChart] = []
+    visiting: list[str] = []
+
+    def visit(addon: HelmChart) -> None:
+        if addon in ordered:
+            return
+        if addon.name in visiting:
+            raise ValueError(f"cluster add-ons depend on each other in a circle: {' -> '.join([*visiting, addon.name])}")
+        visiting.append(addon.name)
+        for name in addon.after:
+            visit(by_name[name])
+        visiting.pop()
+        ordered.append(addon)
+
+    for addon in addons:
+        visit(addon)
+    return ordered
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterAddonsProps:
+    addons: Sequence[HelmChart]
+    depends_on: Sequence[ITerraformDependable] = ()
+    """What must exist before any add-on is installed (nothing, in a cluster stack: its platform stack is applied)."""
+    timeout_seconds: int = 600
+
+
+class ClusterAddons(Construct):
+    def __init__(self, scope: Construct, id: str, props: ClusterAddonsProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_helm.release import Release
+
+        self.releases: dict[str, Release] = {}
+        for addon in install_order(props.addons):
+            after = [*props.depends_on, *(self.releases[name] for name in addon.after)]
+            if addon.repository is None:
+                release = local_chart_release(
+                    self,
+                    addon.name,
+                    chart=Path(addon.chart),
+                    release_name=addon.name,
+                    namespace=addon.namespace,
+                    values=addon.values,
+                    depends_on=after,
+                )
+            else:
+                release = Release(
+                    self,
+                    addon.name,
+                    name=addon.name,
+                    chart=addon.chart,
+                    repository=addon.repository,
+                    version=addon.version,
+                    namespace=addon.namespace,
+                    create_namespace=addon.create_namespace or None,
+                    skip_crds=addon.skip_crds or None,
+                    values=[to_yaml(dict(addon.values))] if addon.values else None,
+                    wait=True,
+                    timeout=props.timeout_seconds,
+                    depends_on=after or None,
+                )
+            self.releases[addon.name] = release
+
+    @property
+    def all(self) -> list[Release]:
+        return list(self.releases.values())
+
+    def __getitem__(self, name: str) -> Release:
+        return self.releases[name]
+

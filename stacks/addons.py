@@ -1,0 +1,17 @@
+"""The cluster add-ons of an environment: the cloud's own and the neutral ones, for the add-ons layer."""
+
+from __future__ import annotations
+
+from flightdeck.config import EnvironmentConfig, Tier
+from platform_constructs.handles import CloudPlatform, HelmChart
+from platform_constructs.kubernetes.addons import external_secrets, kyverno
+
+
+def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[HelmChart, ...]:
+    """Every add-on the cluster stack installs before Airflow, the teams and Datadog."""
+    return (
+        external_secrets(platform.secret_store.identity),
+        # One admission controller is a single point of failure for every pod creation: three outside dev.
+        kyverno(replicas=1 if config.tier is Tier.DEV else 3),
+        *platform.cluster_addons,
+    )
