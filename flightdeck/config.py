@@ -375,6 +375,21 @@ class Quota(Model):
     pods: int = Field(ge=10, le=5000)
 
 
+CRON = r"^\S+( \S+){4}$"
+
+
+class Hibernation(Model):
+    """Airflow asleep on a schedule: every Deployment in its namespace scaled to zero, then back."""
+
+    enabled: bool
+    sleep: str = Field(default="0 20 * * 1-5", pattern=CRON)
+    """When Airflow goes to sleep (cron, in ``time_zone``): weekday evenings."""
+    wake: str = Field(default="0 7 * * 1-5", pattern=CRON)
+    """When it wakes up: weekday mornings, so it sleeps through nights and weekends."""
+    time_zone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
+    """An IANA time zone (``Europe/Berlin``) for both schedules."""
+
+
 class Airflow(Model):
     executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
     image: AirflowImage = AirflowImage()
@@ -382,7 +397,7 @@ class Airflow(Model):
     task_resources: Resources
     """Default requests of a task pod (the KubernetesExecutor pod template); tasks may ask for more."""
     celery_workers: int = Field(default=2, ge=1, le=100)
-    """Celery worker replicas, when a Celery executor is selected."""
+    """The most Celery workers KEDA scales to, when a Celery executor is selected."""
     task_namespaces: list[KubernetesName] = ["airflow-tasks"]
     """Namespaces where KubernetesPodOperator may launch pods (besides Airflow's own)."""
     dags: Dags = Dags()
@@ -395,6 +410,8 @@ class Airflow(Model):
     """Airflow configuration overrides by section (the chart's ``config:``, successor of airflow.cfg)."""
     deploy_timeout_minutes: int = Field(default=20, ge=5, le=60)
     """How long a deploy waits for migrations and rollout before failing."""
+    hibernation: Hibernation
+    """On by default in dev (nights and weekends), off in qa and prod."""
 
     @model_validator(mode="after")
     def _not_managed(self) -> Airflow:

@@ -254,6 +254,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
                 "pods": 100
             },
             "create_admin_user": True,
+            "hibernation": {"enabled": True},
             "celery_workers": 1
         },
     },
@@ -307,6 +308,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
                 "pods": 300
             },
             "create_admin_user": False,
+            "hibernation": {"enabled": False},
             "celery_workers": 2
         },
     },
@@ -360,6 +362,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
                 "pods": 1500
             },
             "create_admin_user": False,
+            "hibernation": {"enabled": False},
             "celery_workers": 4,
             "deploy_timeout_minutes": 30
         },

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flightdeck.config import EnvironmentConfig, Tier
+from platform_constructs.airflow.values import uses_celery
 from platform_constructs.handles import CloudPlatform, HelmChart
-from platform_constructs.kubernetes.addons import external_secrets, kyverno
+from platform_constructs.kubernetes.addons import external_secrets, keda, kyverno
 
 
 def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[HelmChart, ...]:
@@ -13,5 +14,7 @@ def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[
         external_secrets(platform.secret_store.identity),
         # One admission controller is a single point of failure for every pod creation: three outside dev.
         kyverno(replicas=1 if config.tier is Tier.DEV else 3),
+        # Celery workers scale with the queue (the Airflow chart's KEDA ScaledObject needs KEDA's CRDs).
+        *((keda(),) if uses_celery(config.airflow.executor) else ()),
         *platform.cluster_addons,
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flightdeck.config import EnvironmentConfig, Resources, Tier
-from platform_constructs.airflow.release import AirflowReleaseProps
+from platform_constructs.airflow.release import AirflowReleaseProps, HibernationSchedule
 from platform_constructs.airflow.secrets import AirflowSecretsProps
 from platform_constructs.airflow.values import AirflowValuesProps, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
 from platform_constructs.handles import CloudPlatform, StatsdSink
@@ -60,6 +60,8 @@ def release_props(
             allowed_cidrs=tuple(airflow.ui.allowed_cidrs),
         ),
         celery_workers=airflow.celery_workers,
+        # Dev's Celery workers scale to zero when nothing is queued; qa and prod keep one warm.
+        celery_min_workers=0 if config.tier is Tier.DEV else 1,
         git=GitDagSource(
             repository=git.repository, ref=git.ref, subdir=git.subdir, credentials=git.credentials_secret is not None
         )
@@ -89,4 +91,7 @@ def release_props(
         timeout_seconds=airflow.deploy_timeout_minutes * 60,
         # One pool per team, so one team's backlog cannot take every slot.
         pools={f"team-{team.name}": team.pool_slots for team in config.teams},
+        hibernation=HibernationSchedule(sleep=airflow.hibernation.sleep, wake=airflow.hibernation.wake, time_zone=airflow.hibernation.time_zone)
+        if airflow.hibernation.enabled
+        else None,
     )

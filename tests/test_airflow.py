@@ -292,11 +292,17 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     assert resources(stack, "kubernetes_cluster_role_v1") == {}
     assert resources(stack, "kubernetes_cluster_role_binding_v1") == {}
     teams = [t.namespace for t in shipped_configs()[env].teams]
-    roles = {r["metadata"]["namespace"]: r for r in resources(stack, "kubernetes_role_v1").values()}
+    launchers = [r for r in resources(stack, "kubernetes_role_v1").values() if r["metadata"]["name"] == "airflow-pod-launcher"]
+    roles = {r["metadata"]["namespace"]: r for r in launchers}
     assert sorted(roles) == sorted(["airflow-tasks", *teams]), "the task namespaces and the teams' only"
+    # Besides, only hibernation's own Role (tests/test_hibernation.py).
+    others = {r["metadata"]["name"] for r in resources(stack, "kubernetes_role_v1").values()} - {"airflow-pod-launcher"}
+    assert others <= {"airflow-hibernation"}
     for role in roles.values():
         assert {r["resources"][0] for r in role["rule"]} == {"pods", "pods/log", "pods/exec", "events", "jobs", "jobs/status"}
     for binding in resources(stack, "kubernetes_role_binding_v1").values():
+        if binding["metadata"]["name"] != "airflow-pod-launcher":
+            continue
         subjects = {(s["namespace"], s["name"]) for s in binding["subject"]}
         assert subjects == {("airflow", "airflow-scheduler"), ("airflow", "airflow-worker"), ("airflow", "airflow-triggerer")}
     assert values_of(stack)["multiNamespaceMode"] is False
@@ -339,10 +345,24 @@ def test_celery_executors_are_valid_chart_values(executor: str) -> None:
     assert values["executor"] == executor
     assert values["redis"]["enabled"] is True
     assert values["workers"]["replicas"] == 3
+    # KEDA scales the workers from the queue, through PgBouncer, up to celery_workers.
+    keda = values["workers"]["celery"]["keda"]
+    assert keda == {"enabled": True, "minReplicaCount": 0, "maxReplicaCount": 3, "pollingInterval": 15, "cooldownPeriod": 300, "usePgbouncer": True}
+
+
+def test_celery_brings_keda_and_keda_reaches_pgbouncer() -> None:
+    from platform_constructs.kubernetes.addons import KEDA_NAMESPACE, KEDA_OPERATOR, install_order, keda
+
+    chart = keda()
+    assert (chart.repository, chart.version, chart.namespace) == ("https://kedacore.github.io/charts", "2.18.1", KEDA_NAMESPACE)
+    assert chart.values["nodeSelector"] == {"flightdeck.io/node-pool": "system"}
+    assert [a.name for a in install_order([chart])] == ["keda"]
+    assert KEDA_OPERATOR == {"app.kubernetes.io/name": "keda-operator"}
 
 
 def test_kubernetes_executor_needs_no_redis() -> None:
     assert airflow_values(sample_props())["redis"]["enabled"] is False
+    assert airflow_values(sample_props())["workers"]["celery"]["keda"]["enabled"] is False
 
 
 def test_public_ui_carries_its_allow_list() -> None:

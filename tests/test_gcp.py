@@ -266,3 +266,14 @@ def test_everything_above_the_cluster_is_the_same_code_as_on_aws(gke_stacks: dic
     }
     assert differing <= cloud_bound
     assert json.dumps(releases(stacks["prod"])["kyverno"]["values"]) == json.dumps(releases(gke_stacks["prod"])["kyverno"]["values"])
+
+
+def test_a_team_pool_starts_empty_and_grows_from_zero(gke_stacks: dict[str, Any]) -> None:
+    # GKE's autoscaler knows a pool's labels and taints from its node config, so it scales an empty
+    # pool up for a pending pod that selects and tolerates it.
+    pools = {p["name"]: p for p in resources(gke_stacks["prod"], "google_container_node_pool").values()}
+    team = pools["team-analytics"]
+    assert team["autoscaling"]["total_min_node_count"] == 0 and team["autoscaling"]["total_max_node_count"] == 10
+    assert team["initial_node_count"] == 0
+    assert team["node_config"]["labels"]["team"] == "analytics"
+    assert team["node_config"]["spot"] is False, "spot only where the file asks (capacity_type: SPOT)"

@@ -20,10 +20,12 @@ from constructs import Construct
 
 from ..handles import ClusterHandle, NetworkHandle, WorkloadIdentity
 from ..helm import synced_secrets, to_yaml
+from ..kubernetes.addons import KEDA_NAMESPACE, KEDA_OPERATOR
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
 from ..placement import SYSTEM_POOL
 from ..workloads import AIRFLOW_RELEASE
+from .hibernation import Hibernation, HibernationProps
 from .secrets import AirflowSecretsProps, secrets_values
 from .values import (
     API_SERVER_PORT,
@@ -69,6 +71,15 @@ class AirflowReleaseProps:
     """How long a deploy waits for migrations and rollout before it fails."""
     pools: Mapping[str, int] = field(default_factory=dict)
     """Airflow pools to create or resize after each deploy (``team-<name>`` → slots)."""
+    hibernation: HibernationSchedule | None = None
+    """Scale Airflow to zero on a schedule and back (dev); None: always on."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HibernationSchedule:
+    sleep: str
+    wake: str
+    time_zone: str = "UTC"
 
 
 class AirflowRelease(Construct):
@@ -137,6 +148,20 @@ class AirflowRelease(Construct):
         )
         if props.pools:
             self._pools(props)
+        if props.hibernation is not None:
+            Hibernation(
+                self,
+                "hibernation",
+                HibernationProps(
+                    namespace=namespace,
+                    image=f"{props.values.image_repository}:{props.values.image_tag}",
+                    sleep=props.hibernation.sleep,
+                    wake=props.hibernation.wake,
+                    time_zone=props.hibernation.time_zone,
+                    pod_labels={"release": AIRFLOW_RELEASE},
+                    depends_on=[self.release],
+                ),
+            )
 
     def _pools(self, props: AirflowReleaseProps) -> None:
         """A Job that sets every pool once the release is up; its name changes with the pools, so
@@ -224,6 +249,13 @@ class AirflowRelease(Construct):
         flow("triggerer-logs", "triggerer", [Port(TRIGGERER_LOG_PORT)])
         if uses_celery(props.values.executor):
             flow("redis", "redis", [Port(REDIS_PORT)])
+            # KEDA's Airflow scaler counts queued tasks in the metadata database, through PgBouncer.
+            ns.allow_ingress(
+                "pgbouncer-from-keda",
+                sources=[Peer(namespace=KEDA_NAMESPACE, pod_labels=KEDA_OPERATOR)],
+                ports=[Port(PGBOUNCER_PORT)],
+                pods=component("pgbouncer"),
+            )
         ns.allow_egress(
             "database",
             to=[Peer(cidr=cidr) for cidr in props.network.database_cidrs],

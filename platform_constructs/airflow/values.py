@@ -114,6 +114,9 @@ class AirflowValuesProps:
     ingress: IngressHandle
     ui: UiSpec
     celery_workers: int = 2
+    """The most Celery workers KEDA scales to."""
+    celery_min_workers: int = 0
+    """The fewest (0: none while nothing is queued)."""
     git: GitDagSource | None = None
     """None: DAGs are baked into the image."""
     create_admin_user: bool = False
@@ -314,6 +317,18 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "logGroomerSidecar": {"enabled": False},
             # KubernetesExecutor task pods: Karpenter never drains a node voluntarily while one runs.
             "kubernetes": {"podAnnotations": {DO_NOT_DISRUPT: "true"}},
+            # Celery workers follow the queue: KEDA counts queued and running tasks in the metadata
+            # database (through PgBouncer), between the floor and celery_workers.
+            "celery": {
+                "keda": {
+                    "enabled": celery,
+                    "minReplicaCount": props.celery_min_workers,
+                    "maxReplicaCount": props.celery_workers,
+                    "pollingInterval": 15,
+                    "cooldownPeriod": 300,
+                    "usePgbouncer": True,
+                }
+            },
         },
         # Every other Airflow pod runs on the system nodes, and tolerates their taint.
         "nodeSelector": SYSTEM_POOL.node_selector(),

@@ -28,6 +28,10 @@ EXTERNAL_SECRETS_CHART_VERSION = "2.14.0"
 KYVERNO_CHART_VERSION = "3.9.0"
 KYVERNO_REPOSITORY = "https://kyverno.github.io/kyverno"
 KYVERNO_NAMESPACE = "kyverno"
+KEDA_CHART_VERSION = "2.18.1"
+KEDA_NAMESPACE = "keda"
+KEDA_OPERATOR = {"app.kubernetes.io/name": "keda-operator"}
+"""The KEDA operator's pods: they run the scalers, the Airflow one queries the metadata database."""
 
 
 def requests(cpu: str, memory: str) -> dict[str, Any]:
@@ -83,6 +87,26 @@ def kyverno(replicas: int) -> HelmChart:
             "crds": {"migration": on_system_nodes()},
             "webhooksCleanup": on_system_nodes(),
             "policyReportsCleanup": on_system_nodes(),
+        },
+    )
+
+
+def keda() -> HelmChart:
+    """KEDA, which scales Celery workers from the queued tasks (the Airflow chart's ScaledObject)."""
+    return HelmChart(
+        name="keda",
+        chart="keda",
+        repository="https://kedacore.github.io/charts",
+        version=KEDA_CHART_VERSION,
+        namespace=KEDA_NAMESPACE,
+        create_namespace=True,
+        values={
+            **on_system_nodes(),
+            "resources": {
+                "operator": requests("100m", "256Mi"),
+                "metricServer": requests("100m", "256Mi"),
+                "webhooks": requests("50m", "128Mi"),
+            },
         },
     )
 
