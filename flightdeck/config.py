@@ -412,6 +412,8 @@ class Airflow(Model):
     """How long a deploy waits for migrations and rollout before failing."""
     hibernation: Hibernation
     """On by default in dev (nights and weekends), off in qa and prod."""
+    backfill_pool_slots: int = Field(default=8, ge=1, le=1024)
+    """Slots of the Airflow pool ``backfill``: how many backfill tasks run at once (on the backfill nodes)."""
 
     @model_validator(mode="after")
     def _not_managed(self) -> Airflow:

@@ -89,8 +89,9 @@ def release_props(
         launchers=tuple(platform.identities[name] for name in POD_LAUNCHERS),
         addons=tuple(addons),
         timeout_seconds=airflow.deploy_timeout_minutes * 60,
-        # One pool per team, so one team's backlog cannot take every slot.
-        pools={f"team-{team.name}": team.pool_slots for team in config.teams},
+        # One pool per team, so one team's backlog cannot take every slot; one for backfills, so they
+        # never starve scheduled runs (their pods go to the backfill nodes, see charts/pod-policies).
+        pools={"backfill": airflow.backfill_pool_slots, **{f"team-{team.name}": team.pool_slots for team in config.teams}},
         hibernation=HibernationSchedule(sleep=airflow.hibernation.sleep, wake=airflow.hibernation.wake, time_zone=airflow.hibernation.time_zone)
         if airflow.hibernation.enabled
         else None,

@@ -83,9 +83,8 @@ def test_network_policies_use_the_clusters_ranges(existing_stack: dict[str, Any]
 
 
 def test_the_airflow_and_team_layers_are_the_same_code_as_on_aws(existing_stack: dict[str, Any], stacks: dict[str, Any]) -> None:
-    # The differences are what the files choose: AWS dev has no teams (so no pools or admission
-    # policies) and sends metrics to the Datadog agent (the example has no monitoring, so StatsD stays
-    # in the namespace); AWS needs the Load Balancer Controller (the cluster's owners run an ingress).
+    # The differences are what the files choose: AWS dev has no teams and sends metrics to the
+    # Datadog agent (the example has no monitoring, so StatsD stays in the namespace).
     def layer(stack: dict[str, Any], prefix: str) -> set[str]:
         return {p for p in resource_paths(stack, prefix) if not any(word in p for word in ("analytics", "marketing", "statsd"))}
 
@@ -93,7 +92,7 @@ def test_the_airflow_and_team_layers_are_the_same_code_as_on_aws(existing_stack:
         return {p for p in paths if "workload-credentials" not in p}
 
     aws, existing = layer(stacks["dev"], "airflow/"), layer(existing_stack, "airflow/")
-    assert existing - aws == {"airflow/pools"}
+    assert existing - aws == set()
     # The owners' cluster names no credential agent: its pods have no cloud identity of Flightdeck's.
     assert aws - existing == {p for p in aws if "workload-credentials" in p}
     # Teams: the same constructs as in AWS prod, for the one team the example has.

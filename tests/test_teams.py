@@ -189,7 +189,10 @@ def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> No
     assert container["security_context"] == {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}}
     # The job reaches the database through PgBouncer, like every Airflow pod.
     assert job["spec"]["template"]["metadata"]["labels"]["tier"] == "airflow"
-    assert resources(stacks["dev"], "kubernetes_job_v1") == {}
+    # Every environment, teams or not, has the backfill pool.
+    for stack in (stacks[env], stacks["dev"]):
+        (job,) = resources(stack, "kubernetes_job_v1").values()
+        assert "airflow pools set backfill 8 " in job["spec"]["template"]["spec"]["container"][0]["args"][2]
 
 
 def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
