@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: help synth test lint workflow envdiff check e2e bench deps clean deploy diff
+.PHONY: help synth test snapshots lint workflow envdiff check e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -37,6 +37,9 @@ synth: $(PYTHON_DEPS) $(NODE_DEPS) ## synthesize every environment's stacks into
 
 test: $(PYTHON_DEPS) ## run the test suite
 	$(VENV_PY) -m pytest
+
+snapshots: $(PYTHON_DEPS) ## refresh the stack snapshots after an intended change (then review git diff tests/__snapshots__)
+	$(VENV_PY) -m pytest tests/test_snapshots.py --snapshot-update
 
 # ruff and mypy, as the pull-request workflow runs them.
 lint: $(PYTHON_DEPS) ## ruff and mypy

@@ -40,31 +40,51 @@ HOSTED_RUNNER = "ubuntu-24.04"
 SESSION_SECONDS = 7200
 """Deploy credentials last as long as the deployer role allows (see GithubDeployersProps)."""
 
-ACTIONS = {
-    "checkout": "actions/checkout@v4",
-    "python": "actions/setup-python@v5",
-    "node": "actions/setup-node@v4",
-    "terraform": "hashicorp/setup-terraform@v3",
-    "aws": "aws-actions/configure-aws-credentials@v4",
-    "upload": "actions/upload-artifact@v4",
-    "download": "actions/download-artifact@v4",
+PINNED_ACTIONS = {
+    # name: (repository, release tag, the tag's commit in that repository)
+    "checkout": ("actions/checkout", "v4.4.0", "11d5960a326750d5838078e36cf38b85af677262"),
+    "python": ("actions/setup-python", "v5.6.0", "a26af69be951a213d495a4c3e4e4022e16d87065"),
+    "node": ("actions/setup-node", "v4.4.0", "49933ea5288caeca8642d1e84afbd3f7d6820020"),
+    "terraform": ("hashicorp/setup-terraform", "v3.1.2", "b9cd54a3c349d3f38e8881555d616ced269862dd"),
+    "aws": ("aws-actions/configure-aws-credentials", "v4.3.1", "7474bc4690e29a8392af63c5b98e7449536d5c3a"),
+    "upload": ("actions/upload-artifact", "v4.6.2", "ea165f8d65b6e75b540449e92b4886f43607fa02"),
+    "download": ("actions/download-artifact", "v4.3.0", "d3f86a106a0bac45b974a628896c90dbdf5c8093"),
 }
+"""Every action by the commit of its release (a tag can be moved; a commit cannot), looked up in the
+action's own repository; the workflow carries the release as a comment."""
+ACTIONS = {name: f"{repository}@{commit}" for name, (repository, _, commit) in PINNED_ACTIONS.items()}
+CHECKOUT = {"uses": ACTIONS["checkout"], "with": {"persist-credentials": False}}
+"""The repository without its token left in .git/config for later steps."""
+IMAGE_TAG_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+"""An OCI image tag: nothing that could end a line or start another variable."""
+OVERRIDE_PATTERN = "^FLIGHTDECK_SET(_[A-Za-z0-9][A-Za-z0-9_]*)?__[A-Za-z0-9_]+=.*$"
+"""``FLIGHTDECK_SET_<ENV>__<FIELD>…=value`` on one line: the name cannot carry a heredoc marker or anything else."""
 
-OVERRIDES_SCRIPT = """\
+OVERRIDES_SCRIPT = f"""\
 # CI overrides (README, "CI overrides"): the dispatch input's image tag, and the lines of the
-# FLIGHTDECK_OVERRIDES variable, each FLIGHTDECK_SET_...=value. main.py validates every one.
+# FLIGHTDECK_OVERRIDES variable, each FLIGHTDECK_SET_...=value. Each is checked here against a strict
+# pattern before it reaches $GITHUB_ENV (a newline or a heredoc marker would add variables of its
+# own); main.py then validates every value.
+# Everything is checked before anything is written.
+set -euo pipefail
+checked=""
 if [ -n "$IMAGE_TAG" ]; then
-  echo "FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG=$IMAGE_TAG" >> "$GITHUB_ENV"
+  if ! [[ "$IMAGE_TAG" =~ {IMAGE_TAG_PATTERN} ]]; then
+    echo "::error::airflow_image_tag is not an image tag (letters, digits, _ . -, at most 128)"; exit 1
+  fi
+  checked+="FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG=$IMAGE_TAG"$'\\n'
 fi
 if [ -n "$OVERRIDES" ]; then
   while IFS= read -r line; do
+    line="${{line%$'\\r'}}"
     [ -z "$line" ] && continue
-    case "$line" in
-      FLIGHTDECK_SET*=*) echo "$line" >> "$GITHUB_ENV" ;;
-      *) echo "::error::FLIGHTDECK_OVERRIDES: '$line' is not FLIGHTDECK_SET...=value"; exit 1 ;;
-    esac
+    if ! [[ "$line" =~ {OVERRIDE_PATTERN} ]]; then
+      echo "::error::FLIGHTDECK_OVERRIDES: a line is not FLIGHTDECK_SET_<ENV>__<FIELD>=value"; exit 1
+    fi
+    checked+="$line"$'\\n'
   done <<< "$OVERRIDES"
 fi
+printf '%s' "$checked" >> "$GITHUB_ENV"
 """
 
 
@@ -75,7 +95,7 @@ ENVDIFF_SCRIPT = """\
 
 def _steps_to_run_the_project() -> list[dict[str, Any]]:
     return [
-        {"uses": ACTIONS["checkout"]},
+        CHECKOUT,
         {"uses": ACTIONS["python"], "with": {"python-version": PYTHON_VERSION}},
         {"uses": ACTIONS["node"], "with": {"node-version": NODE_VERSION, "cache": "npm"}},
     ]
@@ -87,7 +107,7 @@ def _steps_to_run_cdktf(config: AwsEnvironment, stack: str, role: str, session_s
     if session_seconds:
         credentials["role-duration-seconds"] = session_seconds
     return [
-        {"uses": ACTIONS["checkout"]},
+        CHECKOUT,
         {"uses": ACTIONS["node"], "with": {"node-version": NODE_VERSION, "cache": "npm"}},
         {"run": "npm ci --no-audit --no-fund"},
         {"uses": ACTIONS["terraform"], "with": {"terraform_version": TERRAFORM_VERSION, "terraform_wrapper": False}},
@@ -172,7 +192,11 @@ def _deploy_job(config: AwsEnvironment, part: StackPart, after: Sequence[str], b
 
 
 class _Dumper(yaml.SafeDumper):
-    """Writes multi-line strings (shell scripts) as literal blocks, the way people write workflows."""
+    """Writes multi-line strings (shell scripts) as literal blocks, the way people write workflows,
+    and every repeated step in full (no YAML anchors, which reviewers and some linters trip over)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -196,16 +220,19 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
         "lint": {
             "name": "lint and type check",
             "runs-on": HOSTED_RUNNER,
+            "permissions": {"contents": "read"},
             "steps": [*_steps_to_run_the_project(), {"run": "make lint"}],
         },
         "test": {
             "name": "make test",
             "runs-on": HOSTED_RUNNER,
+            "permissions": {"contents": "read"},
             "steps": [*_steps_to_run_the_project(), {"run": "make test"}],
         },
         "synth": {
             "name": "synthesize every environment",
             "runs-on": HOSTED_RUNNER,
+            "permissions": {"contents": "read"},
             "steps": [
                 *_steps_to_run_the_project(),
                 {
@@ -245,7 +272,8 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
                 }
             },
         },
-        "permissions": {"contents": "read"},
+        # Nothing by default: each job asks for what it needs.
+        "permissions": {},
         # A newer push to a pull request cancels its previous run; runs on the branch all complete.
         "concurrency": {
             "group": "${{ github.event_name == 'pull_request' && format('pr-{0}', github.event.pull_request.number) || github.run_id }}",
@@ -258,7 +286,10 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
         },
         "jobs": jobs,
     }
-    return HEADER + yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=140, allow_unicode=True)
+    text = yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=140, allow_unicode=True)
+    for repository, tag, commit in PINNED_ACTIONS.values():
+        text = text.replace(f"uses: {repository}@{commit}\n", f"uses: {repository}@{commit} # {tag}\n")
+    return HEADER + text
 
 
 def expected(environments: Path = REPO / "environments") -> str:

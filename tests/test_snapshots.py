@@ -1,7 +1,7 @@
 """One snapshot per synthesized stack (each environment's platform and cluster stack): every change shows in review.
 
 A snapshot proves nothing by itself (the targeted tests do that); it makes changes visible. After an
-intended change, refresh with ``.venv/bin/python -m pytest tests/test_snapshots.py --snapshot-update``
+intended change, refresh with ``make snapshots``
 and review the diff of ``tests/__snapshots__``.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from flightdeck import ci
 from flightdeck.envdiff import config_rows, report, resource_rows
 from flightdeck.loader import load_bootstrap, load_environments
 from flightdeck.plan_summary import summarize
-from flightdeck.workflow import OVERRIDES_SCRIPT, WORKFLOW, expected, render
+from flightdeck.workflow import ACTIONS, OVERRIDES_SCRIPT, PINNED_ACTIONS, WORKFLOW, expected, render
 
 from .conftest import ENVIRONMENTS, REPO, resources, shipped_configs
 
@@ -145,7 +146,8 @@ def test_deploys_use_the_synthesized_and_previewed_stacks(workflow: dict[str, An
 def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict[str, Any], bootstrap: dict[str, Any]) -> None:
     text = WORKFLOW.read_text()
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
-    assert workflow["permissions"] == {"contents": "read"}, "no job gets a token unless it asks"
+    assert workflow["permissions"] == {}, "no job gets a token unless it asks"
+    assert all("permissions" in job for job in workflow["jobs"].values()), "each job says what it needs"
     roles = {role["name"] for role in resources(bootstrap, "aws_iam_role").values()}
     for config in shipped_configs().values():
         for part in config.stack_parts:
@@ -222,10 +224,34 @@ def test_ci_overrides_step_passes_the_image_tag_and_override_lines(tmp_path: Pat
     ]
 
 
-def test_ci_overrides_step_refuses_other_lines(tmp_path: Path) -> None:
-    status, written = run_overrides(tmp_path, overrides="AWS_REGION=us-east-1")
+@pytest.mark.parametrize(
+    ("image_tag", "overrides", "error"),
+    [
+        ("", "AWS_REGION=us-east-1", "FLIGHTDECK_OVERRIDES: a line is not FLIGHTDECK_SET_<ENV>__<FIELD>=value"),
+        # A newline in the dispatch input would add a variable of its own (an admin role, NODE_OPTIONS).
+        ("3.2.3\nNODE_OPTIONS=--require=/tmp/x.js", "", "airflow_image_tag is not an image tag"),
+        # A heredoc marker in a name would make the following lines one variable's value.
+        ("", "FLIGHTDECK_SET_PROD__X<<EOF=1\nAWS_ROLE_ARN=arn:aws:iam::1:role/admin\nEOF", "a line is not FLIGHTDECK_SET"),
+        ("", "flightdeck_set_prod__cluster__bastion=true", "a line is not FLIGHTDECK_SET"),
+        ("$(id)", "", "airflow_image_tag is not an image tag"),
+    ],
+)
+def test_ci_overrides_step_refuses_anything_else_and_writes_nothing(tmp_path: Path, image_tag: str, overrides: str, error: str) -> None:
+    status, written = run_overrides(tmp_path, image_tag=image_tag, overrides="FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG=3\n" + overrides)
     assert status == 1
-    assert "FLIGHTDECK_OVERRIDES: 'AWS_REGION=us-east-1' is not FLIGHTDECK_SET...=value" in written
+    assert error in written
+    assert "FLIGHTDECK_SET" not in written.split("::error::")[0], "nothing reaches $GITHUB_ENV"
+
+
+def test_actions_are_pinned_to_the_commits_of_their_releases(workflow: dict[str, Any]) -> None:
+    text = WORKFLOW.read_text()
+    uses = {s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s}
+    assert uses == set(ACTIONS.values())
+    for repository, tag, commit in PINNED_ACTIONS.values():
+        assert re.fullmatch(r"[0-9a-f]{40}", commit) and re.fullmatch(r"v\d+\.\d+\.\d+", tag)
+        assert f"uses: {repository}@{commit} # {tag}\n" in text
+    checkouts = [s for job in workflow["jobs"].values() for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(s["with"] == {"persist-credentials": False} for s in checkouts)
 
 
 def test_ci_overrides_step_without_overrides_sets_nothing(tmp_path: Path) -> None:
@@ -278,3 +304,34 @@ def test_envdiff_report_orders_environments_by_promotion(synth_dir: Path) -> Non
     text = report(configs, synth_dir)
     assert text.splitlines()[0].split() == ["configuration", "dev", "qa", "prod"]
     assert any(line.split()[:1] == ["resources"] for line in text.splitlines())
+
+
+def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / tool), *args], capture_output=True, text=True, check=False, timeout=300)
+
+
+def test_zizmor_finds_nothing_at_medium_or_above() -> None:
+    # Offline: the audits that would ask GitHub's API (for instance, whether a pinned commit is
+    # still on a release branch) are skipped; the pins themselves are checked above.
+    result = run_tool("zizmor", "--offline", "--min-severity", "medium", "--format", "plain", str(WORKFLOW))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+BROKEN_WORKFLOW = """\
+name: x
+on: {workflow_dispatch: {inputs: {tag: {type: string}}}}
+permissions: {}
+jobs:
+  j:
+    runs-on: ubuntu-24.04
+    permissions: {}
+    steps:
+      - run: echo "TAG=${{ inputs.tag }}" >> "$GITHUB_ENV"
+"""
+
+
+def test_zizmor_would_see_an_injection(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(BROKEN_WORKFLOW)
+    result = run_tool("zizmor", "--offline", "--min-severity", "medium", "--format", "plain", str(broken))
+    assert result.returncode != 0 and "template-injection" in result.stdout + result.stderr
