@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
+from ..kubernetes.rbac import Rule, bound_role
 from ..placement import SYSTEM_POOL
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ for deployment in apps.list_namespaced_deployment(namespace).items:
 """
 """What each CronJob runs (``python -c SCRIPT <namespace> sleep|wake``)."""
 
-RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+RULES: tuple[Rule, ...] = (
     ("apps", ("deployments",), ("get", "list", "patch")),
     ("apps", ("deployments/scale",), ("get", "patch", "update")),
 )
@@ -70,13 +71,6 @@ class Hibernation(Construct):
     def __init__(self, scope: Construct, id: str, props: HibernationProps) -> None:
         super().__init__(scope, id)
         from cdktf_cdktf_provider_kubernetes import cron_job_v1 as cron
-        from cdktf_cdktf_provider_kubernetes.role_binding_v1 import (
-            RoleBindingV1,
-            RoleBindingV1Metadata,
-            RoleBindingV1RoleRef,
-            RoleBindingV1Subject,
-        )
-        from cdktf_cdktf_provider_kubernetes.role_v1 import RoleV1, RoleV1Metadata, RoleV1Rule
         from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 
         if props.sleep == props.wake:
@@ -85,20 +79,13 @@ class Hibernation(Construct):
         account = ServiceAccountV1(
             self, "service-account", metadata=ServiceAccountV1Metadata(name=SERVICE_ACCOUNT, namespace=props.namespace), depends_on=depends
         )
-        RoleV1(
+        bound_role(
             self,
-            "role",
-            metadata=RoleV1Metadata(name=SERVICE_ACCOUNT, namespace=props.namespace),
-            rule=[RoleV1Rule(api_groups=[group], resources=list(res), verbs=list(verbs)) for group, res, verbs in RULES],
-            depends_on=depends,
-        )
-        RoleBindingV1(
-            self,
-            "binding",
-            metadata=RoleBindingV1Metadata(name=SERVICE_ACCOUNT, namespace=props.namespace),
-            role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=SERVICE_ACCOUNT),
-            subject=[RoleBindingV1Subject(kind="ServiceAccount", name=SERVICE_ACCOUNT, namespace=props.namespace)],
-            depends_on=depends,
+            name=SERVICE_ACCOUNT,
+            namespace=props.namespace,
+            rules=RULES,
+            subjects=[(props.namespace, SERVICE_ACCOUNT)],
+            depends_on=props.depends_on,
         )
         for action, schedule in (("sleep", props.sleep), ("wake", props.wake)):
             container = cron.CronJobV1SpecJobTemplateSpecTemplateSpecContainer(

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 from ..workloads import Workload
 
-POD_LAUNCHER_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+Rule = tuple[str, Sequence[str], Sequence[str]]
+"""(API group, resources, verbs) of one RBAC rule."""
+
+POD_LAUNCHER_RULES: tuple[Rule, ...] = (
     ("", ("pods",), ("create", "delete", "get", "list", "patch", "watch")),
     ("", ("pods/log",), ("get", "list")),
     ("", ("pods/exec",), ("create", "get")),
@@ -41,34 +44,48 @@ class PodLauncherAccessProps:
     depends_on: Sequence[ITerraformDependable] = ()
 
 
+def bound_role(
+    scope: Construct,
+    *,
+    name: str,
+    namespace: str,
+    rules: Sequence[Rule],
+    subjects: Sequence[tuple[str, str]],
+    depends_on: Sequence[ITerraformDependable] = (),
+) -> None:
+    """A Role in ``namespace`` with ``rules``, bound to the service accounts ``(namespace, name)`` (ids ``role``, ``binding``)."""
+    from cdktf_cdktf_provider_kubernetes.role_binding_v1 import (
+        RoleBindingV1,
+        RoleBindingV1Metadata,
+        RoleBindingV1RoleRef,
+        RoleBindingV1Subject,
+    )
+    from cdktf_cdktf_provider_kubernetes.role_v1 import RoleV1, RoleV1Metadata, RoleV1Rule
+
+    role = RoleV1(
+        scope,
+        "role",
+        metadata=RoleV1Metadata(name=name, namespace=namespace),
+        rule=[RoleV1Rule(api_groups=[group], resources=list(resources), verbs=list(verbs)) for group, resources, verbs in rules],
+        depends_on=list(depends_on) or None,
+    )
+    RoleBindingV1(
+        scope,
+        "binding",
+        metadata=RoleBindingV1Metadata(name=name, namespace=namespace),
+        role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+        subject=[RoleBindingV1Subject(kind="ServiceAccount", name=account, namespace=ns) for ns, account in subjects],
+    )
+
+
 class PodLauncherAccess(Construct):
     def __init__(self, scope: Construct, id: str, props: PodLauncherAccessProps) -> None:
         super().__init__(scope, id)
-        from cdktf_cdktf_provider_kubernetes.role_binding_v1 import (
-            RoleBindingV1,
-            RoleBindingV1Metadata,
-            RoleBindingV1RoleRef,
-            RoleBindingV1Subject,
-        )
-        from cdktf_cdktf_provider_kubernetes.role_v1 import RoleV1, RoleV1Metadata, RoleV1Rule
-
-        role = RoleV1(
+        bound_role(
             self,
-            "role",
-            metadata=RoleV1Metadata(name="airflow-pod-launcher", namespace=props.namespace),
-            rule=[
-                RoleV1Rule(api_groups=[group], resources=list(resources), verbs=list(verbs))
-                for group, resources, verbs in POD_LAUNCHER_RULES
-            ],
-            depends_on=list(props.depends_on) or None,
-        )
-        RoleBindingV1(
-            self,
-            "binding",
-            metadata=RoleBindingV1Metadata(name="airflow-pod-launcher", namespace=props.namespace),
-            role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
-            subject=[
-                RoleBindingV1Subject(kind="ServiceAccount", name=w.service_account, namespace=w.namespace)
-                for w in props.launchers
-            ],
+            name="airflow-pod-launcher",
+            namespace=props.namespace,
+            rules=POD_LAUNCHER_RULES,
+            subjects=[(w.namespace, w.service_account) for w in props.launchers],
+            depends_on=props.depends_on,
         )
