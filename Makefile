@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: help synth test snapshots lint workflow envdiff check e2e bench deps clean deploy diff
+.PHONY: help synth test snapshots new-env lint workflow envdiff check e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -67,6 +67,10 @@ e2e: $(PYTHON_DEPS) ## apply and destroy the AWS platform stacks against a local
 BENCH_REPETITIONS ?= 5
 bench: $(PYTHON_DEPS) ## synthesis time and memory against the bindings' floor
 	$(VENV_PY) -m verify.bench $(BENCH_REPETITIONS)
+
+new-env: $(PYTHON_DEPS) ## new-env NAME=<name> FROM=<env>: copy an environment file and list what still points at the source
+	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make new-env NAME=<name> FROM=<environment>" >&2; exit 2; }
+	$(VENV_PY) -m flightdeck.scaffold '$(NAME)' '$(FROM)'
 
 clean: ## remove cdktf.out
 	rm -rf cdktf.out .pytest_cache

@@ -34,6 +34,13 @@ def main() -> int:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
 
+    # A copied file that still points at its source (its account, range, hostnames, channels) deploys,
+    # but collides with it or pages its on-call: said on every synthesis, not refused.
+    from flightdeck.scaffold import cross_environment_warnings
+
+    for warning in cross_environment_warnings(configs):
+        print(f"flightdeck: warning: {warning}", file=sys.stderr)
+
     # Imported only once the files are valid: the bindings take seconds to load.
     from cdktf import App
 

@@ -1,0 +1,76 @@
+"""``make new-env``: a copy of an environment, the fields that still point at its source, and the
+warning every synthesis gives about the same (on the project's own fixture, not the shipped files)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flightdeck.loader import load_environments
+from flightdeck.scaffold import cross_environment_warnings, scaffold
+
+from .conftest import REPO, WORKSTATION, clean_environ
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "environments"
+    shutil.copytree(WORKSTATION, target)
+    return target
+
+
+def test_a_copy_lists_every_field_that_still_points_at_its_source(folder: Path) -> None:
+    target, fields = scaffold(folder, "sandbox-2", "sandbox")
+    assert target.read_text() == (folder / "sandbox.yaml").read_text(), "a copy, comments and all"
+    assert [path for path, _ in fields] == [
+        "aws.account_id",
+        "state.bucket",
+        "network.cidr",
+        "airflow.ui.hostname",
+        "airflow.ui.certificate",
+    ]
+    assert dict(fields)["airflow.ui.hostname"] == "airflow.sandbox.example.internal"
+
+
+def test_synthesis_warns_about_a_copy_left_as_it_was(folder: Path) -> None:
+    scaffold(folder, "sandbox-2", "sandbox")
+    warnings = cross_environment_warnings(load_environments(folder, {}))
+    # The same account and range are not said (environments may share an account); the names are.
+    assert warnings == [
+        f"{folder}/sandbox.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' is also environment sandbox-2's",
+        f"{folder}/sandbox-2.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' points at environment sandbox",
+        f"{folder}/sandbox-2.yaml: state.bucket 'sandbox-tfstate-444444444444' points at environment sandbox",
+    ]
+
+
+def test_a_changed_copy_is_quiet(folder: Path) -> None:
+    target, _ = scaffold(folder, "sandbox-2", "sandbox")
+    text = target.read_text().replace("444444444444", "666666666666").replace("10.44.", "10.55.").replace("sandbox", "staging")
+    target.write_text(text)
+    assert cross_environment_warnings(load_environments(folder, {})) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "message"),
+    [
+        ("Sandbox_2", "sandbox", "Sandbox_2: an environment name is lowercase letters, digits and dashes"),
+        ("other", "nowhere", "nowhere.yaml: no such environment to copy"),
+        ("sandbox", "sandbox", "sandbox.yaml: already exists; nothing was written"),
+    ],
+)
+def test_bad_requests_exit_2_and_write_nothing(folder: Path, name: str, source: str, message: str) -> None:
+    before = sorted(p.name for p in folder.iterdir())
+    result = subprocess.run(
+        [sys.executable, "-m", "flightdeck.scaffold", name, source],
+        cwd=REPO,
+        env=clean_environ(FLIGHTDECK_ENVIRONMENTS=str(folder)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
