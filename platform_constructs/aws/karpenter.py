@@ -11,6 +11,7 @@ EC2NodeClass and one NodePool per pool), in that order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,8 +138,6 @@ class Karpenter(Construct):
                 },
             ),
         )
-        import json
-
         for rule_name, (source, detail_type) in INTERRUPTION_EVENTS.items():
             rule = CloudwatchEventRule(
                 self,

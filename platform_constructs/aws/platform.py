@@ -140,6 +140,9 @@ class AwsPlatform(Construct):
                 partition=props.partition,
             ),
         )
+        # EKS's own security group on the API server and the nodes: the database, Karpenter and the
+        # runner's and bastion's rules all refer to it.
+        cluster_security_group = cluster.cluster.vpc_config.cluster_security_group_id
         logs = LogBucket(
             self,
             "task-logs",
@@ -178,7 +181,7 @@ class AwsPlatform(Construct):
                 max_allocated_storage_gib=props.database.max_allocated_storage_gib,
                 vpc_id=network.vpc.id,
                 subnet_ids=network.database_subnet_ids,
-                client_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+                client_security_group_id=cluster_security_group,
                 key=key,
                 multi_az=props.database.multi_az,
                 deletion_protection=props.database.deletion_protection,
@@ -217,7 +220,7 @@ class AwsPlatform(Construct):
             KarpenterProps(
                 cluster_name=props.name,
                 cluster_arn=cluster.cluster.arn,
-                cluster_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+                cluster_security_group_id=cluster_security_group,
                 region=props.region,
                 account_id=props.account_id,
                 key=key,
@@ -231,7 +234,7 @@ class AwsPlatform(Construct):
         api_access = ClusterApiAccess(
             vpc_id=network.vpc.id,
             subnet_ids=network.private_subnet_ids,
-            cluster_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+            cluster_security_group_id=cluster_security_group,
         )
         self.runner = (
             DeployRunner(
