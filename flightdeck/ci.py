@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from .config import AwsEnvironment, EnvironmentBase, Tier
+from .config import CI_NAME, AwsEnvironment, EnvironmentBase, Tier
 
 WORKFLOW_NAME = "flightdeck"
 """The generated workflow's ``name:``; an environment's runner starts builds for this workflow's jobs only."""
@@ -25,12 +25,12 @@ def deployer_role_name(config: EnvironmentBase) -> str:
     Not under the environment's own prefix (``flightdeck-prod-``), which the role may manage:
     a deployer cannot widen its own permissions.
     """
-    return f"{config.project}-ci-{config.name}-deploy"
+    return f"{config.project}-{CI_NAME}-{config.name}-deploy"
 
 
 def planner_role_name(config: EnvironmentBase) -> str:
     """The read-only role pull requests use for ``cdktf diff`` of this environment."""
-    return f"{config.project}-ci-{config.name}-plan"
+    return f"{config.project}-{CI_NAME}-{config.name}-plan"
 
 
 def runner_project(config: EnvironmentBase) -> str:

@@ -207,12 +207,63 @@ def _check_public_endpoint_tier(tier: Tier, public: bool, reached: str) -> None:
         raise ValueError(f"cluster.endpoint_public_access is true; only dev may open the API endpoint, a {tier} cluster is {reached}")
 
 
+INTERNET_WIDE_ADDRESSES = 2**24
+"""Allow-lists that together admit more public addresses than a /8 are treated as the whole internet."""
+
+
+def internet_wide(cidrs: list[str]) -> int:
+    """How many addresses ``cidrs`` admit together if that is internet-wide (public ranges wider than a /8), else 0.
+
+    Ranges are merged first, so two ``/1`` halves count as the ``0.0.0.0/0`` they add up to.
+    """
+    networks = ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs)
+    public = sum(n.num_addresses for n in networks if not n.is_private)
+    return public if public > INTERNET_WIDE_ADDRESSES else 0
+
+
 def _check_api_allow_list(public: bool, cidrs: list[str]) -> None:
     """A public API endpoint needs an allow-list, and the allow-list is never the whole internet."""
     if public and not cidrs:
         raise ValueError("endpoint_public_access is true but public_access_cidrs is empty; list the ranges allowed to reach the API")
-    if "0.0.0.0/0" in cidrs:
-        raise ValueError("public_access_cidrs must not contain 0.0.0.0/0; list the office or VPN ranges instead")
+    wide = internet_wide(cidrs)
+    if wide:
+        raise ValueError(
+            f"public_access_cidrs admit {wide:,} addresses together, the whole internet (public ranges wider than "
+            "a /8 count as that); list the office or VPN ranges instead"
+        )
+
+
+SMALL_SIZES = ("nano", "micro", "small", "medium")
+"""Machine sizes with less than 8 GiB of memory: too small for the system pool outside dev."""
+
+
+def _aws_too_small(kind: str) -> str | None:
+    """Why an EC2 type cannot carry the system pool outside dev, or None."""
+    family, _, size = kind.partition(".")
+    if size in SMALL_SIZES:
+        return f"a {size} instance has too little memory for Airflow's control components and the cluster add-ons"
+    if family.startswith("t"):
+        return "burstable instances run out of CPU credits under the steady load of Airflow's control components"
+    return None
+
+
+def _gcp_too_small(kind: str) -> str | None:
+    """Why a GCE machine type cannot carry the system pool outside dev, or None."""
+    if kind in ("f1-micro", "g1-small") or kind.endswith(tuple(f"-{size}" for size in SMALL_SIZES)):
+        return "a shared-core machine has too little CPU and memory for Airflow's control components and the cluster add-ons"
+    return None
+
+
+def _check_system_pool(tier: Tier, group: NodeGroup, where: str, too_small: Any) -> None:
+    """Outside dev the system pool survives the loss of a node and is made of machines that can carry it."""
+    if tier is Tier.DEV:
+        return
+    if group.min_size < 2:
+        raise ValueError(f"{where}.min_size is {group.min_size}; a {tier} system pool keeps at least 2 nodes, so losing one does not stop Airflow")
+    for kind in group.instance_types:
+        why = too_small(kind)
+        if why:
+            raise ValueError(f"{where}.instance_types: '{kind}' cannot carry a {tier} system pool: {why}")
 
 
 EksAddonName = Literal["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
@@ -278,8 +329,7 @@ class Database(Model):
     def _storage(self) -> Database:
         if self.max_allocated_storage_gib < self.allocated_storage_gib:
             raise ValueError(
-                f"max_allocated_storage_gib {self.max_allocated_storage_gib} is smaller than "
-                f"allocated_storage_gib {self.allocated_storage_gib}"
+                f"max_allocated_storage_gib {self.max_allocated_storage_gib} is smaller than allocated_storage_gib {self.allocated_storage_gib}"
             )
         return self
 
@@ -323,6 +373,10 @@ class Components(Model):
     pgbouncer: Component
 
 
+MUTABLE_TAGS = frozenset({"latest", "stable", "edge", "nightly", "main", "master"})
+"""Image tags that point at a different image tomorrow: refused outside dev."""
+
+
 class AirflowImage(Model):
     repository: str = Field(default="apache/airflow", pattern=r"^(platform|[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+|[a-z0-9._-]+/[a-z0-9._-]+)$")
     """``apache/airflow`` (default), any image name, or ``platform``: this environment's own image repository."""
@@ -361,12 +415,28 @@ class Ui(Model):
     """False: an internal load balancer, reachable from the VPC and connected networks only."""
     allowed_cidrs: list[Cidr] = []
     """With a public load balancer, only these ranges may reach it."""
+    internet_facing_reason: str | None = Field(default=None, min_length=20, max_length=500)
+    """Why this UI must be reachable from the whole internet (``allowed_cidrs`` wider than a /8 in
+    total, such as ``0.0.0.0/0``). Without it such an allow-list is refused; with it the reason stays
+    in the file for every reviewer to read."""
 
     @model_validator(mode="after")
     def _public_needs_allow_list(self) -> Ui:
         if self.public and not self.allowed_cidrs:
             raise ValueError("public is true but allowed_cidrs is empty; list the ranges allowed to reach the UI")
+        wide = internet_wide(self.allowed_cidrs) if self.public else 0
+        if wide and self.internet_facing_reason is None:
+            raise ValueError(
+                f"allowed_cidrs admit {wide:,} addresses together, the whole internet; list the office or VPN "
+                "ranges, or, if the UI must face the internet, say why in airflow.ui.internet_facing_reason"
+            )
+        if self.internet_facing_reason is not None and not wide:
+            raise ValueError("internet_facing_reason is set but the UI does not face the internet; remove it")
         return self
+
+    @property
+    def internet_facing(self) -> bool:
+        return self.public and bool(internet_wide(self.allowed_cidrs))
 
 
 class Quota(Model):
@@ -376,6 +446,22 @@ class Quota(Model):
 
 
 CRON = r"^\S+( \S+){4}$"
+
+TEAM_NAMESPACE_PREFIX = "team-"
+"""A team's namespace is ``team-<name>``."""
+PLATFORM_NAMESPACES: dict[str, str] = {
+    "airflow": "Airflow's own namespace (its pods hold the database connection and the Fernet key)",
+    "kube-system": "Kubernetes' own namespace (its service accounts control the cluster)",
+    "kube-public": "Kubernetes' own namespace",
+    "kube-node-lease": "Kubernetes' own namespace",
+    "default": "the cluster's default namespace, which no guardrail covers",
+    "external-secrets": "the secret operator's namespace (it reads every cloud secret Airflow uses)",
+    "kyverno": "the policy engine's namespace",
+    "keda": "the autoscaler's namespace",
+    "datadog": "the monitoring agent's namespace (it holds the Datadog keys)",
+    "karpenter": "the node autoscaler's namespace",
+}
+"""Namespaces Flightdeck, Kubernetes or an add-on owns, with why no DAG may launch pods there."""
 
 
 class Hibernation(Model):
@@ -388,8 +474,6 @@ class Hibernation(Model):
     """When it wakes up: weekday mornings, so it sleeps through nights and weekends."""
     time_zone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
     """An IANA time zone (``Europe/Berlin``) for both schedules."""
-
-
 class Airflow(Model):
     executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
     image: AirflowImage = AirflowImage()
@@ -414,6 +498,22 @@ class Airflow(Model):
     """On by default in dev (nights and weekends), off in qa and prod."""
     backfill_pool_slots: int = Field(default=8, ge=1, le=1024)
     """Slots of the Airflow pool ``backfill``: how many backfill tasks run at once (on the backfill nodes)."""
+
+    @model_validator(mode="after")
+    def _task_namespaces(self) -> Airflow:
+        seen: set[str] = set()
+        for index, namespace in enumerate(self.task_namespaces):
+            where = f"task_namespaces[{index}]"
+            if namespace in seen:
+                raise ValueError(f"{where}: '{namespace}' is listed twice")
+            seen.add(namespace)
+            if namespace in PLATFORM_NAMESPACES:
+                raise ValueError(
+                    f"{where}: '{namespace}' is {PLATFORM_NAMESPACES[namespace]}; DAG pods run in namespaces of their own (for example airflow-tasks)"
+                )
+            if namespace.startswith(TEAM_NAMESPACE_PREFIX):
+                raise ValueError(f"{where}: '{namespace}' is a team's namespace; declare the team under teams: instead")
+        return self
 
     @model_validator(mode="after")
     def _not_managed(self) -> Airflow:
@@ -458,7 +558,7 @@ class Team(Model):
 
     @property
     def namespace(self) -> str:
-        return f"team-{self.name}"
+        return f"{TEAM_NAMESPACE_PREFIX}{self.name}"
 
 
 # Datadog sites and the address of their web app (dashboards are linked from outputs and monitors).
@@ -475,6 +575,8 @@ DatadogSite = Literal[
     "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu", "ap1.datadoghq.com",
     "ap2.datadoghq.com", "ddog-gov.com",
 ]
+
+
 def _notification_handle(value: str) -> str:
     if not re.fullmatch(r"@[A-Za-z0-9][A-Za-z0-9_.+@-]*", value):
         raise ValueError(
@@ -589,9 +691,32 @@ class EnvironmentBase(Model):
             if team.name in seen:
                 raise ValueError(f"teams[{index}].name '{team.name}' is declared twice")
             seen.add(team.name)
-            if team.namespace in self.airflow.task_namespaces:
-                raise ValueError(f"teams[{index}]: namespace {team.namespace} is already an airflow.task_namespaces entry")
         return self
+
+    @model_validator(mode="after")
+    def _team_grants(self) -> EnvironmentBase:
+        own_buckets = self.flightdeck_buckets
+        own_secrets = dict((secret, field) for field, secret in self._secret_fields() if ".permissions." not in field)
+        for i, team in enumerate(self.teams):
+            for j, grant in enumerate(team.permissions.buckets):
+                if grant.bucket in own_buckets or grant.bucket.startswith(f"{self.project}-tfstate-"):
+                    what = own_buckets.get(grant.bucket, "Terraform state")
+                    raise ValueError(
+                        f"teams[{i}].permissions.buckets[{j}].bucket: '{grant.bucket}' is Flightdeck's own {what} bucket; no team may be granted it"
+                    )
+            for j, secret in enumerate(team.permissions.secrets):
+                if secret in own_secrets:
+                    raise ValueError(
+                        f"teams[{i}].permissions.secrets[{j}]: '{secret}' is the platform's secret ({own_secrets[secret]}); no team may read it"
+                    )
+                if secret.startswith(f"{self.resource_prefix}/") or secret.startswith("rds!"):
+                    raise ValueError(f"teams[{i}].permissions.secrets[{j}]: '{secret}' is one of the platform's own secrets; no team may read it")
+        return self
+
+    @property
+    def flightdeck_buckets(self) -> dict[str, str]:
+        """Buckets Flightdeck keeps its own data in, with what they hold (no team may be granted them)."""
+        return {}
 
     @model_validator(mode="after")
     def _availability(self) -> EnvironmentBase:
@@ -599,6 +724,17 @@ class EnvironmentBase(Model):
             raise ValueError(f"datadog is not set; a {self.tier} environment must be monitored")
         if self.tier is not Tier.DEV and self.airflow.create_admin_user:
             raise ValueError("airflow.create_admin_user is true; only dev may have a default admin user")
+        if self.airflow.create_admin_user and self.airflow.ui.internet_facing:
+            raise ValueError(
+                "airflow.ui faces the internet and airflow.create_admin_user is true; a generated admin login must "
+                "not be reachable from everywhere (narrow airflow.ui.allowed_cidrs or turn the user off)"
+            )
+        tag = self.airflow.image.tag
+        if self.tier is not Tier.DEV and tag.lower() in MUTABLE_TAGS:
+            raise ValueError(
+                f"airflow.image.tag is '{tag}', a tag that moves; a {self.tier} environment runs a pinned version "
+                "(3.2.2, or your image's release or commit tag) so every deploy is reproducible"
+            )
         if self.tier is Tier.PROD:
             for name in ("scheduler", "api_server", "triggerer"):
                 replicas = getattr(self.airflow.components, name).replicas
@@ -610,6 +746,11 @@ class EnvironmentBase(Model):
     def resource_prefix(self) -> str:
         """``flightdeck-prod``: the start of every resource name in this environment."""
         return f"{self.project}-{self.name}"
+
+    @property
+    def cloud_scope(self) -> str | None:
+        """The account or project whose names this environment's deployer manages; None: it manages none."""
+        return None
 
     @property
     def synced_secret_names(self) -> list[str]:
@@ -719,10 +860,33 @@ class AwsEnvironment(EnvironmentBase):
                 f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not an ACM certificate ARN "
                 "(arn:aws:acm:<region>:<account>:certificate/<id>)"
             )
-        for kind in self.cluster.node_groups.system.instance_types:
+        system = self.cluster.node_groups.system
+        for kind in system.instance_types:
             if not AWS_INSTANCE_TYPE.match(kind):
                 raise ValueError(f"cluster.node_groups.system.instance_types: '{kind}' is not an EC2 instance type (for example m6i.large)")
+        _check_system_pool(self.tier, system, "cluster.node_groups.system", _aws_too_small)
+        account, region = self.aws.account_id, self.aws.region
+        for index, arn in enumerate(self.cluster.admin_role_arns):
+            if arn.split(":")[4] != account:
+                raise ValueError(
+                    f"cluster.admin_role_arns[{index}]: '{arn}' is in account {arn.split(':')[4]}, not the environment's "
+                    f"{account}; grant cluster admin to a role in {account} (people from other accounts assume that one)"
+                )
+        parts = self.airflow.ui.certificate.split(":")
+        if (parts[4], parts[3]) != (account, region):
+            raise ValueError(
+                f"airflow.ui.certificate: the certificate is in account {parts[4]}, region {parts[3]}; the load balancer "
+                f"can only present one from its own account {account} and region {region}"
+            )
         return self
+
+    @property
+    def flightdeck_buckets(self) -> dict[str, str]:
+        return {self.state.bucket: "Terraform state", self.log_bucket_name: "task log"}
+
+    @property
+    def cloud_scope(self) -> str | None:
+        return f"AWS account {self.aws.account_id}"
 
     @property
     def log_bucket_name(self) -> str:
@@ -844,6 +1008,7 @@ class GcpEnvironment(EnvironmentBase):
         )
         if self.tier is not Tier.DEV and not self.cluster.regional:
             raise ValueError("cluster.regional is false; only dev may run a zonal cluster")
+        _check_system_pool(self.tier, self.cluster.node_groups.system, "cluster.node_groups.system", _gcp_too_small)
         if self.cluster.regional and len(self.gcp.zones) < 3:
             raise ValueError(f"gcp.zones lists {len(self.gcp.zones)} zones; a regional cluster spreads over at least 3")
         if self.tier is Tier.PROD and not self.database.high_availability:
@@ -872,6 +1037,14 @@ class GcpEnvironment(EnvironmentBase):
             if not SECRET_MANAGER_ID.match(secret):
                 raise ValueError(f"{field}: '{secret}' is not a Secret Manager secret id (letters, digits, _ and -; no /)")
         return self
+
+    @property
+    def cloud_scope(self) -> str | None:
+        return f"Google Cloud project {self.gcp.project_id}"
+
+    @property
+    def flightdeck_buckets(self) -> dict[str, str]:
+        return {self.state.bucket: "Terraform state", self.log_bucket_name: "task log"}
 
     @property
     def log_bucket_name(self) -> str:
@@ -948,6 +1121,11 @@ class ExistingEnvironment(EnvironmentBase):
         """One stack: the cluster and everything around it belong to its owners."""
         return ("cluster",)
 
+    @property
+    def flightdeck_buckets(self) -> dict[str, str]:
+        state = self.state
+        return {state.bucket: "Terraform state"} if isinstance(state, StateBackend | GcsState) else {}
+
     @model_validator(mode="after")
     def _existing(self) -> ExistingEnvironment:
         if isinstance(self.state, StateBackend) and self.state.region is None:
@@ -958,6 +1136,11 @@ class ExistingEnvironment(EnvironmentBase):
             raise ValueError(f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not a TLS secret name in Airflow's namespace")
         if self.airflow.ui.public:
             raise ValueError("airflow.ui.public is true; on an existing cluster the cluster's owners decide how the ingress is exposed")
+        if self.tier is not Tier.DEV and self.existing.database.tls != "require":
+            raise ValueError(
+                f"existing.database.tls is '{self.existing.database.tls}'; a {self.tier} environment's database connection "
+                "is always encrypted ('require'): 'prefer' falls back to plain text without a word"
+            )
         for field, name in [("existing.database.secret", self.existing.database.secret), *self._secret_fields()]:
             if not KUBERNETES_NAME.match(name):
                 raise ValueError(
@@ -987,6 +1170,10 @@ ENVIRONMENT_MODELS: dict[str, type[AwsEnvironment | GcpEnvironment | ExistingEnv
 
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+CI_NAME = "ci"
+"""Flightdeck's CI identities are named ``<project>-ci-…`` (``flightdeck/ci.py``); no environment may be named so."""
+BOOTSTRAP_NAME = "bootstrap"
+"""The bootstrap stack's name and the folder of its state (``<project>/bootstrap/``); no environment may be named so."""
 
 
 class GithubRepository(Model):
@@ -1025,4 +1212,4 @@ class BootstrapConfig(Model):
 
     @property
     def state_key(self) -> str:
-        return f"{self.project}/bootstrap/terraform.tfstate"
+        return f"{self.project}/{BOOTSTRAP_NAME}/terraform.tfstate"

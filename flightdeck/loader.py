@@ -30,9 +30,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .config import ENVIRONMENT_MODELS, SLUG_PATTERN, AwsEnvironment, BootstrapConfig, EnvironmentConfig, Tier
+from .config import BOOTSTRAP_NAME, CI_NAME, ENVIRONMENT_MODELS, SLUG_PATTERN, AwsEnvironment, BootstrapConfig, EnvironmentConfig, Tier
 from .errors import ConfigError
 from .tiers import deep_merge, tier_defaults
+from .yamlfile import read_yaml_mapping
 
 ENVIRONMENTS_VARIABLE = "FLIGHTDECK_ENVIRONMENTS"
 """Names the folder of environment files (default ``environments``)."""
@@ -56,49 +57,6 @@ class Override:
     """None: applies to every environment."""
     path: tuple[str, ...]
     value: Any
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}' (first at line {seen[key] + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path, label: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{label}: cannot read the file ({exc})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(f"{label}: {where}YAML syntax error: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{label}: YAML syntax error: {exc}") from None
-    if data is None:
-        raise ConfigError(f"{label}: the file is empty; it must be a mapping of settings (start with 'tier: dev')")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{label}: the top level must be a mapping of settings, not a {_yaml_type(data)}")
-    return data
-
-
-def _yaml_type(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
 def _format_location(loc: tuple[int | str, ...]) -> str:
@@ -192,7 +150,13 @@ def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
     overrides: list[Override] = []
     problems: list[str] = []
     for variable in sorted(environ):
-        if not variable.startswith("FLIGHTDECK_") or variable in KNOWN_VARIABLES:
+        if not variable.upper().startswith("FLIGHTDECK_") or variable in KNOWN_VARIABLES:
+            continue
+        if variable != variable.upper():
+            problems.append(
+                f"{variable}: Flightdeck's variables are written in capitals and names are case-sensitive, "
+                f"so this one would be ignored; rename it {variable.upper()}"
+            )
             continue
         head, sep, rest = variable.partition("__")
         if not sep or not (head == OVERRIDE_PREFIX or head.startswith(OVERRIDE_PREFIX + "_")) or not rest:
@@ -244,12 +208,15 @@ def load_environment(path: Path, overrides: Sequence[Override] = (), label: str 
             f"{label}: '{name}' is not a usable environment name; name the file in lowercase letters, "
             "digits and dashes (it becomes the stack name, as in prod.yaml)"
         )
-    data = _read_yaml(path, label)
+    why = reserved_name(name)
+    if why:
+        raise ConfigError(f"{label}: the environment name '{name}' {why}; name the file differently")
+    data = read_yaml_mapping(path, label)
     for reserved in ("name", "source"):
         if reserved in data:
             raise ConfigError(f"{label}: {reserved}: unknown key; the environment's {reserved} comes from its file name")
     tier = data.get("tier")
-    if tier not in {t.value for t in Tier}:
+    if not isinstance(tier, str) or tier not in {t.value for t in Tier}:
         shown = "required, but not set" if tier is None else f"must be one of dev, qa, prod (got {tier!r})"
         raise ConfigError(f"{label}: tier: {shown}")
 
@@ -265,6 +232,41 @@ def load_environment(path: Path, overrides: Sequence[Override] = (), label: str 
         merged = _apply(merged, override)
     merged.update(name=name, source=label)
     return _validate(model, merged, label, {o.path: o.variable for o in applied})
+
+
+def reserved_name(name: str) -> str | None:
+    """Why ``name`` cannot name an environment, or None.
+
+    An environment's deployer manages the IAM names under ``<project>-<name>-`` and the state under
+    ``<project>/<name>/``: ``ci`` (and ``ci-…``) would put the CI roles and their boundaries under an
+    environment's prefix, ``bootstrap`` the bootstrap stack's state under its state prefix.
+    """
+    if name == CI_NAME or name.startswith(f"{CI_NAME}-"):
+        return f"is reserved: its resource prefix would cover Flightdeck's CI roles (<project>-{CI_NAME}-…), which its deployer could then change"
+    if name == BOOTSTRAP_NAME:
+        return f"is reserved: its state prefix would be the bootstrap stack's (<project>/{BOOTSTRAP_NAME}/)"
+    return None
+
+
+def _shared_prefix_problems(configs: Sequence[EnvironmentConfig]) -> list[str]:
+    """Environments in one account or project whose resource prefixes nest (``prod`` and ``prod-2``).
+
+    ``prod``'s deployer may change every IAM role and policy named ``flightdeck-prod-*``, so it could
+    change ``prod-2``'s too: the names must not nest.
+    """
+    problems = []
+    for outer in configs:
+        for inner in configs:
+            if inner is outer or outer.cloud_scope is None or (inner.project, inner.cloud_scope) != (outer.project, outer.cloud_scope):
+                continue
+            if inner.resource_prefix.startswith(f"{outer.resource_prefix}-"):
+                problems.append(
+                    f"{inner.source}: the environment name '{inner.name}' starts with '{outer.name}-', so its resources "
+                    f"({inner.resource_prefix}-…) fall under {outer.source}'s prefix {outer.resource_prefix}-, which "
+                    f"{outer.name}'s deployer manages in {outer.cloud_scope}; rename it without the dash "
+                    f"(for example {inner.name.replace('-', '', 1)})"
+                )
+    return problems
 
 
 M = typing.TypeVar("M", bound=BaseModel)
@@ -310,6 +312,7 @@ def load_environments(directory: Path, environ: Mapping[str, str]) -> list[Envir
             configs.append(load_environment(file, overrides))
         except ConfigError as exc:
             problems.append(str(exc))
+    problems += _shared_prefix_problems(configs)
     if problems:
         raise ConfigError("\n".join(problems))
     return configs
@@ -333,7 +336,7 @@ def find_bootstrap(directory: Path, environments: Sequence[EnvironmentConfig]) -
 def load_bootstrap(path: Path, environments: Sequence[EnvironmentConfig]) -> BootstrapConfig:
     """``bootstrap.yaml``, validated, and checked against the environments it prepares."""
     label = str(path)
-    data = _read_yaml(path, label)
+    data = read_yaml_mapping(path, label)
     if "source" in data:
         raise ConfigError(f"{label}: source: unknown key")
     config = _validate(BootstrapConfig, {**data, "source": label}, label, {})
@@ -355,4 +358,5 @@ __all__ = [
     "load_environment",
     "load_environments",
     "parse_overrides",
+    "reserved_name",
 ]

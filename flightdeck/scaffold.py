@@ -22,7 +22,7 @@ import yaml
 
 from .config import SLUG_PATTERN, EnvironmentConfig
 from .errors import ConfigError
-from .loader import environments_directory
+from .loader import environments_directory, reserved_name
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -94,6 +94,16 @@ def scaffold(directory: Path, name: str, source: str) -> tuple[Path, list[tuple[
         raise ConfigError(f"{origin}: no such environment to copy")
     if target.exists():
         raise ConfigError(f"{target}: already exists; nothing was written")
+    why = reserved_name(name)
+    if why:
+        raise ConfigError(f"{name}: the environment name '{name}' {why}; nothing was written")
+    for other in sorted(p.stem for p in directory.glob("*.yaml")):
+        outer, inner = sorted((name, other), key=len)
+        if inner.startswith(f"{outer}-"):
+            raise ConfigError(
+                f"{name}: '{inner}' starts with '{outer}-', so in one account {outer}'s deployer could change "
+                f"{inner}'s roles; choose a name that does not (for example {inner.replace('-', '', 1)}); nothing was written"
+            )
     text = origin.read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
     target.write_text(text, encoding="utf-8")

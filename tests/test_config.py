@@ -37,7 +37,7 @@ BAD_INPUTS = {
     "yaml-syntax": (
         "dev.yaml",
         lambda f: f.write_text("tier: dev\nowner: [unclosed\n"),
-        "dev.yaml: line 3, column 1: YAML syntax error: expected ',' or ']', but got '<stream end>'",
+        "dev.yaml: line 3, column 1: YAML syntax error: did not find expected ',' or ']'",
     ),
     "empty-file": (
         "dev.yaml",
@@ -179,7 +179,7 @@ BAD_INPUTS = {
     "team-namespace-taken": (
         "qa.yaml",
         lambda f: edit(f, "airflow:\n", "airflow:\n  task_namespaces: [airflow-tasks, team-marketing]\n"),
-        "qa.yaml: teams[1]: namespace team-marketing is already an airflow.task_namespaces entry",
+        "qa.yaml: airflow: task_namespaces[1]: 'team-marketing' is a team's namespace; declare the team under teams: instead",
     ),
     "team-without-quota": (
         "prod.yaml",
@@ -291,6 +291,9 @@ def test_ci_overrides_win_over_file_values_for_image_tag_account_and_sizes(env_d
     environ = {
         "FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG": "3.2.3-build.41",
         "FLIGHTDECK_SET_QA__AWS__ACCOUNT_ID": "444444444444",
+        # Cluster admins and the certificate are the account's own, so they move with it.
+        "FLIGHTDECK_SET_QA__CLUSTER__ADMIN_ROLE_ARNS": "[arn:aws:iam::444444444444:role/platform-admins]",
+        "FLIGHTDECK_SET_QA__AIRFLOW__UI__CERTIFICATE": "arn:aws:acm:eu-west-1:444444444444:certificate/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
         "FLIGHTDECK_SET_PROD__NETWORK__CIDR": "10.31.0.0/16",
     }
     files = {c.name: c for c in load_environments(env_dir, {})}

@@ -24,7 +24,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_a_copy_lists_every_field_that_still_points_at_its_source(folder: Path) -> None:
-    target, fields = scaffold(folder, "sandbox-2", "sandbox")
+    target, fields = scaffold(folder, "sandbox2", "sandbox")
     assert target.read_text() == (folder / "sandbox.yaml").read_text(), "a copy, comments and all"
     assert [path for path, _ in fields] == [
         "aws.account_id",
@@ -37,18 +37,18 @@ def test_a_copy_lists_every_field_that_still_points_at_its_source(folder: Path) 
 
 
 def test_synthesis_warns_about_a_copy_left_as_it_was(folder: Path) -> None:
-    scaffold(folder, "sandbox-2", "sandbox")
+    scaffold(folder, "sandbox2", "sandbox")
     warnings = cross_environment_warnings(load_environments(folder, {}))
     # The same account and range are not said (environments may share an account); the names are.
     assert warnings == [
-        f"{folder}/sandbox.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' is also environment sandbox-2's",
-        f"{folder}/sandbox-2.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' points at environment sandbox",
-        f"{folder}/sandbox-2.yaml: state.bucket 'sandbox-tfstate-444444444444' points at environment sandbox",
+        f"{folder}/sandbox2.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' is also environment sandbox's",
+        f"{folder}/sandbox2.yaml: airflow.ui.hostname 'airflow.sandbox.example.internal' points at environment sandbox",
+        f"{folder}/sandbox2.yaml: state.bucket 'sandbox-tfstate-444444444444' points at environment sandbox",
     ]
 
 
 def test_a_changed_copy_is_quiet(folder: Path) -> None:
-    target, _ = scaffold(folder, "sandbox-2", "sandbox")
+    target, _ = scaffold(folder, "sandbox2", "sandbox")
     text = target.read_text().replace("444444444444", "666666666666").replace("10.44.", "10.55.").replace("sandbox", "staging")
     target.write_text(text)
     assert cross_environment_warnings(load_environments(folder, {})) == []
@@ -60,6 +60,13 @@ def test_a_changed_copy_is_quiet(folder: Path) -> None:
         ("Sandbox_2", "sandbox", "Sandbox_2: an environment name is lowercase letters, digits and dashes"),
         ("other", "nowhere", "nowhere.yaml: no such environment to copy"),
         ("sandbox", "sandbox", "sandbox.yaml: already exists; nothing was written"),
+        (
+            "sandbox-eu",
+            "sandbox",
+            "sandbox-eu: 'sandbox-eu' starts with 'sandbox-', so in one account sandbox's deployer could change "
+            "sandbox-eu's roles; choose a name that does not (for example sandboxeu); nothing was written",
+        ),
+        ("ci", "sandbox", "ci: the environment name 'ci' is reserved"),
     ],
 )
 def test_bad_requests_exit_2_and_write_nothing(folder: Path, name: str, source: str, message: str) -> None:

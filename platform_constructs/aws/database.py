@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
-from .iam import managed_policy, service_trust
+from .iam import attachable_policy, service_trust
 from .kms import KmsKeyHandle
 
 POSTGRES_PORT = 5432
@@ -102,7 +102,7 @@ class PostgresDatabase(Construct):
             self,
             "monitoring-policy",
             role=monitoring_role.name,
-            policy_arn=managed_policy(props.partition, "service-role/AmazonRDSEnhancedMonitoringRole"),
+            policy_arn=attachable_policy(props.partition, "service-role/AmazonRDSEnhancedMonitoringRole"),
         )
         self.instance = DbInstance(
             self,

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from ..handles import ClusterHandle, ExecCredentials
 from ..placement import SYSTEM_POOL, NodePool
-from .iam import managed_policy, service_trust
+from .iam import attachable_policy, service_trust
 from .kms import KmsKeyHandle
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class EksCluster(Construct):
             self,
             "cluster-policy",
             role=self.role.name,
-            policy_arn=managed_policy(props.partition, "AmazonEKSClusterPolicy"),
+            policy_arn=attachable_policy(props.partition, "AmazonEKSClusterPolicy"),
         )
         # Created before the cluster so that EKS does not create it without retention or encryption.
         log_group = CloudwatchLogGroup(
@@ -231,7 +231,7 @@ class EksCluster(Construct):
             assume_role_policy=service_trust("ec2.amazonaws.com"),
         )
         self._node_policies = [
-            IamRolePolicyAttachment(self, f"node-{policy_name}", role=role.name, policy_arn=managed_policy(props.partition, policy_name))
+            IamRolePolicyAttachment(self, f"node-{policy_name}", role=role.name, policy_arn=attachable_policy(props.partition, policy_name))
             for policy_name in (
                 "AmazonEKSWorkerNodePolicy",
                 "AmazonEKS_CNI_Policy",
@@ -333,7 +333,7 @@ class EksCluster(Construct):
             self,
             "ebs-csi-policy",
             role=role.name,
-            policy_arn=managed_policy(props.partition, "service-role/AmazonEBSCSIDriverPolicy"),
+            policy_arn=attachable_policy(props.partition, "service-role/AmazonEBSCSIDriverPolicy"),
         )
         return EksPodIdentityAssociation(
             self,

@@ -11,6 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import jsii
+from cdktf import IAspect
+
 
 def policy(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
@@ -44,3 +47,40 @@ def service_trust(service: str, *, tag_session: bool = False) -> str:
 
 def managed_policy(partition: str, name: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+ATTACHABLE_MANAGED_POLICIES = (
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+    "service-role/AmazonEBSCSIDriverPolicy",
+    "service-role/AmazonRDSEnhancedMonitoringRole",
+)
+"""The AWS managed policies an environment's roles use: the only ones its deployer may attach."""
+
+
+def attachable_policy(partition: str, name: str) -> str:
+    """The ARN of an AWS managed policy an environment role may carry (one of ``ATTACHABLE_MANAGED_POLICIES``)."""
+    if name not in ATTACHABLE_MANAGED_POLICIES:
+        raise ValueError(f"{name} is not in ATTACHABLE_MANAGED_POLICIES: the deployer could not attach it")
+    return managed_policy(partition, name)
+
+
+@jsii.implements(IAspect)
+class PermissionsBoundary:
+    """An aspect that gives every IAM role under a scope the same permissions boundary.
+
+    The CI deployer may only create and change roles that carry its environment's boundary
+    (``platform_constructs/aws/bootstrap.py``); so every role the stack creates must carry it.
+    """
+
+    def __init__(self, policy_arn: str) -> None:
+        self.policy_arn = policy_arn
+
+    def visit(self, node: Any) -> None:
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+
+        if isinstance(node, IamRole):
+            node.permissions_boundary = self.policy_arn

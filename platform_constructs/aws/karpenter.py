@@ -22,7 +22,7 @@ from constructs import Construct
 from ..handles import HelmChart
 from ..placement import SYSTEM_POOL, NodePool
 from ..workloads import LogAccess, Workload
-from .iam import allow, managed_policy, policy, service_trust
+from .iam import allow, attachable_policy, policy, service_trust
 from .kms import KmsKeyHandle
 
 CHART_VERSION = "1.14.1"
@@ -109,7 +109,7 @@ class Karpenter(Construct):
         )
         for policy_name in NODE_POLICIES:
             IamRolePolicyAttachment(
-                self, f"node-{policy_name}", role=self.node_role.name, policy_arn=managed_policy(props.partition, policy_name)
+                self, f"node-{policy_name}", role=self.node_role.name, policy_arn=attachable_policy(props.partition, policy_name)
             )
         # The nodes join the cluster through an access entry (the cluster has no aws-auth ConfigMap).
         EksAccessEntry(self, "node-access", cluster_name=name, principal_arn=self.node_role.arn, type="EC2_LINUX")

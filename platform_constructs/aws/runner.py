@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from .iam import allow, managed_policy, policy
+from .iam import allow, attachable_policy, policy
 from .kms import KmsKeyHandle
 
 HTTPS = 443
@@ -270,7 +270,7 @@ class Bastion(Construct):
         security_group = _client_security_group(self, props.name, "Bastion: Session Manager, HTTPS out only", props.access)
         role = IamRole(self, "role", name=props.name, assume_role_policy=service_trust("ec2.amazonaws.com"))
         IamRolePolicyAttachment(
-            self, "ssm", role=role.name, policy_arn=managed_policy(props.partition, "AmazonSSMManagedInstanceCore")
+            self, "ssm", role=role.name, policy_arn=attachable_policy(props.partition, "AmazonSSMManagedInstanceCore")
         )
         profile = IamInstanceProfile(self, "profile", name=props.name, role=role.name)
         ami = DataAwsSsmParameter(self, "ami", name=props.ami_parameter)
