@@ -117,11 +117,16 @@ def _steps_to_run_cdktf(config: AwsEnvironment, stack: str, role: str, session_s
     ]
 
 
-def _monitoring_keys(config: AwsEnvironment, part: StackPart) -> dict[str, str]:
+DATADOG_SECRETS = {"deploy": "DATADOG_APP_KEY", "plan": "DATADOG_READ_APP_KEY"}
+"""The Datadog application key each kind of job gets: deploys one that writes monitors and dashboards,
+previews (pull-request code) a key scoped to ``monitors_read`` and ``dashboards_read``, which writes nothing."""
+
+
+def _monitoring_keys(config: AwsEnvironment, part: StackPart, job: str) -> dict[str, str]:
     """The Datadog provider's keys (GitHub secrets; environment secrets win over repository ones), for the stack that has monitors."""
     if config.datadog is None or part != "cluster":
         return {}
-    return {"DD_API_KEY": "${{ secrets.DATADOG_API_KEY }}", "DD_APP_KEY": "${{ secrets.DATADOG_APP_KEY }}"}
+    return {"DD_API_KEY": "${{ secrets.DATADOG_API_KEY }}", "DD_APP_KEY": f"${{{{ secrets.{DATADOG_SECRETS[job]} }}}}"}
 
 
 def _diff_steps(stack: str, summary_if: str | None = None) -> list[dict[str, Any]]:
@@ -153,7 +158,7 @@ def _plan_job(config: AwsEnvironment, part: StackPart) -> dict[str, Any]:
         "needs": ["synth"],
         "runs-on": HOSTED_RUNNER,
         "permissions": {"contents": "read", "id-token": "write"},
-        "env": {**env, **_monitoring_keys(config, part)},
+        "env": {**env, **_monitoring_keys(config, part, "plan")},
         "steps": [*_steps_to_run_cdktf(config, stack, ci.planner_role_name(config)), *_diff_steps(stack)],
     }
 
@@ -186,7 +191,7 @@ def _deploy_job(config: AwsEnvironment, part: StackPart, after: Sequence[str], b
         # One deploy of an environment at a time; a newer run waits instead of cancelling a running apply.
         "concurrency": {"group": f"deploy-{env}", "cancel-in-progress": False},
         "permissions": {"contents": "read", "id-token": "write"},
-        "env": _monitoring_keys(config, part),
+        "env": _monitoring_keys(config, part, "deploy"),
         "steps": steps,
     }
 

@@ -159,10 +159,18 @@ def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict
                 assert credentials["role-to-assume"] == f"arn:aws:iam::{config.aws.account_id}:role/{role}"
                 assert role in roles, f"{role} is not created by the bootstrap stack"
             # Only the stack with the monitors talks to Datadog.
-            keys = {"DD_API_KEY", "DD_APP_KEY"} & set(workflow["jobs"][f"deploy-{stack}"].get("env", {}))
+            deploy_env = workflow["jobs"][f"deploy-{stack}"].get("env", {})
+            plan_env = workflow["jobs"][f"plan-{stack}"].get("env", {})
+            keys = {"DD_API_KEY", "DD_APP_KEY"} & set(deploy_env)
             assert keys == ({"DD_API_KEY", "DD_APP_KEY"} if part == "cluster" and config.datadog else set())
+            if keys:
+                # Pull-request code gets a read-only application key, never the one that writes monitors.
+                assert deploy_env["DD_APP_KEY"] == "${{ secrets.DATADOG_APP_KEY }}"
+                assert plan_env["DD_APP_KEY"] == "${{ secrets.DATADOG_READ_APP_KEY }}"
+            else:
+                assert not {"DD_API_KEY", "DD_APP_KEY"} & set(plan_env)
     secrets = {part.split("}}")[0].strip() for part in text.split("secrets.")[1:]}
-    assert secrets == {"DATADOG_API_KEY", "DATADOG_APP_KEY"}
+    assert secrets == {"DATADOG_API_KEY", "DATADOG_APP_KEY", "DATADOG_READ_APP_KEY"}
 
 
 @pytest.fixture
