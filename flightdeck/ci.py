@@ -25,12 +25,29 @@ def deployer_role_name(config: EnvironmentBase) -> str:
     Not under the environment's own prefix (``flightdeck-prod-``), which the role may manage:
     a deployer cannot widen its own permissions.
     """
-    return f"{config.project}-{CI_NAME}-{config.name}-deploy"
+    return f"{ci_prefix(config.project)}{config.name}-deploy"
 
 
 def planner_role_name(config: EnvironmentBase) -> str:
     """The read-only role pull requests use for ``cdktf diff`` of this environment."""
-    return f"{config.project}-{CI_NAME}-{config.name}-plan"
+    return f"{ci_prefix(config.project)}{config.name}-plan"
+
+
+def boundary_policy_name(config: EnvironmentBase) -> str:
+    """The permissions boundary every role of the environment carries (``flightdeck-ci-prod-boundary``).
+
+    Under the CI prefix, which no deployer may change, so no deployer can widen its own environment's boundary.
+    """
+    return f"{ci_prefix(config.project)}{config.name}-boundary"
+
+
+def ci_prefix(project: str) -> str:
+    """The start of every CI identity's and boundary's name (``flightdeck-ci-``)."""
+    return f"{project}-{CI_NAME}-"
+
+
+def boundary_arn(config: AwsEnvironment) -> str:
+    return f"arn:{config.aws.partition}:iam::{config.aws.account_id}:policy/{boundary_policy_name(config)}"
 
 
 def runner_project(config: EnvironmentBase) -> str:

@@ -86,9 +86,13 @@ IamRoleArn = Annotated[str, Field(pattern=r"^arn:aws(-us-gov)?:iam::\d{12}:role/
 CostCenter = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")]
 
 
+ENVIRONMENT_TAG = "env"
+"""The tag naming a resource's environment; the CI deployer recognises the environment's KMS keys by it."""
+
+
 def standard_tags(env: str, team: str, cost_center: str) -> dict[str, str]:
     """The tags every cloud resource carries (``platform_constructs/tagging.py`` requires the first three)."""
-    return {"env": env, "team": team, "cost-center": cost_center, "managed-by": "flightdeck"}
+    return {ENVIRONMENT_TAG: env, "team": team, "cost-center": cost_center, "managed-by": "flightdeck"}
 
 
 class Model(BaseModel):

@@ -152,9 +152,9 @@ def parse_overrides(environ: Mapping[str, str]) -> list[Override]:
     for variable in sorted(environ):
         if not variable.upper().startswith("FLIGHTDECK_") or variable in KNOWN_VARIABLES:
             continue
-        if variable != variable.upper():
+        if not variable.startswith("FLIGHTDECK_"):
             problems.append(
-                f"{variable}: Flightdeck's variables are written in capitals and names are case-sensitive, "
+                f"{variable}: Flightdeck's variables start with FLIGHTDECK_ in capitals and names are case-sensitive, "
                 f"so this one would be ignored; rename it {variable.upper()}"
             )
             continue

@@ -124,6 +124,8 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
         )
         if deploy is not None
         else None,
+        # With CI the deployer may create roles only with the boundary the bootstrap stack made; without, none exists.
+        permissions_boundary=ci.boundary_arn(config) if deploy is not None else None,
     )
 
 

@@ -14,7 +14,7 @@ from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformProvider, Ter
 from constructs import Construct
 
 from flightdeck import ci
-from flightdeck.config import AwsEnvironment, BootstrapConfig, EnvironmentConfig
+from flightdeck.config import ENVIRONMENT_TAG, AwsEnvironment, BootstrapConfig, EnvironmentConfig
 from platform_constructs.aws.bootstrap import (
     CiEnvironment,
     GithubConnection,
@@ -24,6 +24,7 @@ from platform_constructs.aws.bootstrap import (
     StateBucket,
     StateBucketProps,
 )
+from platform_constructs.aws.ci_policies import CiScope
 from platform_constructs.tagging import RequireTags
 
 from .backends import locked_s3_backend
@@ -87,16 +88,15 @@ class BootstrapStack(TerraformStack):
                     account_id=account_id,
                     partition=partition,
                     plan_subjects=ci.plan_subjects(config.github.repository, config.github.default_branch),
+                    oidc_host=ci.GITHUB_OIDC_HOST,
+                    oidc_audience=ci.GITHUB_OIDC_AUDIENCE,
                     environments=[
                         CiEnvironment(
                             name=env.name,
                             deployer_role=ci.deployer_role_name(env),
                             planner_role=ci.planner_role_name(env),
                             deploy_subject=ci.deploy_subject(config.github.repository, env.name),
-                            manages_prefix=f"{env.resource_prefix}-",
-                            state_bucket_arn=buckets[env.state.bucket].arn,
-                            state_prefix=env.state_prefix,
-                            state_key=buckets[env.state.bucket].key,
+                            scope=ci_scope(env, buckets[env.state.bucket]),
                         )
                         for env in envs
                     ],
@@ -116,6 +116,26 @@ class BootstrapStack(TerraformStack):
             value=self.connections,
             description="Complete each one once in the console (Developer Tools > Connections) before the first platform deploy",
         )
+
+
+def ci_scope(env: AwsEnvironment, state: StateBucket) -> CiScope:
+    """What an environment's CI roles may reach, from its file."""
+    prefix = f"{env.resource_prefix}-"
+    return CiScope(
+        name=env.name,
+        account_id=env.aws.account_id,
+        partition=env.aws.partition,
+        manages_prefix=prefix,
+        ci_prefix=ci.ci_prefix(env.project),
+        boundary_name=ci.boundary_policy_name(env),
+        # A task log bucket named in the file need not start with the prefix.
+        bucket_names=[] if env.log_bucket_name.startswith(prefix) else [env.log_bucket_name],
+        image_repository=env.image_repository_name,
+        state_bucket_arn=state.arn,
+        state_prefix=env.state_prefix,
+        state_key=state.key,
+        environment_tag=(ENVIRONMENT_TAG, env.name),
+    )
 
 
 def _use_provider(scope: Construct, provider: TerraformProvider) -> None:

@@ -262,8 +262,8 @@ def test_lowercase_override_variables_are_refused_not_ignored(trust_dir: Path, t
     _assert_refused(
         trust_dir,
         tmp_path,
-        "flightdeck_set_live__airflow__image__tag: Flightdeck's variables are written in capitals and names are "
-        "case-sensitive, so this one would be ignored; rename it FLIGHTDECK_SET_LIVE__AIRFLOW__IMAGE__TAG",
+        "flightdeck_set_live__airflow__image__tag: Flightdeck's variables start with FLIGHTDECK_ in capitals and "
+        "names are case-sensitive, so this one would be ignored; rename it FLIGHTDECK_SET_LIVE__AIRFLOW__IMAGE__TAG",
         flightdeck_set_live__airflow__image__tag="3.2.3",
     )
 

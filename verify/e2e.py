@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -193,11 +194,49 @@ def check_empty(endpoint: str, region: str, prefix: str) -> list[str]:
     return left
 
 
-def run(env: str, stack: dict[str, Any], workdir: Path, cli_config: Path, version: str) -> bool:
+def boundary_of(stack: dict[str, Any]) -> str | None:
+    """The permissions boundary the stack's roles carry (one for all, or None without CI)."""
+    boundaries = {role.get("permissions_boundary") for role in stack["resource"].get("aws_iam_role", {}).values()}
+    if len(boundaries) != 1:
+        raise ValueError(f"the roles carry {len(boundaries)} different boundaries: {sorted(map(str, boundaries))}")
+    boundary: str | None = boundaries.pop()
+    return boundary
+
+
+def create_boundary(stack: dict[str, Any], bootstrap: dict[str, Any] | None, endpoint: str, region: str) -> str | None:
+    """Create the boundary the bootstrap stack would have made, from its synthesized document, before the
+    platform's roles that carry it. IAM (the emulator's) parses the document; references to the bootstrap's
+    own state bucket and key are replaced by placeholder ARNs."""
+    arn = boundary_of(stack)
+    if arn is None:
+        return None
+    name = arn.rsplit("/", 1)[1]
+    policies = (bootstrap or {}).get("resource", {}).get("aws_iam_policy", {})
+    (document,) = [body["policy"] for body in policies.values() if body["name"] == name] or [None]
+    if document is None:
+        raise ValueError(f"the roles carry {arn}, which the bootstrap stack does not create")
+    document = re.sub(r"\$\{[^}]+\}", "arn:aws:s3:::emulated-state", document)
+    boto("iam", endpoint, region).create_policy(PolicyName=name, PolicyDocument=document)
+    return arn
+
+
+def check_boundaries(stack: dict[str, Any], boundary: str | None, endpoint: str, region: str) -> list[str]:
+    """Every role the stack declares exists with the boundary (the deployer could not have created it otherwise)."""
+    iam = boto("iam", endpoint, region)
+    problems = []
+    for role in stack["resource"].get("aws_iam_role", {}).values():
+        found = iam.get_role(RoleName=role["name"])["Role"].get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        if found != boundary:
+            problems.append(f"role {role['name']} has boundary {found}, not {boundary}")
+    return problems
+
+
+def run(env: str, stack: dict[str, Any], bootstrap: dict[str, Any] | None, workdir: Path, cli_config: Path, version: str) -> bool:
     (provider,) = stack["provider"]["aws"]
     region, account = provider["region"], provider["allowed_account_ids"][0]
     started = time.monotonic()
     with emulator(account) as endpoint:
+        boundary = create_boundary(stack, bootstrap, endpoint, region)
         part = emulated_part(stack, version, endpoint)
         count = sum(len(r) for r in part["resource"].values())
         (workdir / "main.tf.json").write_text(json.dumps(part, indent=1))
@@ -210,7 +249,7 @@ def run(env: str, stack: dict[str, Any], workdir: Path, cli_config: Path, versio
                 terraform(["destroy", "-auto-approve", "-no-color"], workdir, cli_config, timeout=APPLY_TIMEOUT)
                 return False
         applied = time.monotonic() - started
-        problems = check_deployed(stack, endpoint, region)
+        problems = check_deployed(stack, endpoint, region) + check_boundaries(stack, boundary, endpoint, region)
         destroy = terraform(["destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], workdir, cli_config, timeout=APPLY_TIMEOUT)
         state = terraform(["state", "list"], workdir, cli_config)
         if destroy.returncode != 0:
@@ -272,7 +311,8 @@ def main(argv: list[str]) -> int:
                 return 2
             workdir = tmpdir / env
             workdir.mkdir()
-            ok = run(env, json.loads(stack_file.read_text()), workdir, cli_config, version) and ok
+            bootstrap = json.loads(synthesized["bootstrap"].read_text()) if "bootstrap" in synthesized else None
+            ok = run(env, json.loads(stack_file.read_text()), bootstrap, workdir, cli_config, version) and ok
     print(f"e2e: {'passed' if ok else 'FAILED'} (ran {', '.join(envs)})")
     return 0 if ok else 1
 

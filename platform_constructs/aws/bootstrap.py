@@ -2,8 +2,10 @@
 
 * the Terraform state bucket (versioned, KMS-encrypted, TLS only, never public), and
 * GitHub's OIDC identity provider with, per environment, a deployer role that only the workflow's
-  job bound to the GitHub environment of the same name can assume, and a read-only planner role
-  for previews (``cdktf diff``) of pull requests and of the default branch, and
+  job bound to the GitHub environment of the same name can assume, the permissions boundary every
+  role it creates must carry, and a planner role that reads configuration (never data or secret
+  values) for previews (``cdktf diff``) of pull requests and of the default branch (the documents
+  are in ``ci_policies.py``), and
 * per region the environments run in, the account's GitHub connection (AWS CodeConnections) and
   CodeBuild's source credential that uses it: the environments' deploy runners register with GitHub
   through it. A connection starts PENDING; an administrator completes GitHub's authorization once
@@ -19,24 +21,14 @@ from dataclasses import dataclass, field
 
 from constructs import Construct
 
-from .iam import allow, managed_policy, policy
+from .ci_policies import CiScope, boundary_policy, deployer_policy, planner_policy
+from .iam import managed_policy, policy
 from .kms import KmsKeyHandle, account_administers
 from .storage import PrivateBucketProps, private_bucket
 
 # GitHub's OIDC issuer. AWS verifies its tokens against its own trust store; IAM still requires
 # thumbprints when the provider is created, so these are GitHub's published intermediate CAs.
 GITHUB_OIDC_THUMBPRINTS = ("6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd")
-
-MANAGE_IAM = (
-    # The roles, inline and attached policies, and instance profiles of the environment's stack.
-    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy",
-    "iam:DetachRolePolicy", "iam:PassRole",
-    "iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
-    "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:AddRoleToInstanceProfile",
-    "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
-)  # fmt: skip
-
 
 @dataclass(frozen=True, kw_only=True)
 class StateBucketProps:
@@ -115,12 +107,8 @@ class CiEnvironment:
     planner_role: str
     deploy_subject: str
     """OIDC subject allowed to deploy (``repo:<owner>/<name>:environment:<env>``)."""
-    manages_prefix: str
-    """Name prefix of the IAM roles and policies the environment's stack creates (``flightdeck-prod-``)."""
-    state_bucket_arn: str
-    state_prefix: str
-    """Key prefix of the environment's state in the bucket (``flightdeck/prod/``)."""
-    state_key: KmsKeyHandle
+    scope: CiScope
+    """What the roles may reach: the environment's names, its state, its boundary."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +117,9 @@ class GithubDeployersProps:
     partition: str = "aws"
     plan_subjects: Sequence[str]
     """OIDC subjects allowed to preview (pull requests, the default branch)."""
+    oidc_host: str
+    """GitHub's OIDC issuer without ``https://`` (``token.actions.githubusercontent.com``)."""
+    oidc_audience: str
     environments: Sequence[CiEnvironment] = field(default_factory=tuple)
     max_session_hours: int = 2
     """A deploy that creates a cluster and a Multi-AZ database takes most of an hour."""
@@ -140,22 +131,20 @@ class GithubDeployers(Construct):
     def __init__(self, scope: Construct, id: str, props: GithubDeployersProps) -> None:
         super().__init__(scope, id)
         from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+        from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
-
-        from flightdeck.ci import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
 
         if not props.environments:
             raise ValueError(f"account {props.account_id}: no environment to create CI roles for")
         provider = IamOpenidConnectProvider(
             self,
             "github",
-            url=f"https://{GITHUB_OIDC_HOST}",
-            client_id_list=[GITHUB_OIDC_AUDIENCE],
+            url=f"https://{props.oidc_host}",
+            client_id_list=[props.oidc_audience],
             thumbprint_list=list(GITHUB_OIDC_THUMBPRINTS),
         )
-        iam = f"arn:{props.partition}:iam::{props.account_id}"
 
         def trust(subjects: Sequence[str]) -> str:
             return policy(
@@ -165,8 +154,8 @@ class GithubDeployers(Construct):
                     "Action": "sts:AssumeRoleWithWebIdentity",
                     "Condition": {
                         "StringEquals": {
-                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                            f"{GITHUB_OIDC_HOST}:sub": list(subjects),
+                            f"{props.oidc_host}:aud": props.oidc_audience,
+                            f"{props.oidc_host}:sub": list(subjects),
                         }
                     },
                 }
@@ -174,13 +163,16 @@ class GithubDeployers(Construct):
 
         self.deployers: dict[str, IamRole] = {}
         self.planners: dict[str, IamRole] = {}
+        self.boundaries: dict[str, IamPolicy] = {}
         for env in props.environments:
-            state_objects = f"{env.state_bucket_arn}/{env.state_prefix}*"
-            list_state = allow(
-                ["s3:ListBucket"], [env.state_bucket_arn], Condition={"StringLike": {"s3:prefix": [f"{env.state_prefix}*"]}}
+            # The boundary is a managed policy under the CI prefix: the environment's deployer can neither edit nor drop it.
+            self.boundaries[env.name] = IamPolicy(
+                self,
+                f"{env.name}-boundary",
+                name=env.scope.boundary_name,
+                description=f"The most any role of {env.name} may do; its deployer creates roles only with it",
+                policy=boundary_policy(env.scope),
             )
-            use_state_key = allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [env.state_key.arn])
-
             deployer = IamRole(
                 self,
                 f"{env.name}-deployer",
@@ -189,26 +181,11 @@ class GithubDeployers(Construct):
                 assume_role_policy=trust([env.deploy_subject]),
                 max_session_duration=props.max_session_hours * 3600,
             )
-            # Everything except IAM and Organizations; IAM only for the environment's own roles.
+            # Everything except IAM and Organizations, bounded by the denials of the inline policy; IAM only within the boundary.
             IamRolePolicyAttachment(
                 self, f"{env.name}-deployer-power-user", role=deployer.name, policy_arn=managed_policy(props.partition, "PowerUserAccess")
             )
-            own = [f"{iam}:role/{env.manages_prefix}*", f"{iam}:policy/{env.manages_prefix}*", f"{iam}:instance-profile/{env.manages_prefix}*"]
-            IamRolePolicy(
-                self,
-                f"{env.name}-deployer-access",
-                name="environment-iam-and-state",
-                role=deployer.id,
-                policy=policy(
-                    allow(MANAGE_IAM, own),
-                    allow(["iam:Get*", "iam:List*"], ["*"]),
-                    # EKS, RDS, Auto Scaling and load balancers create their service-linked roles on first use.
-                    allow(["iam:CreateServiceLinkedRole"], [f"{iam}:role/aws-service-role/*"]),
-                    list_state,
-                    allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [state_objects]),
-                    use_state_key,
-                ),
-            )
+            IamRolePolicy(self, f"{env.name}-deployer-access", name="environment-iam-and-state", role=deployer.id, policy=deployer_policy(env.scope))
             planner = IamRole(
                 self,
                 f"{env.name}-planner",
@@ -216,21 +193,6 @@ class GithubDeployers(Construct):
                 description=f"Read-only previews of {env.name} for pull requests",
                 assume_role_policy=trust(props.plan_subjects),
             )
-            IamRolePolicyAttachment(
-                self, f"{env.name}-planner-read-only", role=planner.name, policy_arn=managed_policy(props.partition, "ReadOnlyAccess")
-            )
-            IamRolePolicy(
-                self,
-                f"{env.name}-planner-state",
-                name="read-state",
-                role=planner.id,
-                policy=policy(
-                    list_state,
-                    allow(["s3:GetObject"], [state_objects]),
-                    # The plan takes the state lock: a lock file next to the state, written then removed.
-                    allow(["s3:PutObject", "s3:DeleteObject"], [f"{state_objects}.tflock"]),
-                    use_state_key,
-                ),
-            )
+            IamRolePolicy(self, f"{env.name}-planner-read", name="read-configuration-and-state", role=planner.id, policy=planner_policy(env.scope))
             self.deployers[env.name] = deployer
             self.planners[env.name] = planner

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cdktf import Aspects
 from constructs import Construct
 
 from ..handles import CloudPlatform, CredentialEndpoint, NetworkHandle
@@ -20,7 +21,7 @@ from ..workloads import Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
-from .iam import secret_arn
+from .iam import PermissionsBoundary, secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .karpenter import Karpenter, KarpenterPool, KarpenterProps
 from .kms import PlatformKey, PlatformKeyProps
@@ -97,11 +98,15 @@ class AwsPlatformProps:
     """Each gets an IAM role for its task pods (its node group, if any, is in ``cluster.node_groups``)."""
     runner: DeployRunnerOptions | None = None
     """The CI runner inside the VPC that deploys the cluster stack; None: no CI (no ``bootstrap.yaml``)."""
+    permissions_boundary: str | None = None
+    """The managed policy every role here carries (the CI deployer creates roles only with it); None: no CI."""
 
 
 class AwsPlatform(Construct):
     def __init__(self, scope: Construct, id: str, props: AwsPlatformProps) -> None:
         super().__init__(scope, id)
+        if props.permissions_boundary is not None:
+            Aspects.of(self).add(PermissionsBoundary(props.permissions_boundary))
         key = PlatformKey(
             self,
             "key",
