@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: help synth test snapshots new-env lint workflow envdiff check e2e bench deps clean deploy diff
+.PHONY: help synth test snapshots new-env lint workflow envdiff check iam-report e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -65,6 +65,9 @@ e2e: $(PYTHON_DEPS) ## apply and destroy the AWS platform stacks against a local
 
 # Synthesis against its floor (importing the bindings only): medians of wall time and peak memory.
 BENCH_REPETITIONS ?= 5
+iam-report: synth ## cloudsplaining on every IAM policy, each finding with why it remains (fails on an unexplained one)
+	$(VENV_PY) -m verify.iam_report $${CDKTF_OUTDIR:-cdktf.out}
+
 bench: $(PYTHON_DEPS) ## synthesis time and memory against the bindings' floor
 	$(VENV_PY) -m verify.bench $(BENCH_REPETITIONS)
 
