@@ -464,6 +464,8 @@ PLATFORM_NAMESPACES: dict[str, str] = {
     "keda": "the autoscaler's namespace",
     "datadog": "the monitoring agent's namespace (it holds the Datadog keys)",
     "karpenter": "the node autoscaler's namespace",
+    "reloader": "the namespace of the controller that restarts Airflow when its secrets change",
+    "airflow-db-admin": "the namespace that holds the database's master secret",
 }
 """Namespaces Flightdeck, Kubernetes or an add-on owns, with why no DAG may launch pods there."""
 
@@ -713,8 +715,11 @@ class EnvironmentBase(Model):
                     raise ValueError(
                         f"teams[{i}].permissions.secrets[{j}]: '{secret}' is the platform's secret ({own_secrets[secret]}); no team may read it"
                     )
-                if secret.startswith(f"{self.resource_prefix}/") or secret.startswith("rds!"):
-                    raise ValueError(f"teams[{i}].permissions.secrets[{j}]: '{secret}' is one of the platform's own secrets; no team may read it")
+                if secret.startswith((f"{self.resource_prefix}/", f"{self.resource_prefix}-airflow-")):
+                    raise ValueError(
+                        f"teams[{i}].permissions.secrets[{j}]: '{secret}' is under {self.resource_prefix}'s own secrets "
+                        "(where Airflow's Fernet, API and JWT keys are kept); no team may read it"
+                    )
         return self
 
     @property

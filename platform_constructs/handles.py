@@ -168,6 +168,23 @@ class HelmChart:
 
 
 @dataclass(frozen=True, kw_only=True)
+class KeptSecrets:
+    """Where keys generated in the cluster are kept in the cloud's secret store, so they outlive it.
+
+    The operator pushes each generated value there once (a PushSecret that never overwrites and never
+    deletes) and reads it back from there; a new cluster, namespace or operator finds the same value.
+    """
+
+    prefix: str
+    """The remote name of a kept key is ``<prefix><key>`` (``flightdeck-prod/airflow/fernet-key``)."""
+    push_metadata: Mapping[str, object] | None = None
+    """The provider's PushSecret metadata (on AWS, the KMS key the secrets are encrypted with)."""
+
+    def remote_key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class SecretStoreHandle:
     """How the External Secrets Operator reaches the cloud's secret store."""
 
@@ -178,6 +195,8 @@ class SecretStoreHandle:
     service_account: str | None = None
     """A service account created next to each store for the store to authenticate as (an in-cluster
     store reading another namespace); None: the operator's own identity is used."""
+    keeps: KeptSecrets | None = None
+    """Where generated keys are kept; None: the store is read-only (an existing cluster's), keys stay in the cluster."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flightdeck.config import EnvironmentConfig, Tier
 from platform_constructs.airflow.values import uses_celery
 from platform_constructs.handles import CloudPlatform, HelmChart
-from platform_constructs.kubernetes.addons import external_secrets, keda, kyverno
+from platform_constructs.kubernetes.addons import external_secrets, keda, kyverno, reloader
+from platform_constructs.workloads import AIRFLOW_NAMESPACE
 
 
 def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[HelmChart, ...]:
@@ -16,5 +17,7 @@ def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[
         kyverno(replicas=1 if config.tier is Tier.DEV else 3),
         # Celery workers scale with the queue (the Airflow chart's KEDA ScaledObject needs KEDA's CRDs).
         *((keda(),) if uses_celery(config.airflow.executor) else ()),
+        # Rotated passwords and keys reach PgBouncer and Airflow's components by a restart.
+        reloader([AIRFLOW_NAMESPACE]),
         *platform.cluster_addons,
     )

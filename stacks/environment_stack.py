@@ -115,6 +115,7 @@ class ClusterStack(TerraformStack):
                     *(ns.namespace for ns in self.airflow.task_namespaces),
                     *(ns.namespace for ns in self.teams.namespaces.values()),
                 ],
+                self.airflow.task_rule,
             ),
         )
         if datadog is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flightdeck.config import EnvironmentConfig, Tier
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.namespace import DefaultResources, QuotaSpec
-from platform_constructs.kubernetes.tenancy import PodPoliciesProps, TeamsProps
+from platform_constructs.kubernetes.tenancy import AirflowTaskRule, PodPoliciesProps, TeamsProps
 from platform_constructs.teams import BucketGrant, TeamSpec
 
 from .airflow import POD_LAUNCHERS
@@ -47,10 +47,13 @@ def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProp
     )
 
 
-def pod_policies_props(config: EnvironmentConfig, depends_on: Sequence[ITerraformDependable]) -> PodPoliciesProps:
+def pod_policies_props(
+    config: EnvironmentConfig, depends_on: Sequence[ITerraformDependable], airflow_tasks: AirflowTaskRule | None = None
+) -> PodPoliciesProps:
     return PodPoliciesProps(
         teams=team_specs(config),
         task_namespaces=tuple(config.airflow.task_namespaces),
+        airflow_tasks=airflow_tasks,
         # Dev reports unlabelled pods instead of rejecting them; qa and prod enforce.
         validation_action="Audit" if config.tier is Tier.DEV else "Enforce",
         depends_on=tuple(depends_on),

@@ -125,11 +125,14 @@ def test_database_through_pgbouncer_with_secrets_made_in_the_cluster(stacks: dic
 
     secrets = {s["name"]: s for s in values_of(stack, "airflow-secrets")["externalSecrets"]}
     db_secret = only(stack, "aws_db_instance")
-    assert secrets["airflow-metadata"]["remoteKey"].endswith(".master_user_secret[0].secret_arn}")
-    assert "aws_db_instance" in secrets["airflow-metadata"]["remoteKey"]
+    # Airflow connects as its own role, whose password is kept in the store; the master secret is read
+    # only in the roles namespace (tests/test_airflow_trust.py).
+    assert secrets["airflow-metadata"]["remoteKey"] == f"flightdeck-{env}/airflow/database-password"
+    assert "airflow_app:" in secrets["airflow-metadata"]["template"]["connection"]
+    roles = {s["name"]: s for s in values_of(stack, "airflow-db-admin-secrets")["externalSecrets"]}
+    assert roles["airflow-database-master"]["remoteKey"].endswith(".master_user_secret[0].secret_arn}")
+    assert "aws_db_instance" in roles["airflow-database-master"]["remoteKey"]
     assert db_secret["manage_master_user_password"] is True
-    for generated in ("airflow-fernet-key", "airflow-api-secret-key", "airflow-jwt-secret"):
-        assert secrets[generated]["refreshInterval"] == "0", "generated once, stable across upgrades"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -216,9 +219,11 @@ def test_cluster_providers_use_short_lived_tokens(stacks: dict[str, Any], env: s
 def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}
-    # Airflow's two, the Datadog Agent's (privileged, see test_datadog.py) and the teams' (test_teams.py).
+    # Airflow's two, its database roles' (restricted, see test_airflow_trust.py), the Datadog Agent's
+    # (privileged, see test_datadog.py) and the teams' (test_teams.py).
     teams = {"team-analytics", "team-marketing"} if env in ("qa", "prod") else set()
-    assert set(namespaces) == {"airflow", "airflow-tasks", "datadog"} | teams
+    assert set(namespaces) == {"airflow", "airflow-tasks", "airflow-db-admin", "datadog"} | teams
+    assert namespaces["airflow-db-admin"]["pod-security.kubernetes.io/enforce"] == "restricted"
     for name in ("airflow", "airflow-tasks"):
         assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "baseline"
         assert namespaces[name]["pod-security.kubernetes.io/warn"] == "restricted"

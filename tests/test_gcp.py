@@ -117,8 +117,9 @@ def test_node_pools_carry_the_placement_labels_taints_and_autoscaling(gke_stacks
             assert taints == {("team", name.removeprefix("team-"), "NO_SCHEDULE")}
             assert node["labels"]["team"] == name.removeprefix("team-")
             assert node["resource_labels"]["team"] == name.removeprefix("team-")
-    # The node service account writes logs and metrics, and nothing else at project level.
-    roles = {m["role"] for m in resources(stack, "google_project_iam_member").values()}
+    # The node service account writes logs and metrics, and nothing else at project level; the secret
+    # operator's one project grant is conditioned on the kept keys' prefix (tests/test_airflow_trust.py).
+    roles = {m["role"] for m in resources(stack, "google_project_iam_member").values() if "condition" not in m}
     assert roles == {
         "roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer",
         "roles/stackdriver.resourceMetadata.writer", "roles/autoscaling.metricsWriter",
@@ -160,7 +161,10 @@ def test_the_database_password_exists_only_as_references(gke_stacks: dict[str, A
     synced = {s["name"]: s for s in values_of(stack, "airflow-secrets")["externalSecrets"]}
     secret = only(stack, "google_secret_manager_secret")
     assert secret["secret_id"] == "flightdeck-prod-airflow-database"
-    assert synced["airflow-metadata"]["remoteKey"].endswith(".secret_id}")
+    # That is the instance user's: only the roles namespace reads it; Airflow connects as its own role.
+    master = {s["name"]: s for s in values_of(stack, "airflow-db-admin-secrets")["externalSecrets"]}
+    assert master["airflow-database-master"]["remoteKey"].endswith(".secret_id}")
+    assert synced["airflow-metadata"]["remoteKey"] == "flightdeck-prod-airflow-database-password"
     assert "server_tls_sslmode = require" in synced["airflow-pgbouncer-config"]["template"]["pgbouncer.ini"]
 
 
@@ -263,6 +267,7 @@ def test_everything_above_the_cluster_is_the_same_code_as_on_aws(gke_stacks: dic
     differing = {key for key in aws_values.keys() | gcp_values.keys() if aws_values.get(key) != gcp_values.get(key)}
     cloud_bound = {
         "images", "ingress", "config", "env", "scheduler", "apiServer", "dagProcessor", "triggerer", "workers", "data", "pgbouncer", "dags",
+        "podTemplate",
     }
     assert differing <= cloud_bound
     assert json.dumps(releases(stacks["prod"])["kyverno"]["values"]) == json.dumps(releases(gke_stacks["prod"])["kyverno"]["values"])

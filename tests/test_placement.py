@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import yaml
 
 from platform_constructs.aws.karpenter import INTERRUPTION_EVENTS, NODE_CAPACITY_CHART
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
@@ -145,6 +146,12 @@ def system_pods(stack: dict[str, Any]) -> list[PodShape]:
     return shapes
 
 
+def task_template(stack: dict[str, Any]) -> dict[str, Any]:
+    """The KubernetesExecutor pod template the release carries (the chart's ``podTemplate``)."""
+    template: dict[str, Any] = yaml.safe_load(values_of(stack)["podTemplate"])
+    return template
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_pod_lands_on_a_pool_that_exists_and_can_grow(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
@@ -153,8 +160,10 @@ def test_every_pod_lands_on_a_pool_that_exists_and_can_grow(stacks: dict[str, An
     assert {"system", "workers", "backfill"} <= set(by_name)
     for pod in system_pods(stack):
         assert landing(pod, pools) == ["system"], pod.what
-    airflow = values_of(stack)["workers"]
-    task_pod = PodShape("KubernetesExecutor task pod", airflow["nodeSelector"], airflow["tolerations"])
+    celery = values_of(stack)["workers"]
+    assert landing(PodShape("Celery worker", celery["nodeSelector"], celery["tolerations"]), pools) == ["workers"]
+    template = task_template(stack)["spec"]
+    task_pod = PodShape("KubernetesExecutor task pod", template["nodeSelector"], template["tolerations"])
     assert landing(task_pod, pools) == ["workers"]
     placed = placed_namespaces(stack)
     config = shipped_configs()[env]
@@ -329,7 +338,7 @@ def test_karpenters_identity_is_scoped_to_this_cluster(stacks: dict[str, Any], e
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_task_pods_keep_their_node_until_they_finish(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
-    assert values_of(stack)["workers"]["kubernetes"]["podAnnotations"] == {"karpenter.sh/do-not-disrupt": "true"}
+    assert task_template(stack)["metadata"]["annotations"] == {"karpenter.sh/do-not-disrupt": "true"}
     rules = {r["name"]: r for r in policies(stack)["pod-placement"]["spec"]["rules"]}
     annotate = rules["do-not-disrupt-running-tasks"]
     assert set(annotate["match"]["any"][0]["resources"]["namespaces"]) == set(placed_namespaces(stack)) - {"(backfill)"}

@@ -118,6 +118,12 @@ REFUSED: dict[str, tuple[str, Callable[[Path], object], str]] = {
         setting("teams.0.permissions.secrets", ["fixture/dags-git"]),
         "teams[0].permissions.secrets[0]: 'fixture/dags-git' is the platform's secret (airflow.dags.git.credentials_secret); no team may read it",
     ),
+    "team-granted-the-kept-fernet-key": (
+        "live.yaml",
+        setting("teams.0.permissions.secrets", ["flightdeck-live/airflow/fernet-key"]),
+        "teams[0].permissions.secrets[0]: 'flightdeck-live/airflow/fernet-key' is under flightdeck-live's own secrets "
+        "(where Airflow's Fernet, API and JWT keys are kept); no team may read it",
+    ),
     # Task pods in the platform's namespaces
     "tasks-in-kube-system": (
         "live.yaml",

@@ -23,8 +23,10 @@ from ..helm import synced_secrets, to_yaml
 from ..kubernetes.addons import KEDA_NAMESPACE, KEDA_OPERATOR
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
+from ..kubernetes.tenancy import AirflowTaskRule
 from ..placement import SYSTEM_POOL
 from ..workloads import AIRFLOW_RELEASE
+from .database_roles import DatabaseRoles, DatabaseRolesProps
 from .hibernation import Hibernation, HibernationProps
 from .secrets import AirflowSecretsProps, secrets_values
 from .values import (
@@ -32,10 +34,13 @@ from .values import (
     CHART,
     CHART_REPOSITORY,
     CHART_VERSION,
+    DATABASE_COMPONENTS,
     PGBOUNCER_PORT,
     STATSD_PORT,
+    TASK_COMPONENT,
     AirflowValuesProps,
     airflow_values,
+    task_secrets,
     uses_celery,
 )
 
@@ -100,6 +105,13 @@ class AirflowRelease(Construct):
         )
         self._airflow_flows(airflow_ns, props)
         self.namespace = namespace
+        # What the launchers may start here, for the admission policies (charts/pod-policies).
+        self.task_rule = AirflowTaskRule(
+            namespace=namespace,
+            launchers=[identity.workload for identity in props.launchers],
+            component=TASK_COMPONENT,
+            allowed_secrets=task_secrets(props.values),
+        )
         self.task_namespaces = []
         for task_ns in props.task_namespaces:
             guarded = GuardedNamespace(
@@ -129,6 +141,20 @@ class AirflowRelease(Construct):
             values=secrets_values(props.secrets),
             depends_on=[*props.addons, airflow_ns.namespace],
         )
+        before: list[ITerraformDependable] = [secrets]
+        if props.secrets.store.keeps is not None:
+            # Airflow's own database role, made by the master user in a namespace of its own.
+            roles = DatabaseRoles(
+                self,
+                "database-roles",
+                DatabaseRolesProps(
+                    database=props.values.database,
+                    store=props.secrets.store,
+                    database_cidrs=props.network.database_cidrs,
+                    depends_on=[*props.addons, *ready],
+                ),
+            )
+            before.append(roles.release)
         self.release = Release(
             self,
             "release",
@@ -144,7 +170,7 @@ class AirflowRelease(Construct):
             timeout=props.timeout_seconds,
             cleanup_on_fail=True,
             max_history=10,
-            depends_on=[secrets, *props.addons, *(guarded.namespace for guarded in self.task_namespaces)],
+            depends_on=[*before, *props.addons, *(guarded.namespace for guarded in self.task_namespaces)],
         )
         if props.pools:
             self._pools(props)
@@ -204,7 +230,7 @@ class AirflowRelease(Construct):
                 backoff_limit=3,
                 ttl_seconds_after_finished="3600",
                 template=job.JobV1SpecTemplate(
-                    # The Airflow pod labels: the namespace's policies let them reach PgBouncer.
+                    # The ``pools`` component is one of those the namespace's policies let reach PgBouncer.
                     metadata=job.JobV1SpecTemplateMetadata(labels={**AIRFLOW_PODS, "component": "pools"}),
                     spec=job.JobV1SpecTemplateSpec(
                         restart_policy="Never",
@@ -231,7 +257,13 @@ class AirflowRelease(Construct):
             ns.allow_egress(name, to=[Peer(pod_labels=component(target))], ports=ports, pods=AIRFLOW_PODS)
             ns.allow_ingress(name, sources=[Peer(pod_labels=AIRFLOW_PODS)], ports=ports, pods=component(target))
 
-        flow("pgbouncer", "pgbouncer", [Port(PGBOUNCER_PORT)])
+        # The metadata database, through PgBouncer, for the components that use it and never for task pods.
+        users = [*DATABASE_COMPONENTS, "pools", *(["worker"] if uses_celery(props.values.executor) else [])]
+        for user in users:
+            ns.allow_egress(f"pgbouncer-{user}", to=[Peer(pod_labels=component("pgbouncer"))], ports=[Port(PGBOUNCER_PORT)], pods=component(user))
+        ns.allow_ingress(
+            "pgbouncer", sources=[Peer(pod_labels=component(user)) for user in users], ports=[Port(PGBOUNCER_PORT)], pods=component("pgbouncer")
+        )
         # Airflow 3 task pods report through the API server's execution API.
         flow("api-server", "api-server", [Port(API_SERVER_PORT)])
         sink = props.values.metrics

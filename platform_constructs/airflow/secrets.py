@@ -5,8 +5,10 @@ passes through Terraform state or the synthesized JSON:
 
 * the metadata connection, PgBouncer's config and its stats connection are rendered from the
   database password that RDS keeps in the cloud secret store;
-* the Fernet key, the API secret key and the JWT secret are generated once (``refreshInterval: 0``)
-  and stay stable across upgrades; rotating one is a re-generation (see the README);
+* the Fernet key, the API secret key and the JWT secret are generated once in the cluster and kept
+  in the cloud's secret store (a PushSecret that never overwrites or deletes), then read back from
+  there: they survive a new cluster, namespace or operator. Where the store takes no writes (an
+  existing cluster's owners' namespace), they are generated once in the cluster (``refreshInterval: 0``);
 * dev's admin password is generated the same way; the DAG repository's credentials are synced.
 
 The ``{{ … }}`` below are ESO templates, filled by the operator. The chart passes them through
@@ -22,6 +24,7 @@ from typing import Any
 from ..handles import DatabaseHandle, SecretStoreHandle
 from ..helm import from_store, secret_store
 from ..workloads import AIRFLOW_RELEASE
+from .database_roles import APP_USER, password_remote_key
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
 
@@ -42,7 +45,7 @@ def _generated(name: str, generator: str, data: dict[str, str]) -> dict[str, Any
     return {"name": name, "refreshInterval": "0", "generator": generator, "template": data}
 
 
-def pgbouncer_ini(database: DatabaseHandle) -> str:
+def pgbouncer_ini(database: DatabaseHandle, user: str = "{{ .username }}") -> str:
     return "\n".join(
         [
             "[databases]",
@@ -54,7 +57,7 @@ def pgbouncer_ini(database: DatabaseHandle) -> str:
             "listen_addr = *",
             "auth_type = scram-sha-256",
             "auth_file = /etc/pgbouncer/users.txt",
-            "stats_users = {{ .username }}",
+            f"stats_users = {user}",
             "ignore_startup_parameters = extra_float_digits",
             "max_client_conn = 200",
             "verbose = 0",
@@ -71,31 +74,44 @@ def pgbouncer_ini(database: DatabaseHandle) -> str:
 def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
     names = props.secrets
     pgbouncer_service = f"{AIRFLOW_RELEASE}-pgbouncer.{props.namespace}"
-    user = "{{ .username }}"
-    password = "{{ .password | urlquery }}"
+    if props.store.keeps is not None:
+        # Airflow's own role (charts/database-roles makes it): its name is fixed, its password kept in the store.
+        source, user, secret = password_remote_key(props.store), APP_USER, "{{ .value }}"
+    else:
+        # An existing cluster: the owners' secret names the user Airflow connects as.
+        source, user, secret = props.database.credentials_secret, "{{ .username }}", "{{ .password }}"
+    password = secret.replace(" }}", " | urlquery }}")
     external = [
         from_store(
             names.metadata,
-            props.database.credentials_secret,
-            {
-                "connection": f"postgresql://{user}:{password}@{pgbouncer_service}:{PGBOUNCER_PORT}/{METADATA_POOL}?sslmode=disable"
-            },
+            source,
+            {"connection": f"postgresql://{user}:{password}@{pgbouncer_service}:{PGBOUNCER_PORT}/{METADATA_POOL}?sslmode=disable"},
         ),
         from_store(
             names.pgbouncer_config,
-            props.database.credentials_secret,
-            {"pgbouncer.ini": pgbouncer_ini(props.database), "users.txt": '"{{ .username }}" "{{ .password }}"'},
+            source,
+            {"pgbouncer.ini": pgbouncer_ini(props.database, user), "users.txt": f'"{user}" "{secret}"'},
         ),
         from_store(
             names.pgbouncer_stats,
-            props.database.credentials_secret,
+            source,
             {"connection": f"postgresql://{user}:{password}@127.0.0.1:{PGBOUNCER_PORT}/pgbouncer?sslmode=disable"},
         ),
-        # A Fernet key is 32 random bytes in URL-safe base64: 43 characters from that alphabet and '='.
-        _generated(names.fernet_key, "fernet-key", {"fernet-key": "{{ .password }}="}),
-        _generated(names.api_secret_key, "random-secret", {"api-secret-key": "{{ .password }}"}),
-        _generated(names.jwt_secret, "random-secret", {"jwt-secret": "{{ .password }}"}),
     ]
+    kept: list[dict[str, Any]] = []
+    # A Fernet key is 32 random bytes in URL-safe base64: 43 characters from that alphabet and '='.
+    for name, generator, key, suffix in (
+        (names.fernet_key, "fernet-key", "fernet-key", "="),
+        (names.api_secret_key, "random-secret", "api-secret-key", ""),
+        (names.jwt_secret, "random-secret", "jwt-secret", ""),
+    ):
+        keeps = props.store.keeps
+        if keeps is None:
+            external.append(_generated(name, generator, {key: "{{ .password }}" + suffix}))
+        else:
+            # Kept in the cloud's store: a new cluster, namespace or operator reads the same key back.
+            kept.append({"name": name, "generator": generator, "remoteKey": keeps.remote_key(key)})
+            external.append(from_store(name, keeps.remote_key(key), {key: "{{ .value }}" + suffix}))
     if props.create_admin_password:
         external.append(_generated(names.admin_password, "random-secret", {"password": "{{ .password }}"}))
     if props.git_credentials_secret is not None:
@@ -105,8 +121,11 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
             {"conn_type": "git", "host": props.git_repository, "login": "{{ .username }}", "password": "{{ .token }}"}
         )
         external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
+    keeps = props.store.keeps
     return {
         "secretStore": secret_store(props.store),
+        "keptSecrets": kept,
+        "pushMetadata": dict(keeps.push_metadata) if keeps is not None and keeps.push_metadata is not None else None,
         "generators": [
             {
                 "name": "fernet-key",

@@ -11,7 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import yaml
+
 from ..handles import DatabaseHandle, IngressHandle, LogStore, StatsdSink, WorkloadIdentity
+from ..kubernetes.addons import RELOAD_ON_CHANGE
 from ..placement import DO_NOT_DISRUPT, SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
 
@@ -40,6 +43,18 @@ MANAGED_CONFIG = {
     ("metrics", "statsd_port"),
     ("metrics", "statsd_prefix"),
 }
+
+TASK_COMPONENT = "task"
+"""The ``component`` label of KubernetesExecutor task pods (the chart's default template says ``worker``,
+as it does for Celery workers): network policies and admission tell tasks from components by it."""
+DATABASE_COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer", "run-airflow-migrations", "create-user-job")
+"""The ``component`` labels of the chart's pods that use the metadata database (Airflow 3.2: the
+scheduler, API server, DAG processor and triggerer; the migration and user jobs); Celery workers too
+when the executor is Celery (the database is the result backend). Never task pods: Airflow 3's tasks
+reach the metadata through the API server's Execution API only."""
+CONFIG_MAP = f"{AIRFLOW_RELEASE}-config"
+"""The chart's ConfigMap with ``airflow.cfg`` (``<release>-config``)."""
+AIRFLOW_CFG = "/opt/airflow/airflow.cfg"
 
 # Chart keys of each component Flightdeck runs (chart section, pod ``component`` label, workload name).
 COMPONENTS: dict[str, tuple[str, str, str]] = {
@@ -156,6 +171,8 @@ def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
     _, label, workload = COMPONENTS[key]
     spec = props.components[key]
     values: dict[str, Any] = {
+        # Restarted when a secret it reads changes (a rotated password, a new key): see kubernetes/addons.py, reloader.
+        "annotations": dict(RELOAD_ON_CHANGE),
         "replicas": spec.replicas,
         "resources": spec.resources.requirements(),
         "serviceAccount": _service_account(props.identities[workload]),
@@ -261,16 +278,11 @@ def admin_user_job(props: AirflowValuesProps) -> dict[str, Any]:
     return job
 
 
-def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
-    """All values of the Airflow release for one environment."""
-    missing = [key for key in (*COMPONENTS, "pgbouncer") if key not in props.components]
-    if missing:
-        raise ValueError(f"no sizing for Airflow components {missing}")
-    celery = uses_celery(props.executor)
+def task_environment(props: AirflowValuesProps) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Environment every Airflow pod gets besides the chart's standard one: (plain variables, variables from secrets)."""
     secrets = props.secrets
-    pgbouncer = props.components["pgbouncer"]
     logs = props.log_store
-    env = []
+    env: list[dict[str, Any]] = []
     if logs is not None and logs.connection_uri is not None:
         env.append({"name": "AIRFLOW_CONN_" + logs.connection_id.upper(), "value": logs.connection_uri})
     secret_env = []
@@ -279,6 +291,76 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             secret_env.append({"envName": "AIRFLOW_CONN_DAGS_GIT", "secretName": secrets.dags_git, "secretKey": "connection"})
         else:
             env.append({"name": "AIRFLOW_CONN_DAGS_GIT", "value": json.dumps({"conn_type": "git", "host": props.git.repository})})
+    return env, secret_env
+
+
+def task_secrets(props: AirflowValuesProps) -> list[str]:
+    """The only Kubernetes secrets a task pod reads: the DAG repository's read credentials (a task
+    fetches the DAG version it runs). Not the metadata connection, not the Fernet key."""
+    return [props.secrets.dags_git] if props.git is not None and props.git.credentials else []
+
+
+def task_pod_template(props: AirflowValuesProps) -> str:
+    """The KubernetesExecutor pod template (the chart's ``podTemplate``), written out in full.
+
+    The chart's default template adds its standard environment (the metadata connection and the
+    Fernet key) to every task pod, and ``enableBuiltInSecretEnvVars`` would take them from every
+    component as well. This one has Airflow's configuration file, the task-log and DAG-repository
+    connections, the worker identity, the workers pool, and no platform secret. It has no Helm
+    templating, so what the tests read is what the cluster gets.
+    """
+    env, secret_env = task_environment(props)
+    container_env: list[dict[str, Any]] = [{"name": "AIRFLOW__CORE__EXECUTOR", "value": "LocalExecutor"}, *env]
+    container_env += [
+        {"name": item["envName"], "valueFrom": {"secretKeyRef": {"name": item["secretName"], "key": item["secretKey"]}}}
+        for item in secret_env
+    ]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "placeholder-name",
+            "labels": {"tier": "airflow", "component": TASK_COMPONENT, "release": AIRFLOW_RELEASE},
+            # Karpenter never drains a node voluntarily while a task runs on it.
+            "annotations": {DO_NOT_DISRUPT: "true"},
+        },
+        "spec": {
+            "containers": [
+                {
+                    "name": "base",
+                    "image": f"{props.image_repository}:{props.image_tag}",
+                    "imagePullPolicy": "IfNotPresent",
+                    "env": container_env,
+                    "resources": props.task_resources.requirements(),
+                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                    "volumeMounts": [
+                        {"name": "logs", "mountPath": "/opt/airflow/logs"},
+                        {"name": "config", "mountPath": AIRFLOW_CFG, "subPath": "airflow.cfg", "readOnly": True},
+                    ],
+                }
+            ],
+            "restartPolicy": "Never",
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 50000, "fsGroup": 0, "seccompProfile": {"type": "RuntimeDefault"}},
+            # The worker identity: task logs, and KubernetesPodOperator's pods in the task namespaces.
+            "serviceAccountName": props.identities["worker"].workload.service_account,
+            "nodeSelector": WORKERS_POOL.node_selector(),
+            "tolerations": WORKERS_POOL.tolerations(),
+            "terminationGracePeriodSeconds": 600,
+            "volumes": [{"name": "logs", "emptyDir": {}}, {"name": "config", "configMap": {"name": CONFIG_MAP}}],
+        },
+    }
+    return yaml.safe_dump(pod, sort_keys=False)
+
+
+def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
+    """All values of the Airflow release for one environment."""
+    missing = [key for key in (*COMPONENTS, "pgbouncer") if key not in props.components]
+    if missing:
+        raise ValueError(f"no sizing for Airflow components {missing}")
+    celery = uses_celery(props.executor)
+    secrets = props.secrets
+    pgbouncer = props.components["pgbouncer"]
+    env, secret_env = task_environment(props)
     values: dict[str, Any] = {
         "executor": props.executor,
         "images": {"airflow": {"repository": props.image_repository, "tag": props.image_tag}},
@@ -294,6 +376,8 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "replicas": pgbouncer.replicas,
             "resources": pgbouncer.resources.requirements(),
             "configSecretName": secrets.pgbouncer_config,
+            # Its configuration (with the password) is mounted with subPath: a changed secret needs a restart.
+            "annotations": dict(RELOAD_ON_CHANGE),
             "metricsExporterSidecar": {"statsSecretName": secrets.pgbouncer_stats},
             "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
             "topologySpreadConstraints": _spread("pgbouncer", props.zone_spread),
@@ -315,8 +399,6 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "serviceAccount": _service_account(props.identities["worker"]),
             "persistence": {"enabled": False},
             "logGroomerSidecar": {"enabled": False},
-            # KubernetesExecutor task pods: Karpenter never drains a node voluntarily while one runs.
-            "kubernetes": {"podAnnotations": {DO_NOT_DISRUPT: "true"}},
             # Celery workers follow the queue: KEDA counts queued and running tasks in the metadata
             # database (through PgBouncer), between the floor and celery_workers.
             "celery": {
@@ -345,6 +427,8 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
         "dags": {"persistence": {"enabled": False}, "gitSync": {"enabled": False}},
         "logs": {"persistence": {"enabled": False}},
         "config": airflow_config(props),
+        # KubernetesExecutor task pods: no metadata connection, no Fernet key (see task_pod_template).
+        "podTemplate": task_pod_template(props),
         "env": env,
         "secret": secret_env,
         "ingress": ingress_values(props),

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..handles import HelmChart, IngressHandle, SecretStoreHandle, WorkloadIdentity
+from ..handles import HelmChart, IngressHandle, KeptSecrets, SecretStoreHandle, WorkloadIdentity
 from ..placement import SYSTEM_POOL
 from ..workloads import EXTERNAL_SECRETS, LogAccess, Workload
-from .iam import allow, policy, read_secrets
+from .iam import READ_SECRET, allow, policy, read_secrets
 from .identity import bind_pod_identity
 from .kms import KmsKeyHandle
 
@@ -131,6 +131,10 @@ class ClusterServicesProps:
     key: KmsKeyHandle
     readable_secret_arns: Sequence[str]
     """Secrets the External Secrets Operator may read (ARNs or ARN patterns)."""
+    kept_secret_arns: str
+    """The ARN pattern of the secrets the operator creates once and keeps (``…:secret:flightdeck-prod/airflow/*``)."""
+    kept_prefix: str
+    """Their names' prefix (``flightdeck-prod/airflow/``)."""
     controller_replicas: int = 2
     """Replicas of the load balancer controller (leader-elected)."""
 
@@ -153,13 +157,26 @@ class ClusterServices(Construct):
             "read-airflow-secrets",
             policy(
                 read_secrets(props.readable_secret_arns),
-                # The database secret is encrypted with the environment key.
-                allow(["kms:Decrypt"], [props.key.arn]),
+                # Airflow's generated keys: created once, read back, never deleted (no DeleteSecret).
+                allow(
+                    ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource", *READ_SECRET],
+                    [props.kept_secret_arns],
+                ),
+                # The database secret and the kept keys are encrypted with the environment key.
+                allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [props.key.arn]),
             ),
         )
         self.secret_store = SecretStoreHandle(
             provider={"aws": {"service": "SecretsManager", "region": props.region}},
             identity=eso,
+            keeps=KeptSecrets(
+                prefix=props.kept_prefix,
+                push_metadata={
+                    "apiVersion": "kubernetes.external-secrets.io/v1alpha1",
+                    "kind": "PushSecretMetadata",
+                    "spec": {"kmsKeyID": props.key.arn, "description": "Generated once by Flightdeck's secret sync; kept when the cluster goes"},
+                },
+            ),
         )
         self.load_balancer_controller = HelmChart(
             name="aws-load-balancer-controller",

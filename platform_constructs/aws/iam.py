@@ -23,9 +23,12 @@ def allow(actions: Sequence[str], resources: Sequence[str], **extra: Any) -> dic
     return {"Effect": "Allow", "Action": list(actions), "Resource": list(resources), **extra}
 
 
+READ_SECRET = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+
+
 def read_secrets(arns: Sequence[str]) -> dict[str, Any]:
     """Read the values of these Secrets Manager secrets."""
-    return allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], arns)
+    return allow(list(READ_SECRET), arns)
 
 
 def secret_arn(partition: str, region: str, account_id: str, name: str) -> str:

@@ -102,6 +102,10 @@ class AwsPlatformProps:
     """The managed policy every role here carries (the CI deployer creates roles only with it); None: no CI."""
 
 
+KEPT_SECRETS_FOLDER = "airflow"
+"""Airflow's generated keys are kept in Secrets Manager under ``<name>/airflow/`` (``flightdeck-prod/airflow/fernet-key``)."""
+
+
 class AwsPlatform(Construct):
     def __init__(self, scope: Construct, id: str, props: AwsPlatformProps) -> None:
         super().__init__(scope, id)
@@ -217,6 +221,8 @@ class AwsPlatform(Construct):
                         for name in props.readable_secret_names
                     ),
                 ],
+                kept_prefix=f"{props.name}/{KEPT_SECRETS_FOLDER}/",
+                kept_secret_arns=f"arn:{props.partition}:secretsmanager:{props.region}:{props.account_id}:secret:{props.name}/{KEPT_SECRETS_FOLDER}/*",
             ),
         )
         karpenter = Karpenter(

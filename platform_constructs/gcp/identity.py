@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..handles import SecretStoreHandle, WorkloadIdentity
+from ..handles import KeptSecrets, SecretStoreHandle, WorkloadIdentity
 from ..teams import BucketGrant, TeamSpec
 from ..workloads import EXTERNAL_SECRETS, LogAccess, Workload
 
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+SECRET_KEEPER = "roles/secretmanager.admin"
+"""Create, add versions to and read secrets: granted only under the kept keys' prefix (an IAM condition)."""
+KEPT_SECRETS_FOLDER = "airflow"
 _ACCOUNT_ID_MIN = 6
 _ACCOUNT_ID_MAX = 30
 
@@ -274,8 +277,26 @@ class SecretSyncIdentity(Construct):
         grant_secret(self, "read-database-secret", secret_id=props.database_secret_id, project_id=props.project_id, member=member)
         for name in props.readable_secret_names:
             grant_secret(self, f"read-secret-{name}", secret_id=name, project_id=props.project_id, member=member)
+        # Airflow's generated keys: the operator creates them once under a prefix of its own and reads them back.
+        from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
+        from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
+
+        kept = f"{props.name_prefix}-{KEPT_SECRETS_FOLDER}-"
+        project = DataGoogleProject(self, "project", project_id=props.project_id)
+        ProjectIamMember(
+            self,
+            "keep-generated-keys",
+            project=props.project_id,
+            role=SECRET_KEEPER,
+            member=member,
+            condition=ProjectIamMemberCondition(
+                title="Airflow's generated keys only",
+                expression=f'resource.name.startsWith("projects/{project.number}/secrets/{kept}")',
+            ),
+        )
         self.secret_store = SecretStoreHandle(
             # No auth block: the operator's controller pod authenticates with its own Workload Identity.
             provider={"gcpsm": {"projectID": props.project_id}},
             identity=bound.identity,
+            keeps=KeptSecrets(prefix=kept),
         )

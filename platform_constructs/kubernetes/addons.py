@@ -111,6 +111,40 @@ def keda() -> HelmChart:
     )
 
 
+RELOADER_CHART_VERSION = "2.2.16"
+RELOADER_NAMESPACE = "reloader"
+RELOAD_ON_CHANGE = {"reloader.stakater.com/auto": "true"}
+"""On a Deployment: restart it when a Secret or ConfigMap it mounts or reads changes."""
+
+
+def reloader(watched: Sequence[str]) -> HelmChart:
+    """Stakater's Reloader: restarts a Deployment when a Secret it uses changes. The operator writes
+    secrets in place (a rotated password, a new key), and PgBouncer mounts its configuration with
+    ``subPath`` and Airflow reads the connection as an environment variable, so neither would see
+    the change otherwise. It watches only ``watched`` (a Role in each, no ClusterRole)."""
+    return HelmChart(
+        name="reloader",
+        chart="reloader",
+        repository="https://stakater.github.io/stakater-charts",
+        version=RELOADER_CHART_VERSION,
+        namespace=RELOADER_NAMESPACE,
+        create_namespace=True,
+        values={
+            "reloader": {
+                "watchGlobally": False,
+                "namespaces": list(watched),
+                "ignoreConfigMaps": True,
+                "readOnlyRootFileSystem": True,
+                "deployment": {
+                    **on_system_nodes(),
+                    "resources": requests("50m", "128Mi"),
+                    "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                },
+            }
+        },
+    )
+
+
 def install_order(addons: Sequence[HelmChart]) -> list[HelmChart]:
     """The add-ons so that each comes after those it names; an unknown or circular dependency is an error."""
     by_name = {a.name: a for a in addons}

@@ -54,13 +54,41 @@ class TeamsProps:
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, kw_only=True)
+class AirflowTaskRule:
+    """What Airflow's pod launchers may start in Airflow's own namespace: tasks, reading only these secrets."""
+
+    namespace: str
+    launchers: Sequence[Workload]
+    component: str
+    """The ``component`` label task pods carry (and the network policies keep from PgBouncer)."""
+    allowed_secrets: Sequence[str] = ()
+
+
 def policy_values(
-    teams: Sequence[TeamSpec], task_namespaces: Sequence[str], validation_action: str, backfill: NodePool
+    teams: Sequence[TeamSpec],
+    task_namespaces: Sequence[str],
+    validation_action: str,
+    backfill: NodePool,
+    airflow_tasks: AirflowTaskRule | None = None,
 ) -> dict[str, Any]:
-    """Values of ``charts/pod-policies``: where each namespace's pods go, and the team label rules."""
+    """Values of ``charts/pod-policies``: where each namespace's pods go, the team label rules, and Airflow's task pods."""
     placement = [{"namespace": ns, **_pool(WORKERS_POOL)} for ns in task_namespaces]
     placement += [{"namespace": t.namespace, **_pool(team_pool(t.name) if t.dedicated_nodes else WORKERS_POOL)} for t in teams]
+    tasks = (
+        {
+            "airflowTasks": {
+                "namespace": airflow_tasks.namespace,
+                "component": airflow_tasks.component,
+                "launchers": [{"name": w.service_account, "namespace": w.namespace} for w in airflow_tasks.launchers],
+                "allowedSecrets": list(airflow_tasks.allowed_secrets),
+            }
+        }
+        if airflow_tasks is not None
+        else {}
+    )
     return {
+        **tasks,
         "validationAction": validation_action,
         "teams": [{"name": t.name, "namespace": t.namespace, "costCenter": t.cost_center} for t in teams],
         "placement": placement,
@@ -129,6 +157,8 @@ class PodPoliciesProps:
     """Airflow's task namespaces: their pods go to the workers pool."""
     validation_action: Literal["Enforce", "Audit"] = "Enforce"
     """Enforce rejects pods without the team labels; Audit (dev) only reports them."""
+    airflow_tasks: AirflowTaskRule | None = None
+    """The rule for pods launched in Airflow's own namespace (always enforced)."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """Kyverno and the namespaces the policies name."""
 
@@ -138,7 +168,7 @@ class PodPolicies(Construct):
 
     def __init__(self, scope: Construct, id: str, props: PodPoliciesProps) -> None:
         super().__init__(scope, id)
-        self.values = policy_values(props.teams, props.task_namespaces, props.validation_action, BACKFILL_POOL)
+        self.values = policy_values(props.teams, props.task_namespaces, props.validation_action, BACKFILL_POOL, props.airflow_tasks)
         self.release = local_chart_release(
             self,
             "policies",

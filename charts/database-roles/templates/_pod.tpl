@@ -1,0 +1,47 @@
+{{- define "database-roles.pod" -}}
+metadata:
+  labels:
+    app.kubernetes.io/name: database-roles
+    app.kubernetes.io/part-of: flightdeck
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 70
+    runAsGroup: 70
+    seccompProfile:
+      type: RuntimeDefault
+  nodeSelector:
+    {{- toYaml .Values.nodeSelector | nindent 4 }}
+  tolerations:
+    {{- toYaml .Values.tolerations | nindent 4 }}
+  containers:
+    - name: roles
+      image: {{ required "image is required" .Values.image | quote }}
+      command: ["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-f", "/sql/roles.sql"]
+      env:
+        - {name: PGHOST, value: {{ required "database.host is required" .Values.database.host | quote }}}
+        - {name: PGPORT, value: {{ .Values.database.port | quote }}}
+        - {name: PGDATABASE, value: {{ required "database.name is required" .Values.database.name | quote }}}
+        - {name: PGSSLMODE, value: {{ .Values.database.sslmode | default "require" | quote }}}
+        - name: PGUSER
+          valueFrom: {secretKeyRef: {name: {{ .Values.masterSecret | quote }}, key: username}}
+        - name: PGPASSWORD
+          valueFrom: {secretKeyRef: {name: {{ .Values.masterSecret | quote }}, key: password}}
+        - {name: APP_USER, value: {{ required "appUser is required" .Values.appUser | quote }}}
+        - name: APP_PASSWORD
+          valueFrom: {secretKeyRef: {name: {{ .Values.appSecret | quote }}, key: password}}
+      resources:
+        requests: {cpu: 50m, memory: 64Mi}
+        limits: {memory: 64Mi}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: {drop: ["ALL"]}
+      volumeMounts:
+        - {name: sql, mountPath: /sql, readOnly: true}
+  volumes:
+    - name: sql
+      configMap: {name: database-roles-sql}
+{{- end }}
