@@ -16,7 +16,10 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-ENVIRONMENTS = REPO / "environments"
+ENVIRONMENTS = Path(__file__).resolve().parent / "fixtures" / "platform" / "environments"
+"""The environments the product's tests synthesize: a fixture of their own (a copy of the examples as
+they were), so a user's own ``environments/`` never breaks ``make test``."""
+BOOTSTRAP = ENVIRONMENTS.parent / "bootstrap.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -114,8 +117,8 @@ def _synthesize(tmp_path_factory: pytest.TempPathFactory, name: str, environment
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped environments, synthesized once for the whole session."""
-    return _synthesize(tmp_path_factory, "cdktf.out")
+    """The fixture environments (``ENVIRONMENTS``) with their bootstrap, synthesized once for the whole session."""
+    return _synthesize(tmp_path_factory, "cdktf.out", ENVIRONMENTS)
 
 
 @pytest.fixture(scope="session")
@@ -165,20 +168,20 @@ def imported_packages(synth_dir: Path) -> set[str]:
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir: Path) -> dict[str, dict[str, Any]]:
-    """The shipped environments by name, each composed of its platform and cluster stack (``compose``);
+    """The fixture environments by name, each composed of its platform and cluster stack (``compose``);
     the bootstrap stack is the ``bootstrap`` fixture, the stacks themselves are ``synthesized``."""
     return environments_of(synth_dir)
 
 
 @pytest.fixture(scope="session")
 def synthesized(synth_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every stack of the shipped environments (and the bootstrap stack) by stack name."""
+    """Every stack of the fixture environments (and the bootstrap stack) by stack name."""
     return load_stacks(synth_dir)
 
 
 @pytest.fixture(scope="session")
 def bootstrap(synth_dir: Path) -> dict[str, Any]:
-    """The bootstrap stack synthesized from ``bootstrap.yaml`` with the shipped environments."""
+    """The bootstrap stack synthesized from the fixture's ``bootstrap.yaml`` with its environments."""
     return load_stacks(synth_dir)["bootstrap"]
 
 
@@ -243,5 +246,6 @@ def configs_in(directory: Path) -> dict[str, Any]:
 
 
 def shipped_configs() -> dict[str, Any]:
-    """The shipped environment files (``environments/``)."""
+    """The fixture's environment files (``tests/fixtures/platform/environments``, a copy of the examples as
+    they were); named for the examples they copy. Tests never read ``environments/`` itself."""
     return configs_in(ENVIRONMENTS)

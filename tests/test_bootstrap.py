@@ -15,13 +15,13 @@ from flightdeck import ci
 from flightdeck.errors import ConfigError
 from flightdeck.loader import bootstrap_path, load_bootstrap
 
-from .conftest import ENVIRONMENTS, REPO, load_stacks, resources, run_main, shipped_configs
+from .conftest import BOOTSTRAP, ENVIRONMENTS, load_stacks, resources, run_main, shipped_configs
 
 pytestmark = pytest.mark.synth
 
 
 def bootstrap_config() -> Any:
-    return load_bootstrap(REPO / "bootstrap.yaml", list(shipped_configs().values()))
+    return load_bootstrap(BOOTSTRAP, list(shipped_configs().values()))
 
 
 def provider_account(bootstrap: dict[str, Any], body: dict[str, Any]) -> str:
@@ -39,7 +39,7 @@ def by_name(bootstrap: dict[str, Any], resource_type: str, attribute: str = "nam
 def test_bootstrap_is_its_own_stack_next_to_the_environments(synth_dir: Path, bootstrap: dict[str, Any]) -> None:
     expected = [c.stack_name(part) for c in shipped_configs().values() for part in c.stack_parts]
     assert sorted(load_stacks(synth_dir)) == sorted([*expected, "bootstrap"])
-    assert bootstrap_path(ENVIRONMENTS) == REPO / "bootstrap.yaml"
+    assert bootstrap_path(ENVIRONMENTS) == BOOTSTRAP
     assert "bootstrap" not in {p.stem for p in ENVIRONMENTS.glob("*.yaml")}
     backend = bootstrap["terraform"]["backend"]["s3"]
     assert backend["bucket"] == bootstrap_config().state.bucket
@@ -189,7 +189,7 @@ def one_environment(tmp_path: Path) -> Path:
     environments = tmp_path / "environments"
     environments.mkdir()
     shutil.copy(ENVIRONMENTS / "dev.yaml", environments)
-    data = yaml.safe_load((REPO / "bootstrap.yaml").read_text())
+    data = yaml.safe_load((BOOTSTRAP).read_text())
     data["state"]["bucket"] = shipped_configs()["dev"].state.bucket
     (tmp_path / "bootstrap.yaml").write_text(yaml.safe_dump(data))
     return environments
@@ -237,7 +237,7 @@ def test_unknown_bootstrap_state_location_is_refused(one_environment: Path, tmp_
 
 def test_loader_refuses_a_source_key(tmp_path: Path) -> None:
     path = tmp_path / "bootstrap.yaml"
-    path.write_text((REPO / "bootstrap.yaml").read_text() + "source: elsewhere\n")
+    path.write_text((BOOTSTRAP).read_text() + "source: elsewhere\n")
     with pytest.raises(ConfigError, match="source: unknown key"):
         load_bootstrap(path, list(shipped_configs().values()))
 

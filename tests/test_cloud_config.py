@@ -11,7 +11,7 @@ from flightdeck.config import AwsEnvironment, ExistingEnvironment, GcpEnvironmen
 from flightdeck.errors import ConfigError
 from flightdeck.loader import load_environment, parse_overrides
 
-from .conftest import EXISTING_EXAMPLES, GKE_EXAMPLES, REPO, configs_in, run_main
+from .conftest import ENVIRONMENTS, EXISTING_EXAMPLES, GKE_EXAMPLES, configs_in, run_main
 from .test_config import edit
 
 GKE = GKE_EXAMPLES
@@ -40,7 +40,7 @@ def test_each_cloud_gets_its_own_model_and_tier_defaults() -> None:
     assert gke["prod"].database.point_in_time_recovery_days == 7 and gke["dev"].database.point_in_time_recovery_days == 0
     assert gke["prod"].cluster.node_groups.workers.instance_types == ["n2-standard-8"]
     # The cloud-neutral parts come from the same tier tables as on AWS.
-    aws_prod = load_environment(REPO / "environments" / "prod.yaml")
+    aws_prod = load_environment(ENVIRONMENTS / "prod.yaml")
     assert isinstance(aws_prod, AwsEnvironment)
     assert gke["prod"].airflow.components == aws_prod.airflow.components
     assert gke["prod"].task_logs == aws_prod.task_logs

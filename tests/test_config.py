@@ -107,7 +107,7 @@ BAD_INPUTS = {
     "duplicate-key": (
         "dev.yaml",
         lambda f: edit(f, "owner: data-platform\n", "owner: data-platform\nowner: analytics\n"),
-        "dev.yaml: line 5, column 1: YAML syntax error: duplicate key 'owner' (first at line 4)",
+        "dev.yaml: line 7, column 1: YAML syntax error: duplicate key 'owner' (first at line 6)",
     ),
     "missing-tier": (
         "qa.yaml",

@@ -17,6 +17,7 @@ from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.tagging import missing_tags
 
 from .conftest import (
+    BOOTSTRAP,
     ENVIRONMENTS,
     REPO,
     clean_environ,
@@ -223,7 +224,7 @@ def qa_without_marketing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     start = qa.index("  - name: marketing")
     (folder / "qa.yaml").write_text(qa[:start])
     # The same CI settings as the shipped environments (so qa has its runner), its state in qa's bucket.
-    bootstrap = yaml.safe_load((REPO / "bootstrap.yaml").read_text())
+    bootstrap = yaml.safe_load((BOOTSTRAP).read_text())
     bootstrap["state"] = {"bucket": shipped_configs()["qa"].state.bucket, "region": shipped_configs()["qa"].state_region}
     (folder.parent / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
     outdir = folder / "out"

@@ -18,12 +18,27 @@ from flightdeck.loader import load_bootstrap, load_environments
 from flightdeck.plan_summary import summarize
 from flightdeck.workflow import ACTIONS, OVERRIDES_SCRIPT, PINNED_ACTIONS, WORKFLOW, expected, render
 
-from .conftest import ENVIRONMENTS, REPO, resources, shipped_configs
+from .conftest import BOOTSTRAP, ENVIRONMENTS, resources, shipped_configs
 
 
 @pytest.fixture(scope="module")
-def workflow() -> dict[str, Any]:
-    return yaml.safe_load(WORKFLOW.read_text())
+def workflow_text() -> str:
+    """The workflow generated for the fixture environments: what the product writes, whatever
+    ``environments/`` (and so the committed workflow) holds."""
+    return expected(ENVIRONMENTS)
+
+
+@pytest.fixture(scope="module")
+def workflow(workflow_text: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = yaml.safe_load(workflow_text)
+    return parsed
+
+
+@pytest.fixture(scope="module")
+def workflow_file(workflow_text: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("workflow") / "flightdeck.yml"
+    path.write_text(workflow_text)
+    return path
 
 
 def jobs_of(text: str) -> dict[str, Any]:
@@ -34,10 +49,12 @@ def test_committed_workflow_matches_the_environment_files() -> None:
     assert WORKFLOW.read_text() == expected(), "the workflow is stale: run `make workflow` and commit it"
 
 
-def test_workflow_is_valid_against_the_github_workflow_schema() -> None:
+@pytest.mark.parametrize("which", ["generated", "committed"])
+def test_workflow_is_valid_against_the_github_workflow_schema(which: str, workflow_file: Path) -> None:
     checker = Path(sys.executable).parent / "check-jsonschema"
+    path = workflow_file if which == "generated" else WORKFLOW
     result = subprocess.run(
-        [str(checker), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)], capture_output=True, text=True, check=False
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -143,8 +160,8 @@ def test_deploys_use_the_synthesized_and_previewed_stacks(workflow: dict[str, An
                 assert f"sha256sum cdktf.out/stacks/{stack}/cdk.tf.json" in [s.get("run") for s in job["steps"]]
 
 
-def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict[str, Any], bootstrap: dict[str, Any]) -> None:
-    text = WORKFLOW.read_text()
+def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict[str, Any], workflow_text: str, bootstrap: dict[str, Any]) -> None:
+    text = workflow_text
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
     assert workflow["permissions"] == {}, "no job gets a token unless it asks"
     assert all("permissions" in job for job in workflow["jobs"].values()), "each job says what it needs"
@@ -177,7 +194,7 @@ def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict
 def env_dir(tmp_path: Path) -> Path:
     target = tmp_path / "environments"
     shutil.copytree(ENVIRONMENTS, target)
-    shutil.copy(REPO / "bootstrap.yaml", tmp_path / "bootstrap.yaml")
+    shutil.copy(BOOTSTRAP, tmp_path / "bootstrap.yaml")
     return target
 
 
@@ -251,8 +268,8 @@ def test_ci_overrides_step_refuses_anything_else_and_writes_nothing(tmp_path: Pa
     assert "FLIGHTDECK_SET" not in written.split("::error::")[0], "nothing reaches $GITHUB_ENV"
 
 
-def test_actions_are_pinned_to_the_commits_of_their_releases(workflow: dict[str, Any]) -> None:
-    text = WORKFLOW.read_text()
+def test_actions_are_pinned_to_the_commits_of_their_releases(workflow: dict[str, Any], workflow_text: str) -> None:
+    text = workflow_text
     uses = {s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s}
     assert uses == set(ACTIONS.values())
     for repository, tag, commit in PINNED_ACTIONS.values():
@@ -318,10 +335,12 @@ def run_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).parent / tool), *args], capture_output=True, text=True, check=False, timeout=300)
 
 
-def test_zizmor_finds_nothing_at_medium_or_above() -> None:
+@pytest.mark.parametrize("which", ["generated", "committed"])
+def test_zizmor_finds_nothing_at_medium_or_above(which: str, workflow_file: Path) -> None:
     # Offline: the audits that would ask GitHub's API (for instance, whether a pinned commit is
     # still on a release branch) are skipped; the pins themselves are checked above.
-    result = run_tool("zizmor", "--offline", "--min-severity", "medium", "--format", "plain", str(WORKFLOW))
+    path = workflow_file if which == "generated" else WORKFLOW
+    result = run_tool("zizmor", "--offline", "--min-severity", "medium", "--format", "plain", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
