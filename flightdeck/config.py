@@ -410,6 +410,43 @@ class Dags(Model):
         return self
 
 
+AirflowRole = Literal["Admin", "Op", "User", "Viewer"]
+
+
+class SignIn(Model):
+    """Single sign-on for the UI through the FAB auth manager's OAuth (see the README, "Signing in")."""
+
+    provider: Literal["okta", "entra", "google", "github", "oidc"]
+    client_id: str = Field(pattern=r"^[A-Za-z0-9._:/@-]{1,256}$")
+    """The application's client id at the identity provider."""
+    client_secret: SecretName
+    """The cloud secret (a Kubernetes secret in the owners' namespace on an existing cluster) holding
+    ``{"client_secret": "…"}``; the secret sync brings it to the API server, never the file."""
+    issuer: str | None = Field(default=None, pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~/-]*)?$")
+    """The OpenID Connect issuer (Okta's ``https://<org>.okta.com/oauth2/default``, a generic issuer)."""
+    tenant_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    """Microsoft Entra ID's tenant."""
+    groups: dict[Annotated[str, Field(min_length=1, max_length=256)], AirflowRole] = {}
+    """Identity-provider group → Airflow role, applied at every sign-in."""
+    default_role: Literal["Public", "Viewer", "User", "Op"] = "Public"
+    """The role of someone in none of the groups (Public: signed in, sees nothing)."""
+
+    @model_validator(mode="after")
+    def _provider_fields(self) -> SignIn:
+        needs = {"okta": "issuer", "oidc": "issuer", "entra": "tenant_id"}.get(self.provider)
+        if needs and getattr(self, needs) is None:
+            raise ValueError(f"{needs} is required with provider {self.provider}")
+        for other in ("issuer", "tenant_id"):
+            if other != needs and getattr(self, other) is not None:
+                raise ValueError(f"{other} is not used with provider {self.provider}; remove it")
+        if self.groups and self.provider in ("google", "github"):
+            raise ValueError(
+                f"groups: {self.provider} sends no group claim, so groups cannot map to roles; use default_role "
+                "(or Okta, Entra ID or an OIDC issuer that sends groups)"
+            )
+        return self
+
+
 class Ui(Model):
     hostname: str = Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
     certificate: str = Field(pattern=r"^[A-Za-z0-9:/._-]{1,2048}$")
@@ -419,6 +456,8 @@ class Ui(Model):
     """False: an internal load balancer, reachable from the VPC and connected networks only."""
     allowed_cidrs: list[Cidr] = []
     """With a public load balancer, only these ranges may reach it."""
+    auth: SignIn | None = None
+    """Single sign-on; required outside dev (dev may keep the generated admin user instead)."""
     internet_facing_reason: str | None = Field(default=None, min_length=20, max_length=500)
     """Why this UI must be reachable from the whole internet (``allowed_cidrs`` wider than a /8 in
     total, such as ``0.0.0.0/0``). Without it such an allow-list is refused; with it the reason stays
@@ -480,6 +519,15 @@ class Hibernation(Model):
     """When it wakes up: weekday mornings, so it sleeps through nights and weekends."""
     time_zone: str = Field(default="UTC", pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$")
     """An IANA time zone (``Europe/Berlin``) for both schedules."""
+class DatabaseCleanup(Model):
+    """The chart's database cleanup CronJob: ``airflow db clean`` of rows older than the retention."""
+
+    enabled: bool = True
+    retention_days: int = Field(ge=7, le=3650)
+    """Task instances, DAG runs, logs and XComs older than this are deleted (per tier: 30, 60, 180 days)."""
+    schedule: str = Field(default="30 3 * * *", pattern=CRON)
+
+
 class Airflow(Model):
     executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
     image: AirflowImage = AirflowImage()
@@ -502,6 +550,8 @@ class Airflow(Model):
     """How long a deploy waits for migrations and rollout before failing."""
     hibernation: Hibernation
     """On by default in dev (nights and weekends), off in qa and prod."""
+    database_cleanup: DatabaseCleanup
+    """Keeps the metadata database from growing forever; purged rows are dropped, not archived (the README says why)."""
     backfill_pool_slots: int = Field(default=8, ge=1, le=1024)
     """Slots of the Airflow pool ``backfill``: how many backfill tasks run at once (on the backfill nodes)."""
 
@@ -733,6 +783,11 @@ class EnvironmentBase(Model):
             raise ValueError(f"datadog is not set; a {self.tier} environment must be monitored")
         if self.tier is not Tier.DEV and self.airflow.create_admin_user:
             raise ValueError("airflow.create_admin_user is true; only dev may have a default admin user")
+        if self.tier is not Tier.DEV and self.airflow.ui.auth is None:
+            raise ValueError(
+                f"airflow.ui.auth is not set, so nobody could sign in to this {self.tier} environment's UI (only dev has "
+                "a generated admin user); configure single sign-on (provider, client_id, client_secret, groups)"
+            )
         if self.airflow.create_admin_user and self.airflow.ui.internet_facing:
             raise ValueError(
                 "airflow.ui faces the internet and airflow.create_admin_user is true; a generated admin login must "
@@ -768,6 +823,8 @@ class EnvironmentBase(Model):
         names = [git.credentials_secret] if git and git.credentials_secret else []
         if self.datadog:
             names.append(self.datadog.api_key_secret)
+        if self.airflow.ui.auth:
+            names.append(self.airflow.ui.auth.client_secret)
         return names
 
     def team_tags(self, team: Team) -> dict[str, str]:
@@ -807,6 +864,8 @@ class EnvironmentBase(Model):
         fields = [("airflow.dags.git.credentials_secret", git.credentials_secret)] if git and git.credentials_secret else []
         if self.datadog:
             fields.append(("datadog.api_key_secret", self.datadog.api_key_secret))
+        if self.airflow.ui.auth:
+            fields.append(("airflow.ui.auth.client_secret", self.airflow.ui.auth.client_secret))
         for i, team in enumerate(self.teams):
             fields += [(f"teams[{i}].permissions.secrets[{j}]", name) for j, name in enumerate(team.permissions.secrets)]
         return fields

@@ -255,6 +255,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
             },
             "create_admin_user": True,
             "hibernation": {"enabled": True},
+            "database_cleanup": {"retention_days": 30},
             "celery_workers": 1
         },
     },
@@ -309,6 +310,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
             },
             "create_admin_user": False,
             "hibernation": {"enabled": False},
+            "database_cleanup": {"retention_days": 60},
             "celery_workers": 2
         },
     },
@@ -363,6 +365,7 @@ _NEUTRAL_BY_TIER: dict[Tier, dict[str, Any]] = {
             },
             "create_admin_user": False,
             "hibernation": {"enabled": False},
+            "database_cleanup": {"retention_days": 180},
             "celery_workers": 4,
             "deploy_timeout_minutes": 30
         },

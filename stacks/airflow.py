@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from flightdeck.config import EnvironmentConfig, Resources, Tier
+from flightdeck.config import EnvironmentConfig, Resources, SignIn, Tier
 from platform_constructs.airflow.release import AirflowReleaseProps, HibernationSchedule
 from platform_constructs.airflow.secrets import AirflowSecretsProps
-from platform_constructs.airflow.values import AirflowValuesProps, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
+from platform_constructs.airflow.signin import SignInSpec
+from platform_constructs.airflow.values import AirflowValuesProps, CleanupSpec, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
 from platform_constructs.handles import CloudPlatform, StatsdSink
 from platform_constructs.kubernetes.namespace import QuotaSpec
 from platform_constructs.workloads import AIRFLOW_NAMESPACE
@@ -19,6 +20,19 @@ if TYPE_CHECKING:
 # Components that start task pods: the scheduler (KubernetesExecutor), workers and the triggerer
 # (KubernetesPodOperator, deferrable or not).
 POD_LAUNCHERS = ("scheduler", "worker", "triggerer")
+
+
+def _sign_in(auth: SignIn | None) -> SignInSpec | None:
+    if auth is None:
+        return None
+    return SignInSpec(
+        provider=auth.provider,
+        client_id=auth.client_id,
+        issuer=auth.issuer,
+        tenant_id=auth.tenant_id,
+        groups=dict(auth.groups),
+        default_role=auth.default_role,
+    )
 
 
 def _resources(resources: Resources) -> ResourceSpec:
@@ -71,6 +85,10 @@ def release_props(
         zone_spread="DoNotSchedule" if config.tier is Tier.PROD else "ScheduleAnyway",
         config_overrides=airflow.config,
         metrics=metrics,
+        sign_in=_sign_in(airflow.ui.auth),
+        cleanup=CleanupSpec(retention_days=airflow.database_cleanup.retention_days, schedule=airflow.database_cleanup.schedule)
+        if airflow.database_cleanup.enabled
+        else None,
     )
     return AirflowReleaseProps(
         cluster=platform.cluster,
@@ -83,6 +101,7 @@ def release_props(
             git_repository=git.repository if git else None,
             git_credentials_secret=git.credentials_secret if git else None,
             create_admin_password=airflow.create_admin_user,
+            sign_in_secret=airflow.ui.auth.client_secret if airflow.ui.auth else None,
         ),
         quota=QuotaSpec(cpu=airflow.quota.cpu, memory=airflow.quota.memory, pods=airflow.quota.pods),
         task_namespaces=tuple(airflow.task_namespaces),

@@ -118,6 +118,12 @@ class ClusterStack(TerraformStack):
                 self.airflow.task_rule,
             ),
         )
+        TerraformOutput(
+            self,
+            "airflow_url",
+            value=f"https://{config.airflow.ui.hostname}",
+            description="Airflow's UI (a DNS record for the hostname must point at the load balancer; see the README)",
+        )
         if datadog is not None:
             from .datadog import build as build_monitoring
 

@@ -143,11 +143,9 @@ def test_secret_operator_reads_only_the_secrets_it_syncs(stacks: dict[str, Any],
     secret_statement = next(s for s in statements if "secretsmanager:GetSecretValue" in s["Action"])
     assert secret_statement["Resource"][0].endswith(".master_user_secret[0].secret_arn}")
     account = stack["provider"]["aws"][0]["allowed_account_ids"][0]
-    # The DAG repository's credentials and the Datadog API key, nothing else.
-    assert secret_statement["Resource"][1:] == [
-        f"arn:aws:secretsmanager:eu-west-1:{account}:secret:flightdeck/dags-git-??????",
-        f"arn:aws:secretsmanager:eu-west-1:{account}:secret:flightdeck/datadog-??????",
-    ]
+    # The DAG repository's credentials, the Datadog API key and the sign-in client's secret (outside dev), nothing else.
+    named = ["flightdeck/dags-git", "flightdeck/datadog", *(["flightdeck/airflow-sso"] if env != "dev" else [])]
+    assert secret_statement["Resource"][1:] == [f"arn:aws:secretsmanager:eu-west-1:{account}:secret:{name}-??????" for name in named]
     associations = {(a["namespace"], a["service_account"]) for a in resources(stack, "aws_eks_pod_identity_association").values()}
     assert ("external-secrets", "external-secrets") in associations
     eso = releases(stack)["external-secrets"]

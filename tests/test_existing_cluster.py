@@ -27,7 +27,7 @@ def test_the_cluster_is_reached_through_the_kubeconfig_and_nothing_cloud_is_crea
     assert all(t.startswith(("kubernetes_", "helm_")) for t in existing_stack["resource"])
     assert existing_stack["output"]["kubeconfig_command"]["value"] == "kubectl config use-context kind-flightdeck"
     # No bucket and no image repository of its own: no outputs that would point at nothing.
-    assert set(existing_stack["output"]) == {"cluster_name", "kubeconfig_command", "database_endpoint"}
+    assert set(existing_stack["output"]) == {"cluster_name", "kubeconfig_command", "database_endpoint", "airflow_url"}
 
 
 def test_state_defaults_to_a_local_file_outside_the_synthesis_folder(existing_stack: dict[str, Any]) -> None:

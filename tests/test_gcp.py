@@ -217,8 +217,9 @@ def test_the_secret_sync_reads_exactly_the_named_secrets(gke_stacks: dict[str, A
     eso = values_of(stack, "external-secrets")["serviceAccount"]
     assert eso["annotations"]["iam.gke.io/gcp-service-account"].startswith("${google_service_account.")
     readers = [m for m in resources(stack, "google_secret_manager_secret_iam_member").values() if "secret-sync" in m["member"]]
-    assert sorted(m["secret_id"] for m in readers if not m["secret_id"].startswith("${")) == ["flightdeck-dags-git", "flightdeck-datadog"]
-    assert len(readers) == 3
+    named = ["flightdeck-airflow-sso", "flightdeck-dags-git", "flightdeck-datadog"]
+    assert sorted(m["secret_id"] for m in readers if not m["secret_id"].startswith("${")) == named
+    assert len(readers) == 4
     assert {m["role"] for m in readers} == {"roles/secretmanager.secretAccessor"}
 
 

@@ -45,6 +45,12 @@ def setting(path: str, value: Any) -> Callable[[Path], None]:
     return change
 
 
+def _drop_auth(file: Path) -> None:
+    data = yaml.safe_load(file.read_text())
+    del data["airflow"]["ui"]["auth"]
+    file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def text(content: str) -> Callable[[Path], object]:
     return lambda file: file.write_text(content)
 
@@ -171,6 +177,30 @@ REFUSED: dict[str, tuple[str, Callable[[Path], object], str]] = {
         setting("existing.database.tls", "disable"),
         "existing.database.tls is 'disable'; a prod environment's database connection is always encrypted "
         "('require'): 'prefer' falls back to plain text without a word",
+    ),
+    # Nobody could sign in
+    "prod-without-sign-in": (
+        "live.yaml",
+        _drop_auth,
+        "airflow.ui.auth is not set, so nobody could sign in to this prod environment's UI (only dev has a generated "
+        "admin user); configure single sign-on (provider, client_id, client_secret, groups)",
+    ),
+    "groups-from-google": (
+        "live.yaml",
+        setting("airflow.ui.auth", {"provider": "google", "client_id": "x", "client_secret": "fixture/sso", "groups": {"admins": "Admin"}}),
+        "airflow.ui.auth: groups: google sends no group claim, so groups cannot map to roles; use default_role (or Okta, "
+        "Entra ID or an OIDC issuer that sends groups)",
+    ),
+    "okta-without-issuer": (
+        "live.yaml",
+        setting("airflow.ui.auth", {"provider": "okta", "client_id": "x", "client_secret": "fixture/sso"}),
+        "airflow.ui.auth: issuer is required with provider okta",
+    ),
+    "team-granted-the-sign-in-secret": (
+        "live.yaml",
+        setting("teams.0.permissions.secrets", ["fixture/airflow-sso"]),
+        "teams[0].permissions.secrets[0]: 'fixture/airflow-sso' is the platform's secret (airflow.ui.auth.client_secret); "
+        "no team may read it",
     ),
     # Files that are not what they look like
     "alias-bomb": (

@@ -25,6 +25,7 @@ from ..handles import DatabaseHandle, SecretStoreHandle
 from ..helm import from_store, secret_store
 from ..workloads import AIRFLOW_RELEASE
 from .database_roles import APP_USER, password_remote_key
+from .signin import CLIENT_SECRET_KEY
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
 
@@ -38,6 +39,8 @@ class AirflowSecretsProps:
     git_credentials_secret: str | None = None
     """Name of the secret holding ``{"username": …, "token": …}`` for the DAG repository."""
     create_admin_password: bool = False
+    sign_in_secret: str | None = None
+    """The store's secret with the single sign-on client's ``{"client_secret": …}``; None: no single sign-on."""
 
 
 def _generated(name: str, generator: str, data: dict[str, str]) -> dict[str, Any]:
@@ -112,6 +115,8 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
             # Kept in the cloud's store: a new cluster, namespace or operator reads the same key back.
             kept.append({"name": name, "generator": generator, "remoteKey": keeps.remote_key(key)})
             external.append(from_store(name, keeps.remote_key(key), {key: "{{ .value }}" + suffix}))
+    if props.sign_in_secret is not None:
+        external.append(from_store(names.sign_in_client, props.sign_in_secret, {CLIENT_SECRET_KEY: "{{ .client_secret }}"}))
     if props.create_admin_password:
         external.append(_generated(names.admin_password, "random-secret", {"password": "{{ .password }}"}))
     if props.git_credentials_secret is not None:

@@ -17,6 +17,7 @@ from ..handles import DatabaseHandle, IngressHandle, LogStore, StatsdSink, Workl
 from ..kubernetes.addons import RELOAD_ON_CHANGE
 from ..placement import DO_NOT_DISRUPT, SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
+from .signin import CLIENT_SECRET_KEY, CLIENT_SECRET_VARIABLE, SignInSpec, webserver_config
 
 CHART = "airflow"
 CHART_REPOSITORY = "https://airflow.apache.org"
@@ -47,7 +48,9 @@ MANAGED_CONFIG = {
 TASK_COMPONENT = "task"
 """The ``component`` label of KubernetesExecutor task pods (the chart's default template says ``worker``,
 as it does for Celery workers): network policies and admission tell tasks from components by it."""
-DATABASE_COMPONENTS = ("scheduler", "api-server", "dag-processor", "triggerer", "run-airflow-migrations", "create-user-job")
+DATABASE_COMPONENTS = (
+    "scheduler", "api-server", "dag-processor", "triggerer", "run-airflow-migrations", "create-user-job", "database-cleanup",
+)  # fmt: skip
 """The ``component`` labels of the chart's pods that use the metadata database (Airflow 3.2: the
 scheduler, API server, DAG processor and triggerer; the migration and user jobs); Celery workers too
 when the executor is Celery (the database is the result backend). Never task pods: Airflow 3's tasks
@@ -111,6 +114,13 @@ class SecretNames:
     jwt_secret: str = "airflow-jwt-secret"
     admin_password: str = "airflow-admin-password"
     dags_git: str = "airflow-dags-git"
+    sign_in_client: str = "airflow-sign-in-client"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CleanupSpec:
+    retention_days: int
+    schedule: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +151,10 @@ class AirflowValuesProps:
     secrets: SecretNames = SecretNames()
     metrics: StatsdSink | None = None
     """Where StatsD metrics go (the Datadog Agent); None: the chart's own StatsD exporter."""
+    sign_in: SignInSpec | None = None
+    """Single sign-on for the UI; None: FAB's own users only (dev's generated admin)."""
+    cleanup: CleanupSpec | None = None
+    """The database cleanup CronJob; None: off."""
 
 
 def uses_celery(executor: str) -> bool:
@@ -183,6 +197,14 @@ def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
         values["logGroomerSidecar"] = {"enabled": False}  # logs go to the bucket, nothing to groom
     if key == "triggerer":
         values["persistence"] = {"enabled": False}  # a Deployment, not a StatefulSet with a volume
+    if key == "api_server" and props.sign_in is not None:
+        values["apiServerConfig"] = webserver_config(props.sign_in)
+        values["env"] = [
+            {
+                "name": CLIENT_SECRET_VARIABLE,
+                "valueFrom": {"secretKeyRef": {"name": props.secrets.sign_in_client, "key": CLIENT_SECRET_KEY}},
+            }
+        ]
     if key == "dag_processor":
         values["enabled"] = True
         values["dagBundleConfigList"] = dag_bundles(props.git)
@@ -276,6 +298,24 @@ def admin_user_job(props: AirflowValuesProps) -> dict[str, Any]:
             "-p", "$(FLIGHTDECK_ADMIN_PASSWORD)",
         ]
     return job
+
+
+def cleanup_values(props: AirflowValuesProps) -> dict[str, Any]:
+    """``airflow db clean`` on a schedule. Purged rows are dropped (``skipArchive``): archive tables in the
+    same database would keep it as large as before; the database's backups are the archive."""
+    if props.cleanup is None:
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "schedule": props.cleanup.schedule,
+        "retentionDays": props.cleanup.retention_days,
+        "skipArchive": True,
+        "applyCustomEnv": False,
+        "nodeSelector": SYSTEM_POOL.node_selector(),
+        "tolerations": SYSTEM_POOL.tolerations(),
+        "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "512Mi"}},
+        "ttlSecondsAfterFinished": 86400,
+    }
 
 
 def task_environment(props: AirflowValuesProps) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
@@ -386,6 +426,7 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
         # would never run and the release would report success before the schema was migrated.
         "migrateDatabaseJob": {"enabled": True, "useHelmHooks": False, "applyCustomEnv": False, "ttlSecondsAfterFinished": 60},
         "createUserJob": admin_user_job(props),
+        "databaseCleanup": cleanup_values(props),
         "scheduler": component_values(props, "scheduler"),
         "apiServer": component_values(props, "api_server"),
         "triggerer": component_values(props, "triggerer"),
