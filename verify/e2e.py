@@ -24,6 +24,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,17 @@ def check_boundaries(stack: dict[str, Any], boundary: str | None, endpoint: str,
     return problems
 
 
+COMPLETE_AFTER = re.compile(r"^(\S+): (?:Creation|Destruction|Modifications) complete after (?:(\d+)m)?(\d+)s", re.M)
+
+
+def slowest(output: str, count: int = 3) -> str:
+    """The resources Terraform waited on longest (``aws_db_instance.x 45 s``), from its own output."""
+    times = sorted(
+        ((int(m.group(2) or 0) * 60 + int(m.group(3)), m.group(1)) for m in COMPLETE_AFTER.finditer(output)), reverse=True
+    )
+    return ", ".join(f"{address.split('.')[0]} {seconds} s" for seconds, address in times[:count]) or "none"
+
+
 def run(env: str, stack: dict[str, Any], bootstrap: dict[str, Any] | None, workdir: Path, cli_config: Path, version: str) -> bool:
     (provider,) = stack["provider"]["aws"]
     region, account = provider["region"], provider["allowed_account_ids"][0]
@@ -249,8 +261,11 @@ def run(env: str, stack: dict[str, Any], bootstrap: dict[str, Any] | None, workd
                 terraform(["destroy", "-auto-approve", "-no-color"], workdir, cli_config, timeout=APPLY_TIMEOUT)
                 return False
         applied = time.monotonic() - started
+        apply_output = result.stdout
         problems = check_deployed(stack, endpoint, region) + check_boundaries(stack, boundary, endpoint, region)
+        destroying = time.monotonic()
         destroy = terraform(["destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], workdir, cli_config, timeout=APPLY_TIMEOUT)
+        destroyed = time.monotonic() - destroying
         state = terraform(["state", "list"], workdir, cli_config)
         if destroy.returncode != 0:
             problems.append(f"destroy failed: {destroy.stderr[-2000:]}")
@@ -267,6 +282,7 @@ def run(env: str, stack: dict[str, Any], bootstrap: dict[str, Any] | None, workd
         f"{env}: applied {count} AWS resources in {applied:.0f} s, checked, destroyed; {total:.0f} s in all; "
         f"not emulated: {', '.join(skipped)}"
     )
+    print(f"{env}: slowest to create: {slowest(apply_output)}; destroy {destroyed:.0f} s, slowest: {slowest(destroy.stdout)}")
     for note in notes:
         print(f"{env}: note: {note}")
     for problem in problems:
@@ -302,17 +318,22 @@ def main(argv: list[str]) -> int:
         if synth.returncode != 0:
             return synth.returncode
         cli_config = write_cli_config(root, tmpdir / "terraform.rc")
-        ok = True
         synthesized = synthesized_stacks(outdir)
-        for env in envs:
-            stack_file = synthesized.get(f"{env}_platform")
-            if stack_file is None:
-                print(f"e2e: no AWS environment '{env}' (no stack {env}_platform)", file=sys.stderr)
-                return 2
+        missing = [env for env in envs if f"{env}_platform" not in synthesized]
+        if missing:
+            print(f"e2e: no AWS environment '{missing[0]}' (no stack {missing[0]}_platform)", file=sys.stderr)
+            return 2
+        bootstrap = json.loads(synthesized["bootstrap"].read_text()) if "bootstrap" in synthesized else None
+
+        def one(env: str) -> bool:
             workdir = tmpdir / env
             workdir.mkdir()
-            bootstrap = json.loads(synthesized["bootstrap"].read_text()) if "bootstrap" in synthesized else None
-            ok = run(env, json.loads(stack_file.read_text()), bootstrap, workdir, cli_config, version) and ok
+            return run(env, json.loads(synthesized[f"{env}_platform"].read_text()), bootstrap, workdir, cli_config, version)
+
+        # Each environment against its own emulator, at the same time: the runs mostly wait on the
+        # provider's polling (the database, the queue policy), not on the machine.
+        with ThreadPoolExecutor(max_workers=len(envs)) as pool:
+            ok = all(list(pool.map(one, envs)))
     print(f"e2e: {'passed' if ok else 'FAILED'} (ran {', '.join(envs)})")
     return 0 if ok else 1
 
