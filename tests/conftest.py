@@ -102,8 +102,10 @@ def environments_of(outdir: Path) -> dict[str, dict[str, Any]]:
     return {env: compose(stacks.get(f"{env}_platform"), cluster) for env, cluster in clusters.items()}
 
 
-GKE_EXAMPLES = REPO / "examples" / "gke"
-EXISTING_EXAMPLES = REPO / "examples" / "existing"
+GKE_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "gke"
+"""A copy of ``examples/gke`` (dev, qa, prod on Google Cloud): the tests never read the shipped examples."""
+EXISTING_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "existing"
+"""A copy of ``examples/existing``."""
 
 
 def _synthesize(tmp_path_factory: pytest.TempPathFactory, name: str, environments: Path | None = None) -> Path:
@@ -123,13 +125,13 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def gke_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``examples/gke`` (dev, qa, prod on Google Cloud), synthesized once for the whole session."""
+    """The GKE fixture (a copy of ``examples/gke``), synthesized once for the whole session."""
     return _synthesize(tmp_path_factory, "gke.out", GKE_EXAMPLES)
 
 
 @pytest.fixture(scope="session")
 def existing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``examples/existing`` (dev on a cluster someone else runs), synthesized once for the whole session."""
+    """The existing-cluster fixture (a copy of ``examples/existing``), synthesized once for the whole session."""
     return _synthesize(tmp_path_factory, "existing.out", EXISTING_EXAMPLES)
 
 

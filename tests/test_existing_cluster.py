@@ -1,6 +1,6 @@
 """``cloud: existing``: the Kubernetes, Airflow and monitoring layers on a cluster someone else runs.
 
-``examples/existing/dev.yaml`` is synthesized once per session; these tests read its stack.
+A copy of ``examples/existing/dev.yaml`` (``tests/fixtures/existing``) is synthesized once per session; these tests read its stack.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flightdeck.config import ExistingEnvironment
+from platform_constructs.helm import SYNCED_SECRETS_CHART
 
 from .conftest import EXISTING_EXAMPLES, configs_in, network_policies, resource_paths, resources, values_of
 
@@ -57,7 +58,7 @@ def test_secrets_are_read_from_the_owners_namespace_by_a_reader_that_may_get_exa
 
 
 def test_the_service_account_chart_renders_the_reader_only_when_asked() -> None:
-    template = (EXISTING_EXAMPLES.parents[1] / "charts" / "synced-secrets" / "templates" / "service-account.yaml").read_text()
+    template = (SYNCED_SECRETS_CHART / "templates" / "service-account.yaml").read_text()
     assert "{{- if .serviceAccount }}" in template and "kind: ServiceAccount" in template
 
 

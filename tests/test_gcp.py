@@ -1,4 +1,4 @@
-"""``cloud: gcp``: the GKE examples (``examples/gke``), synthesized once per session.
+"""``cloud: gcp``: a copy of the GKE examples (``tests/fixtures/gke``), synthesized once per session.
 
 What each tier gets on Google Cloud, and that everything above the cluster is the same code as on AWS.
 """
