@@ -46,6 +46,12 @@ def secret_store(store: SecretStoreHandle) -> dict[str, Any]:
     return value
 
 
+def kept_secrets(store: SecretStoreHandle, kept: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    """The chart's ``keptSecrets`` (generated once, pushed to the store) and the store's push metadata."""
+    metadata = store.keeps.push_metadata if store.keeps is not None else None
+    return {"keptSecrets": [dict(k) for k in kept], "pushMetadata": dict(metadata) if metadata is not None else None}
+
+
 def local_chart_release(
     scope: Construct,
     id: str,

@@ -105,12 +105,12 @@ def decide(
 ) -> str:
     """``allow``, ``deny`` (an explicit deny applies) or ``implicit`` (nothing allows it)."""
     context = context or {}
-    own = statements(identity)
+    own = [s for s in statements(identity) if statement_applies(s, action, resource, context)]
     bounds = statements(limits)
-    applying = [s for s in own + bounds if statement_applies(s, action, resource, context)]
-    if any(s["Effect"] == "Deny" for s in applying):
+    bounding = [s for s in bounds if statement_applies(s, action, resource, context)]
+    if any(s["Effect"] == "Deny" for s in own + bounding):
         return "deny"
-    allowed = any(s["Effect"] == "Allow" and s in applying for s in own)
+    allowed = any(s["Effect"] == "Allow" for s in own)
     if bounds:
-        allowed = allowed and any(s["Effect"] == "Allow" and statement_applies(s, action, resource, context) for s in bounds)
+        allowed = allowed and any(s["Effect"] == "Allow" for s in bounding)
     return "allow" if allowed else "implicit"

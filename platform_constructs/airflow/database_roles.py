@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from constructs import Construct
 
 from ..handles import DatabaseHandle, SecretStoreHandle
-from ..helm import from_store, local_chart_release, secret_store, synced_secrets
+from ..helm import from_store, kept_secrets, local_chart_release, secret_store, synced_secrets
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..placement import SYSTEM_POOL
 
@@ -56,13 +56,11 @@ def password_remote_key(store: SecretStoreHandle) -> str:
 
 def roles_secrets_values(props: DatabaseRolesProps) -> dict[str, Any]:
     """The roles namespace's secrets: the master user's (read) and Airflow's role password (generated once, kept)."""
-    keeps = props.store.keeps
     remote = password_remote_key(props.store)
     return {
         "secretStore": secret_store(props.store),
         "generators": [{"name": "database-password", "spec": PASSWORD_GENERATOR}],
-        "keptSecrets": [{"name": APP_SECRET, "generator": "database-password", "remoteKey": remote}],
-        "pushMetadata": dict(keeps.push_metadata) if keeps is not None and keeps.push_metadata is not None else None,
+        **kept_secrets(props.store, [{"name": APP_SECRET, "generator": "database-password", "remoteKey": remote}]),
         "externalSecrets": [
             from_store(MASTER_SECRET, props.database.credentials_secret, {"username": "{{ .username }}", "password": "{{ .password }}"}),
             from_store(APP_SECRET, remote, {"password": "{{ .value }}"}),

@@ -4,7 +4,8 @@ The External Secrets Operator produces them inside the cluster, so no password, 
 passes through Terraform state or the synthesized JSON:
 
 * the metadata connection, PgBouncer's config and its stats connection are rendered from the
-  database password that RDS keeps in the cloud secret store;
+  password of Airflow's own database role, kept in the cloud secret store (``database_roles.py``),
+  or, on an existing cluster, from the owners' database secret;
 * the Fernet key, the API secret key and the JWT secret are generated once in the cluster and kept
   in the cloud's secret store (a PushSecret that never overwrites or deletes), then read back from
   there: they survive a new cluster, namespace or operator. Where the store takes no writes (an
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..handles import DatabaseHandle, SecretStoreHandle
-from ..helm import from_store, secret_store
+from ..helm import from_store, kept_secrets, secret_store
 from ..workloads import AIRFLOW_RELEASE
 from .database_roles import APP_USER, password_remote_key
 from .signin import CLIENT_SECRET_KEY
@@ -126,11 +127,9 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
             {"conn_type": "git", "host": props.git_repository, "login": "{{ .username }}", "password": "{{ .token }}"}
         )
         external.append(from_store(names.dags_git, props.git_credentials_secret, {"connection": connection}))
-    keeps = props.store.keeps
     return {
         "secretStore": secret_store(props.store),
-        "keptSecrets": kept,
-        "pushMetadata": dict(keeps.push_metadata) if keeps is not None and keeps.push_metadata is not None else None,
+        **kept_secrets(props.store, kept),
         "generators": [
             {
                 "name": "fernet-key",

@@ -179,25 +179,25 @@ def _not_tagged_for(scope: CiScope) -> dict[str, Any]:
     return {"StringNotEquals": {f"aws:ResourceTag/{key}": value}}
 
 
-def _state_denials(scope: CiScope, sid: str) -> list[dict[str, Any]]:
+def _state_denials(scope: CiScope) -> list[dict[str, Any]]:
     """No access to the state bucket beyond listing and the environment's own objects, and no administration of its key."""
     bucket = scope.state_bucket_arn
     return [
         {
-            "Sid": f"{sid}StateBucketConfiguration",
+            "Sid": "DenyStateBucketConfiguration",
             "Effect": "Deny",
             "NotAction": ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
             "Resource": [bucket],
         },
         {
-            "Sid": f"{sid}StateListingOutsidePrefix",
+            "Sid": "DenyStateListingOutsidePrefix",
             "Effect": "Deny",
             "Action": ["s3:ListBucket"],
             "Resource": [bucket],
             "Condition": {"StringNotLike": {"s3:prefix": [f"{scope.state_prefix}*"]}},
         },
         {
-            "Sid": f"{sid}StateHistory",
+            "Sid": "DenyStateHistory",
             "Effect": "Deny",
             "Action": [
                 "s3:DeleteObjectVersion", "s3:PutObjectVersionAcl", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
@@ -206,7 +206,7 @@ def _state_denials(scope: CiScope, sid: str) -> list[dict[str, Any]]:
             "Resource": [f"{bucket}/*"],
         },
         {
-            "Sid": f"{sid}StateKeyAdministration",
+            "Sid": "DenyStateKeyAdministration",
             "Effect": "Deny",
             "NotAction": list(STATE_KEY_USE),
             "Resource": [scope.state_key.arn],
@@ -362,7 +362,7 @@ def deployer_policy(scope: CiScope) -> str:
             "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
             "NotResource": [f"arn:{scope.partition}:ssm:*::parameter/aws/*"],
         },
-        *_state_denials(scope, "Deny"),
+        *_state_denials(scope),
         {
             "Sid": "DenyForeignKeyAdministration",
             "Effect": "Deny",
@@ -414,5 +414,5 @@ def planner_policy(scope: CiScope) -> str:
         # The plan takes the state lock: a lock file next to the state, written then removed.
         allow(["s3:PutObject", "s3:DeleteObject"], [f"{scope.state_objects}.tflock"], Sid="LockState"),
         allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [scope.state_key.arn], Sid="UseStateKey"),
-        *_state_denials(scope, "Deny"),
+        *_state_denials(scope),
     )
