@@ -601,6 +601,49 @@ class TeamPermissions(Model):
     """Secrets (by name) the team's tasks may read."""
 
 
+class DedicatedUi(Model):
+    hostname: str = Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+    """The team's own Airflow's UI (``analytics.airflow.example.com``)."""
+    certificate: str | None = Field(default=None, pattern=r"^[A-Za-z0-9:/._-]{1,2048}$")
+    """Its TLS certificate (same form as ``airflow.ui.certificate``); None: the environment's, which must then cover the hostname."""
+
+
+class TeamAirflow(Model):
+    """Which Airflow runs a team's DAGs: the environment's shared one, or one of its own."""
+
+    mode: Literal["shared", "dedicated"] = "shared"
+    """``dedicated``: its own namespace, release, database and role, identities, log folder, UI and
+    DAG bundle, a boundary between teams that the shared Airflow is not (see the README, Tenancy)."""
+    dags: Dags | None = None
+    """A dedicated Airflow's DAG bundle: its own repository and ref (``source: git``)."""
+    ui: DedicatedUi | None = None
+    """A dedicated Airflow's UI; single sign-on and everything else comes from the environment's ``airflow:``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        # ``airflow: dedicated`` and ``airflow: shared`` are shorthands for ``airflow: {mode: …}``.
+        return {"mode": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _dedicated_settings(self) -> TeamAirflow:
+        if self.mode == "shared":
+            if self.dags is not None or self.ui is not None:
+                raise ValueError("dags and ui are set but mode is shared; they are the settings of a dedicated Airflow (mode: dedicated)")
+            return self
+        if self.dags is None or self.dags.git is None:
+            raise ValueError(
+                "a dedicated Airflow needs its own DAG bundle: dags: {source: git, git: {repository: …, ref: …}}"
+            )
+        if self.ui is None:
+            raise ValueError("a dedicated Airflow needs its own UI: ui: {hostname: …} (and certificate, unless the environment's covers it)")
+        return self
+
+    @property
+    def dedicated(self) -> bool:
+        return self.mode == "dedicated"
+
+
 class Team(Model):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$")]
     """Short name: the namespace is ``team-<name>``, the ``team`` label on pods and nodes."""
@@ -611,10 +654,17 @@ class Team(Model):
     """A node group tainted ``team=<name>:NoSchedule`` that only this team's pods use."""
     pool_slots: int = Field(default=16, ge=1, le=1024)
     """Slots of the team's Airflow pool (``team-<name>``): how many of its tasks run at once."""
+    airflow: TeamAirflow = TeamAirflow()
+    """``shared`` (the default) or ``dedicated``: an Airflow of the team's own (see TeamAirflow)."""
 
     @property
     def namespace(self) -> str:
         return f"{TEAM_NAMESPACE_PREFIX}{self.name}"
+
+    @property
+    def airflow_namespace(self) -> str:
+        """A dedicated Airflow's namespace (``airflow-<name>``)."""
+        return f"airflow-{self.name}"
 
 
 # Datadog sites and the address of their web app (dashboards are linked from outputs and monitors).
@@ -743,11 +793,38 @@ class EnvironmentBase(Model):
     @model_validator(mode="after")
     def _teams(self) -> EnvironmentBase:
         seen: set[str] = set()
+        hostnames = {self.airflow.ui.hostname: "airflow.ui.hostname"}
         for index, team in enumerate(self.teams):
             if team.name in seen:
                 raise ValueError(f"teams[{index}].name '{team.name}' is declared twice")
             seen.add(team.name)
+            if not team.airflow.dedicated:
+                continue
+            where = f"teams[{index}].airflow"
+            namespace = team.airflow_namespace
+            if namespace in PLATFORM_NAMESPACES or namespace in self.airflow.task_namespaces:
+                what = PLATFORM_NAMESPACES.get(namespace, "one of airflow.task_namespaces")
+                raise ValueError(f"{where}: its namespace would be '{namespace}', which is {what}; rename the team")
+            ui = team.airflow.ui
+            assert ui is not None  # TeamAirflow requires it when dedicated
+            if ui.hostname in hostnames:
+                raise ValueError(f"{where}.ui.hostname: '{ui.hostname}' is already {hostnames[ui.hostname]}; each Airflow has its own")
+            hostnames[ui.hostname] = f"{where}.ui.hostname"
         return self
+
+    @property
+    def dedicated_teams(self) -> list[Team]:
+        """The teams with an Airflow of their own, in file order."""
+        return [team for team in self.teams if team.airflow.dedicated]
+
+    def ui_certificates(self) -> list[tuple[str, str]]:
+        """Every TLS certificate the file names, with its field: the shared UI's and each dedicated one's own."""
+        certificates = [("airflow.ui.certificate", self.airflow.ui.certificate)]
+        for index, team in enumerate(self.teams):
+            ui = team.airflow.ui
+            if ui is not None and ui.certificate is not None:
+                certificates.append((f"teams[{index}].airflow.ui.certificate", ui.certificate))
+        return certificates
 
     @model_validator(mode="after")
     def _team_grants(self) -> EnvironmentBase:
@@ -825,6 +902,10 @@ class EnvironmentBase(Model):
             names.append(self.datadog.api_key_secret)
         if self.airflow.ui.auth:
             names.append(self.airflow.ui.auth.client_secret)
+        for team in self.dedicated_teams:
+            team_git = team.airflow.dags.git if team.airflow.dags else None
+            if team_git and team_git.credentials_secret and team_git.credentials_secret not in names:
+                names.append(team_git.credentials_secret)
         return names
 
     def team_tags(self, team: Team) -> dict[str, str]:
@@ -867,6 +948,9 @@ class EnvironmentBase(Model):
         if self.airflow.ui.auth:
             fields.append(("airflow.ui.auth.client_secret", self.airflow.ui.auth.client_secret))
         for i, team in enumerate(self.teams):
+            team_git = team.airflow.dags.git if team.airflow.dags else None
+            if team_git and team_git.credentials_secret:
+                fields.append((f"teams[{i}].airflow.dags.git.credentials_secret", team_git.credentials_secret))
             fields += [(f"teams[{i}].permissions.secrets[{j}]", name) for j, name in enumerate(team.permissions.secrets)]
         return fields
 
@@ -923,11 +1007,9 @@ class AwsEnvironment(EnvironmentBase):
             raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
         if self.tier is Tier.PROD and not self.database.deletion_protection:
             raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
-        if not ACM_CERTIFICATE.match(self.airflow.ui.certificate):
-            raise ValueError(
-                f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not an ACM certificate ARN "
-                "(arn:aws:acm:<region>:<account>:certificate/<id>)"
-            )
+        for field, certificate in self.ui_certificates():
+            if not ACM_CERTIFICATE.match(certificate):
+                raise ValueError(f"{field}: '{certificate}' is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
         system = self.cluster.node_groups.system
         for kind in system.instance_types:
             if not AWS_INSTANCE_TYPE.match(kind):
@@ -940,12 +1022,13 @@ class AwsEnvironment(EnvironmentBase):
                     f"cluster.admin_role_arns[{index}]: '{arn}' is in account {arn.split(':')[4]}, not the environment's "
                     f"{account}; grant cluster admin to a role in {account} (people from other accounts assume that one)"
                 )
-        parts = self.airflow.ui.certificate.split(":")
-        if (parts[4], parts[3]) != (account, region):
-            raise ValueError(
-                f"airflow.ui.certificate: the certificate is in account {parts[4]}, region {parts[3]}; the load balancer "
-                f"can only present one from its own account {account} and region {region}"
-            )
+        for field, certificate in self.ui_certificates():
+            parts = certificate.split(":")
+            if (parts[4], parts[3]) != (account, region):
+                raise ValueError(
+                    f"{field}: the certificate is in account {parts[4]}, region {parts[3]}; the load balancer "
+                    f"can only present one from its own account {account} and region {region}"
+                )
         return self
 
     @property
@@ -1087,11 +1170,11 @@ class GcpEnvironment(EnvironmentBase):
             raise ValueError("database.final_backup is false; prod keeps a backup when its database is deleted")
         if self.tier is Tier.PROD and self.database.point_in_time_recovery_days == 0:
             raise ValueError("database.point_in_time_recovery_days is 0; prod keeps write-ahead logs for point-in-time recovery")
-        if not RESOURCE_NAME.match(self.airflow.ui.certificate):
-            raise ValueError(
-                f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not the name of a regional SSL certificate "
-                "(lowercase letters, digits and dashes)"
-            )
+        for field, certificate in self.ui_certificates():
+            if not RESOURCE_NAME.match(certificate):
+                raise ValueError(
+                    f"{field}: '{certificate}' is not the name of a regional SSL certificate (lowercase letters, digits and dashes)"
+                )
         if self.airflow.ui.public:
             raise ValueError(
                 "airflow.ui.public is true; on GCP the UI is served by an internal load balancer only "
@@ -1219,6 +1302,12 @@ class ExistingEnvironment(EnvironmentBase):
                 raise ValueError(f"teams[{index}].dedicated_nodes is set; Flightdeck does not create nodes on an existing cluster")
             if team.permissions.buckets or team.permissions.secrets:
                 raise ValueError(f"teams[{index}].permissions is set; an existing cluster gets no cloud identities from Flightdeck")
+            if team.airflow.dedicated:
+                raise ValueError(
+                    f"teams[{index}].airflow is dedicated; on an existing cluster Flightdeck makes no database, role or "
+                    "identities, so a team's own Airflow is a Flightdeck environment of its own (its own file, with the "
+                    "database and secrets its owners provide)"
+                )
         return self
 
     @property

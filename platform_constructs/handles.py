@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .placement import NodePool
-from .workloads import Workload
+from .workloads import AIRFLOW_COMPONENT_NAMES, AirflowInstance, Workload
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -116,6 +116,11 @@ class LogStore:
     None: the connection is provided by the cluster's owners (an existing cluster)."""
     encryption_key: str = ""
     """Key the bucket is encrypted with (a KMS key ARN), for identities that must use it."""
+
+    def in_folder(self, folder: str) -> LogStore:
+        """The same bucket, with Airflow's logs under another folder (a team's own Airflow)."""
+        root = self.remote_base_log_folder.rsplit("/", 1)[0]
+        return replace(self, remote_base_log_folder=f"{root}/{folder}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,6 +234,26 @@ class StatsdSink:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DedicatedAirflow:
+    """What the cloud made for a team's own Airflow, beside the shared one's."""
+
+    identities: Mapping[str, WorkloadIdentity]
+    """By component (``scheduler``, ``worker`` …), each bound to the instance's namespace."""
+    log_store: LogStore | None
+    """The environment's log bucket, under the instance's own folder, which only its identities reach."""
+    keeps: KeptSecrets | None
+    """Where its generated keys are kept (its own folder of the store)."""
+
+    @classmethod
+    def of(
+        cls, instance: AirflowInstance, identities: Mapping[str, WorkloadIdentity], log_store: LogStore | None, keeps: KeptSecrets | None
+    ) -> DedicatedAirflow:
+        """From identities by workload name (``analytics-scheduler``), as a cloud's identity construct keys them."""
+        by_component = {component: identities[instance.workload(component).name] for component in AIRFLOW_COMPONENT_NAMES}
+        return cls(identities=by_component, log_store=log_store, keeps=keeps)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloudPlatform:
     """Everything the cloud-neutral layers need from one environment's cloud."""
 
@@ -247,6 +272,24 @@ class CloudPlatform:
     """Cloud-specific releases installed before Airflow (ingress controller …)."""
     team_identities: Mapping[str, WorkloadIdentity] = field(default_factory=dict)
     """By team name: the cloud identity of the team's task service account."""
+    dedicated_airflows: Mapping[str, DedicatedAirflow] = field(default_factory=dict)
+    """By team name: what the cloud made for the teams that have an Airflow of their own."""
+
+    def for_airflow(self, instance: AirflowInstance) -> CloudPlatform:
+        """These handles as one Airflow sees them: its identities, database, log folder and kept keys."""
+        if instance.team is None:
+            return self
+        own = self.dedicated_airflows.get(instance.team)
+        if own is None:
+            raise ValueError(f"the cloud made nothing for team {instance.team}'s own Airflow")
+        return replace(
+            self,
+            identities=own.identities,
+            database=replace(self.database, database_name=instance.database_name(self.database.database_name)),
+            log_store=own.log_store,
+            secret_store=replace(self.secret_store, keeps=own.keeps),
+            dedicated_airflows={},
+        )
 
     def seen_from_another_stack(self) -> CloudPlatform:
         """These handles as the cluster stack uses them: without ``cluster.ready``.

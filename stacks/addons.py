@@ -6,7 +6,8 @@ from flightdeck.config import EnvironmentConfig, Tier
 from platform_constructs.airflow.values import uses_celery
 from platform_constructs.handles import CloudPlatform, HelmChart
 from platform_constructs.kubernetes.addons import external_secrets, keda, kyverno, reloader
-from platform_constructs.workloads import AIRFLOW_NAMESPACE
+
+from .airflow import airflow_instances
 
 
 def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[HelmChart, ...]:
@@ -18,6 +19,6 @@ def cluster_addons(config: EnvironmentConfig, platform: CloudPlatform) -> tuple[
         # Celery workers scale with the queue (the Airflow chart's KEDA ScaledObject needs KEDA's CRDs).
         *((keda(),) if uses_celery(config.airflow.executor) else ()),
         # Rotated passwords and keys reach PgBouncer and Airflow's components by a restart.
-        reloader([AIRFLOW_NAMESPACE]),
+        reloader([instance.namespace for instance in airflow_instances(config)]),
         *platform.cluster_addons,
     )

@@ -18,7 +18,7 @@ from platform_constructs.aws.platform import (
 from platform_constructs.aws.runner import DeployRunnerOptions
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import BACKFILL_POOL, SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
-from platform_constructs.workloads import AIRFLOW_WORKLOADS
+from platform_constructs.workloads import AIRFLOW_WORKLOADS, AirflowInstance
 
 from .backends import environment_backend
 from .ci import DeploySettings
@@ -111,6 +111,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
         image_repository_name=config.image_repository_name,
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
+        dedicated_airflows=tuple(AirflowInstance(team.name) for team in config.dedicated_teams),
         readable_secret_names=tuple(config.synced_secret_names),
         teams=team_specs(config),
         runner=DeployRunnerOptions(

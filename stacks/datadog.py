@@ -10,10 +10,13 @@ from constructs import Construct
 from flightdeck.config import AboveThreshold, BelowThreshold, Datadog, EnvironmentConfig
 from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.datadog.agent import DatadogAgent, DatadogAgentProps
+from platform_constructs.datadog.mapper import INSTANCE_TAG
 from platform_constructs.datadog.monitoring import DatadogMonitoring, DatadogMonitoringProps
 from platform_constructs.datadog.monitors import MonitorSettings, Threshold
 from platform_constructs.datadog.scope import SERVICE, MonitoringScope
 from platform_constructs.handles import CloudPlatform
+
+from .airflow import airflow_instances
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -59,7 +62,11 @@ def build(
             tags={**config.tags, "service": SERVICE},
             max_nodes=config.max_nodes,
             cluster_agent_replicas=datadog.cluster_agent_replicas,
-            statsd_clients=(airflow.namespace,),
+            statsd_clients=tuple(instance.namespace for instance in airflow_instances(config)),
+            statsd_prefixes={
+                instance.statsd_prefix: {INSTANCE_TAG: instance.tag, **({"team": instance.team} if instance.team else {})}
+                for instance in airflow_instances(config)
+            },
             depends_on=tuple(addons),
         ),
     )
@@ -72,7 +79,11 @@ def build(
             scope=MonitoringScope(
                 env=config.name,
                 team=config.owner,
-                namespaces=(airflow.namespace, *(ns.name for ns in airflow.task_namespaces), *(t.namespace for t in config.teams)),
+                namespaces=(
+                    *(instance.namespace for instance in airflow_instances(config)),
+                    *(ns.name for ns in airflow.task_namespaces),
+                    *(t.namespace for t in config.teams),
+                ),
                 database=platform.database.metrics,
             ),
             monitors=monitor_settings(datadog),

@@ -23,15 +23,17 @@ from cdktf import Aspects, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from flightdeck.config import EnvironmentConfig
+from platform_constructs.airflow.database_roles import DatabaseRoles
 from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.addons import ClusterAddons, ClusterAddonsProps
 from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
 from platform_constructs.kubernetes.tenancy import PodPolicies, Teams
 from platform_constructs.tagging import RequireTags
+from platform_constructs.workloads import SHARED_AIRFLOW
 
 from .addons import cluster_addons
-from .airflow import release_props
+from .airflow import airflow_instances, database_roles_props, release_props
 from .ci import DeploySettings
 from .teams import pod_policies_props, teams_props
 
@@ -103,7 +105,19 @@ class ClusterStack(TerraformStack):
         self.addons = ClusterAddons(
             self, "addons", ClusterAddonsProps(addons=cluster_addons(config, platform), depends_on=tuple(platform.cluster.ready))
         )
-        self.airflow = AirflowRelease(self, "airflow", release_props(config, platform, metrics, self.addons.all))
+        # Each Airflow's own database role (and a team's own Airflow's database), before any migration runs.
+        roles = database_roles_props(config, platform, [*self.addons.all, *platform.cluster.ready])
+        before = [DatabaseRoles(self, "database-roles", roles).release] if roles is not None else []
+        # The shared Airflow (construct id ``airflow``), then each team's own (``airflow-<team>``): one construct for all.
+        self.airflows = {
+            instance.namespace: AirflowRelease(
+                self,
+                instance.namespace,
+                release_props(config, platform.for_airflow(instance), instance, metrics, self.addons.all, before),
+            )
+            for instance in airflow_instances(config)
+        }
+        self.airflow = self.airflows[SHARED_AIRFLOW.namespace]
         self.teams = Teams(self, "teams", teams_props(config, platform))
         self.policies = PodPolicies(
             self,
@@ -112,10 +126,10 @@ class ClusterStack(TerraformStack):
                 config,
                 [
                     self.addons["kyverno"],
-                    *(ns.namespace for ns in self.airflow.task_namespaces),
+                    *(ns.namespace for airflow in self.airflows.values() for ns in airflow.task_namespaces),
                     *(ns.namespace for ns in self.teams.namespaces.values()),
                 ],
-                self.airflow.task_rule,
+                [airflow.task_rule for airflow in self.airflows.values()],
             ),
         )
         TerraformOutput(
@@ -124,6 +138,13 @@ class ClusterStack(TerraformStack):
             value=f"https://{config.airflow.ui.hostname}",
             description="Airflow's UI (a DNS record for the hostname must point at the load balancer; see the README)",
         )
+        if config.dedicated_teams:
+            TerraformOutput(
+                self,
+                "team_airflow_urls",
+                value={team.name: f"https://{team.airflow.ui.hostname}" for team in config.dedicated_teams if team.airflow.ui},
+                description="The UIs of the teams' own Airflows, by team",
+            )
         if datadog is not None:
             from .datadog import build as build_monitoring
 

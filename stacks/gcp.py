@@ -18,7 +18,7 @@ from platform_constructs.gcp.props import (
 )
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import GKE_SYSTEM_TAINT, SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
-from platform_constructs.workloads import AIRFLOW_WORKLOADS
+from platform_constructs.workloads import AIRFLOW_WORKLOADS, AirflowInstance
 
 from .backends import environment_backend
 from .ci import DeploySettings
@@ -84,6 +84,7 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
         image_repository_name=config.image_repository_name,
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
+        dedicated_airflows=tuple(AirflowInstance(team.name) for team in config.dedicated_teams),
         readable_secret_names=tuple(config.synced_secret_names),
         teams=team_specs(config),
     )

@@ -11,7 +11,7 @@ from platform_constructs.kubernetes.namespace import DefaultResources, QuotaSpec
 from platform_constructs.kubernetes.tenancy import AirflowTaskRule, PodPoliciesProps, TeamsProps
 from platform_constructs.teams import BucketGrant, TeamSpec
 
-from .airflow import POD_LAUNCHERS
+from .airflow import POD_LAUNCHERS, airflow_instances, served_teams
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -37,10 +37,16 @@ def team_specs(config: EnvironmentConfig) -> tuple[TeamSpec, ...]:
 
 
 def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProps:
+    # Each team's pods are started by the Airflow that runs its DAGs, and by no other.
+    launchers = {}
+    for instance in airflow_instances(config):
+        own = platform.for_airflow(instance)
+        for team in served_teams(config, instance):
+            launchers[team.name] = tuple(own.identities[name].workload for name in POD_LAUNCHERS)
     return TeamsProps(
         teams=team_specs(config),
         identities=platform.team_identities,
-        launchers=tuple(platform.identities[name].workload for name in POD_LAUNCHERS),
+        launchers=launchers,
         default_resources=DefaultResources(cpu=config.airflow.task_resources.cpu, memory=config.airflow.task_resources.memory),
         network=platform.network,
         depends_on=tuple(platform.cluster.ready),
@@ -48,12 +54,12 @@ def teams_props(config: EnvironmentConfig, platform: CloudPlatform) -> TeamsProp
 
 
 def pod_policies_props(
-    config: EnvironmentConfig, depends_on: Sequence[ITerraformDependable], airflow_tasks: AirflowTaskRule | None = None
+    config: EnvironmentConfig, depends_on: Sequence[ITerraformDependable], airflow_tasks: Sequence[AirflowTaskRule] = ()
 ) -> PodPoliciesProps:
     return PodPoliciesProps(
         teams=team_specs(config),
         task_namespaces=tuple(config.airflow.task_namespaces),
-        airflow_tasks=airflow_tasks,
+        airflow_tasks=tuple(airflow_tasks),
         # Dev reports unlabelled pods instead of rejecting them; qa and prod enforce.
         validation_action="Audit" if config.tier is Tier.DEV else "Enforce",
         depends_on=tuple(depends_on),

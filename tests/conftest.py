@@ -199,14 +199,22 @@ def only(stack: Mapping[str, Any], resource_type: str) -> dict[str, Any]:
 
 
 
-def releases(stack: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Helm releases of a stack by release name."""
-    return {r["name"]: r for r in resources(stack, "helm_release").values()}
+def releases(stack: Mapping[str, Any], namespace: str | None = None) -> dict[str, dict[str, Any]]:
+    """Helm releases of a stack by release name: those in ``namespace``, or, where a name recurs in
+    several namespaces (every Airflow's release is ``airflow``), the shared Airflow's."""
+    found: dict[str, dict[str, Any]] = {}
+    for release in resources(stack, "helm_release").values():
+        if namespace is not None and release["namespace"] != namespace:
+            continue
+        if release["name"] in found and release["namespace"] != "airflow":
+            continue
+        found[release["name"]] = release
+    return found
 
 
-def values_of(stack: Mapping[str, Any], release: str = "airflow") -> dict[str, Any]:
-    """The parsed values of one Helm release."""
-    (values,) = releases(stack)[release]["values"]
+def values_of(stack: Mapping[str, Any], release: str = "airflow", namespace: str | None = None) -> dict[str, Any]:
+    """The parsed values of one Helm release (in ``namespace``; by default the shared Airflow's where the name recurs)."""
+    (values,) = releases(stack, namespace)[release]["values"]
     return yaml.safe_load(values)
 
 

@@ -217,12 +217,15 @@ def test_cluster_providers_use_short_lived_tokens(stacks: dict[str, Any], env: s
 def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}
-    # Airflow's two, its database roles' (restricted, see test_airflow_trust.py), the Datadog Agent's
-    # (privileged, see test_datadog.py) and the teams' (test_teams.py).
-    teams = {"team-analytics", "team-marketing"} if env in ("qa", "prod") else set()
-    assert set(namespaces) == {"airflow", "airflow-tasks", "airflow-db-admin", "datadog"} | teams
+    # Airflow's two, each team's own Airflow's, its database roles' (restricted, see test_airflow_trust.py),
+    # the Datadog Agent's (privileged, see test_datadog.py) and the teams' (test_teams.py).
+    config = shipped_configs()[env]
+    teams = {t.namespace for t in config.teams}
+    own = {t.airflow_namespace for t in config.dedicated_teams}
+    monitoring = {"datadog"} if config.datadog else set()
+    assert set(namespaces) == {"airflow", *config.airflow.task_namespaces, "airflow-db-admin"} | monitoring | teams | own
     assert namespaces["airflow-db-admin"]["pod-security.kubernetes.io/enforce"] == "restricted"
-    for name in ("airflow", "airflow-tasks"):
+    for name in ("airflow", *config.airflow.task_namespaces, *own):
         assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "baseline"
         assert namespaces[name]["pod-security.kubernetes.io/warn"] == "restricted"
     quotas = {q["metadata"]["namespace"] for q in resources(stack, "kubernetes_resource_quota_v1").values()}
@@ -294,10 +297,13 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     stack = stacks[env]
     assert resources(stack, "kubernetes_cluster_role_v1") == {}
     assert resources(stack, "kubernetes_cluster_role_binding_v1") == {}
-    teams = [t.namespace for t in shipped_configs()[env].teams]
+    config = shipped_configs()[env]
+    teams = [t.namespace for t in config.teams]
     launchers = [r for r in resources(stack, "kubernetes_role_v1").values() if r["metadata"]["name"] == "airflow-pod-launcher"]
     roles = {r["metadata"]["namespace"]: r for r in launchers}
-    assert sorted(roles) == sorted(["airflow-tasks", *teams]), "the task namespaces and the teams' only"
+    assert sorted(roles) == sorted([*config.airflow.task_namespaces, *teams]), "the task namespaces and the teams' only"
+    # Each namespace's pods are started by one Airflow: a team's own, or the shared one.
+    runs = {t.namespace: t.airflow_namespace for t in config.dedicated_teams}
     # Besides, only hibernation's own Role (tests/test_hibernation.py).
     others = {r["metadata"]["name"] for r in resources(stack, "kubernetes_role_v1").values()} - {"airflow-pod-launcher"}
     assert others <= {"airflow-hibernation"}
@@ -307,8 +313,10 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
         if binding["metadata"]["name"] != "airflow-pod-launcher":
             continue
         subjects = {(s["namespace"], s["name"]) for s in binding["subject"]}
-        assert subjects == {("airflow", "airflow-scheduler"), ("airflow", "airflow-worker"), ("airflow", "airflow-triggerer")}
-    assert values_of(stack)["multiNamespaceMode"] is False
+        airflow = runs.get(binding["metadata"]["namespace"], "airflow")
+        assert subjects == {(airflow, "airflow-scheduler"), (airflow, "airflow-worker"), (airflow, "airflow-triggerer")}
+    for namespace in ("airflow", *runs.values()):
+        assert values_of(stack, namespace=namespace)["multiNamespaceMode"] is False
 
 
 # Pure builders: the other executors and the secrets chart, without synthesizing

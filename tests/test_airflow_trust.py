@@ -19,7 +19,7 @@ import yaml
 
 from platform_constructs.airflow.values import DATABASE_COMPONENTS, PGBOUNCER_PORT, TASK_COMPONENT, SecretNames
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
-from platform_constructs.workloads import AIRFLOW_NAMESPACE, AIRFLOW_RELEASE
+from platform_constructs.workloads import AIRFLOW_NAMESPACE, AIRFLOW_RELEASE, SHARED_AIRFLOW, AirflowInstance
 
 from .conftest import render_chart, resources, shipped_configs, values_of
 from .test_placement import policies, task_template
@@ -169,7 +169,7 @@ def test_the_rule_renders_for_an_environment_without_a_dag_repository() -> None:
     from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
     rule = AirflowTaskRule(namespace="airflow", launchers=AIRFLOW_WORKLOADS[:1], component=TASK_COMPONENT)
-    documents = render_chart(POLICIES_CHART, policy_values([], [], "Audit", BACKFILL_POOL, rule), name="pod-policies", namespace="kyverno")
+    documents = render_chart(POLICIES_CHART, policy_values([], [], "Audit", BACKFILL_POOL, [rule]), name="pod-policies", namespace="kyverno")
     (policy,) = [d for d in documents if d and d["metadata"]["name"] == "airflow-task-pods"]
     pod = yaml.safe_load("metadata: {labels: {component: task}}\nspec: {volumes: [{name: s, secret: {secretName: anything}}], containers: []}")
     assert kyverno_denies(policy["spec"]["rules"], pod) == ["launched-pods-read-no-platform-secret"], "no secret at all"
@@ -250,8 +250,9 @@ def test_an_existing_clusters_keys_stay_in_the_cluster(existing_stack: dict[str,
 
 
 def test_airflow_connects_as_its_own_role_never_as_the_master_user(stacks: dict[str, Any]) -> None:
-    from platform_constructs.airflow.database_roles import APP_USER, MASTER_SECRET, ROLES_NAMESPACE
+    from platform_constructs.airflow.database_roles import APP_SECRET, MASTER_SECRET, ROLES_NAMESPACE
 
+    APP_USER = SHARED_AIRFLOW.database_user
     for env, stack in stacks.items():
         config = shipped_configs()[env]
         if config.cloud != "aws":
@@ -271,11 +272,12 @@ def test_airflow_connects_as_its_own_role_never_as_the_master_user(stacks: dict[
         }
         assert readers == {ROLES_NAMESPACE}, env
         roles = {e["name"]: e for e in values_of(stack, "airflow-db-admin-secrets")["externalSecrets"]}
-        assert set(roles) == {MASTER_SECRET, "airflow-database-app"}
+        dedicated = {f"{APP_SECRET}-{team.name}" for team in config.dedicated_teams}
+        assert set(roles) == {MASTER_SECRET, APP_SECRET, *dedicated}
 
 
 def test_the_roles_job_makes_the_role_with_secrets_from_its_namespace_and_reaches_only_the_database(stacks: dict[str, Any]) -> None:
-    from platform_constructs.airflow.database_roles import APP_USER, ROLES_CHART, ROLES_NAMESPACE
+    from platform_constructs.airflow.database_roles import APP_SECRET, ROLES_CHART, ROLES_NAMESPACE
 
     for env, stack in stacks.items():
         config = shipped_configs()[env]
@@ -285,16 +287,23 @@ def test_the_roles_job_makes_the_role_with_secrets_from_its_namespace_and_reache
         kinds = {d["kind"]: d for d in documents}
         assert set(kinds) == {"ConfigMap", "Job", "CronJob"}
         sql = kinds["ConfigMap"]["data"]["roles.sql"]
-        for statement in ("CREATE ROLE %I LOGIN", "PASSWORD %L", "ALTER DATABASE %I OWNER TO %I", "REVOKE ALL ON DATABASE", "NOSUPERUSER"):
+        for statement in ("CREATE ROLE %I LOGIN", "PASSWORD %L", "ALTER DATABASE %I OWNER TO %I", "REVOKE ALL ON DATABASE", "NOCREATEROLE"):
             assert statement in sql
         pods = [kinds["Job"]["spec"]["template"]["spec"], kinds["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]]
+        # One container per Airflow: the shared one's role, then each team's own.
+        instances = [SHARED_AIRFLOW, *(AirflowInstance(team.name) for team in config.dedicated_teams)]
         for pod in pods:
-            (container,) = pod["containers"]
-            assert not any("PASSWORD" in arg or "$(" in arg for arg in container["command"]), "no secret in an argument"
-            env_vars = {e["name"]: e for e in container["env"]}
-            assert env_vars["APP_USER"]["value"] == APP_USER
-            assert secrets_read(pod) == {"airflow-database-master", "airflow-database-app"}
-            assert pod["securityContext"]["runAsNonRoot"] and container["securityContext"]["readOnlyRootFilesystem"]
+            assert len(pod["containers"]) == len(instances)
+            for container, instance in zip(pod["containers"], instances, strict=True):
+                assert not any("PASSWORD" in arg or "$(" in arg for arg in container["command"]), "no secret in an argument"
+                env_vars = {e["name"]: e for e in container["env"]}
+                assert env_vars["APP_USER"]["value"] == instance.database_user
+                assert env_vars["APP_DATABASE"]["value"] == instance.database_name("airflow")
+                secret = APP_SECRET if instance.team is None else f"{APP_SECRET}-{instance.team}"
+                assert env_vars["APP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == secret
+                assert container["securityContext"]["readOnlyRootFilesystem"]
+            assert secrets_read(pod) == {"airflow-database-master", APP_SECRET, *(f"{APP_SECRET}-{t.name}" for t in config.dedicated_teams)}
+            assert pod["securityContext"]["runAsNonRoot"]
             assert pod["nodeSelector"] == {"flightdeck.io/node-pool": "system"}
         # The namespace's pods reach the database and DNS, nothing else.
         egress = [p for p in network_policies(stack, ROLES_NAMESPACE) if "Egress" in p["spec"]["policy_types"] and p["spec"].get("egress")]
@@ -313,12 +322,13 @@ def test_a_changed_password_reaches_pgbouncer_and_every_component_within_a_bound
     from platform_constructs.helm import STORE_REFRESH
     from platform_constructs.kubernetes.addons import RELOAD_ON_CHANGE
 
-    for stack in stacks.values():
+    for env, stack in stacks.items():
         values = values_of(stack)
         for section in ("scheduler", "apiServer", "triggerer", "dagProcessor", "pgbouncer"):
             assert values[section]["annotations"] == RELOAD_ON_CHANGE, section
         reloader = values_of(stack, "reloader")["reloader"]
-        assert reloader["namespaces"] == [AIRFLOW_NAMESPACE] and reloader["watchGlobally"] is False
+        airflows = [AIRFLOW_NAMESPACE, *(t.airflow_namespace for t in shipped_configs()[env].dedicated_teams)]
+        assert reloader["namespaces"] == airflows and reloader["watchGlobally"] is False
         synced = {e["name"]: e for e in values_of(stack, "airflow-secrets")["externalSecrets"]}
         for name in (SecretNames().metadata, SecretNames().pgbouncer_config, SecretNames().pgbouncer_stats):
             assert synced[name]["refreshInterval"] == STORE_REFRESH == "1h"

@@ -240,15 +240,20 @@ def test_the_api_key_is_synced_by_the_secret_operator_not_passed_by_terraform(st
 
 def test_mapper_profile_yields_only_integration_metric_names(stacks: dict[str, Any]) -> None:
     env_vars = {e["name"]: e["value"] for e in values_of(stacks["prod"], "datadog")["datadog"]["env"]}
-    (profile,) = json.loads(env_vars["DD_DOGSTATSD_MAPPER_PROFILES"])
+    # The shared Airflow's profile first; a team's own Airflow's follow (tests/test_dedicated_airflow.py).
+    profile, *_ = json.loads(env_vars["DD_DOGSTATSD_MAPPER_PROFILES"])
     assert profile["name"] == "airflow" and profile["prefix"] == "airflow."
-    names = {rule["name"] for rule in profile["mappings"]}
+    *rules, keep = profile["mappings"]
+    names = {rule["name"] for rule in rules}
     assert names == mapped_names()
     assert names - set(integration_metrics()) == set()
+    # The last rule keeps every other metric's name and tags it with its Airflow, as every rule does.
+    assert (keep["match"], keep["name"]) == (r"airflow\.(.*)", "airflow.$1")
+    assert all(rule["tags"]["airflow_instance"] == "shared" for rule in profile["mappings"])
     for rule in profile["mappings"]:
         if rule.get("match_type") == "regex":
             re.compile(rule["match"])
-    assert env_vars["DD_DOGSTATSD_MAPPER_PROFILES"] == mapper_profiles()
+    assert json.loads(env_vars["DD_DOGSTATSD_MAPPER_PROFILES"])[0] == json.loads(mapper_profiles())[0]
 
 
 def test_mapper_turns_dotted_statsd_names_into_tagged_metrics() -> None:
@@ -273,8 +278,9 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
     assert ingress["pod_selector"]["match_labels"] == {"app": "datadog"}
     (rule,) = ingress["ingress"]
     assert rule["ports"] == [{"port": "8125", "protocol": "UDP"}]
+    airflows = ["airflow", *(t.airflow_namespace for t in shipped_configs()["prod"].dedicated_teams)]
     assert [peer["namespace_selector"]["match_labels"] for peer in rule["from"]] == [
-        {"kubernetes.io/metadata.name": "airflow"}
+        {"kubernetes.io/metadata.name": namespace} for namespace in airflows
     ]
     sources = [peer for spec in found.values() for rule in spec.get("ingress") or [] for peer in rule["from"]]
     assert all("ip_block" not in peer for peer in sources), "nothing outside the cluster may reach the agents"

@@ -180,20 +180,23 @@ def test_dev_would_only_audit_unlabelled_pods() -> None:
 
 @pytest.mark.parametrize("env", TEAM_ENVS)
 def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> None:
-    (job,) = resources(stacks[env], "kubernetes_job_v1").values()
-    assert job["wait_for_completion"] is True
-    (container,) = job["spec"]["template"]["spec"]["container"]
-    script = container["args"][2]
-    for team in shipped_configs()[env].teams:
-        assert f"airflow pools set team-{team.name} {team.pool_slots} " in script
-    assert container["env"][0]["value_from"]["secret_key_ref"] == {"name": "airflow-metadata", "key": "connection"}
-    assert container["security_context"] == {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}}
-    # The job reaches the database through PgBouncer, like every Airflow pod.
-    assert job["spec"]["template"]["metadata"]["labels"]["tier"] == "airflow"
-    # Every environment, teams or not, has the backfill pool.
+    # One pools Job per Airflow, in its namespace: a team's pool is in the Airflow that runs its DAGs.
+    jobs = {job["metadata"]["namespace"]: job for job in resources(stacks[env], "kubernetes_job_v1").values()}
+    config = shipped_configs()[env]
+    assert set(jobs) == {"airflow", *(t.airflow_namespace for t in config.dedicated_teams)}
+    for team in config.teams:
+        job = jobs[team.airflow_namespace if team.airflow.dedicated else "airflow"]
+        assert job["wait_for_completion"] is True
+        (container,) = job["spec"]["template"]["spec"]["container"]
+        assert f"airflow pools set team-{team.name} {team.pool_slots} " in container["args"][2]
+        assert container["env"][0]["value_from"]["secret_key_ref"] == {"name": "airflow-metadata", "key": "connection"}
+        assert container["security_context"] == {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}}
+        # The job reaches the database through PgBouncer, like every Airflow pod.
+        assert job["spec"]["template"]["metadata"]["labels"]["tier"] == "airflow"
+    # Every Airflow of every environment, teams or not, has the backfill pool.
     for stack in (stacks[env], stacks["dev"]):
-        (job,) = resources(stack, "kubernetes_job_v1").values()
-        assert "airflow pools set backfill 8 " in job["spec"]["template"]["spec"]["container"][0]["args"][2]
+        for job in resources(stack, "kubernetes_job_v1").values():
+            assert "airflow pools set backfill 8 " in job["spec"]["template"]["spec"]["container"][0]["args"][2]
 
 
 def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:

@@ -26,7 +26,6 @@ from ..kubernetes.rbac import PodLauncherAccess, PodLauncherAccessProps
 from ..kubernetes.tenancy import AirflowTaskRule
 from ..placement import SYSTEM_POOL
 from ..workloads import AIRFLOW_RELEASE
-from .database_roles import DatabaseRoles, DatabaseRolesProps
 from .hibernation import Hibernation, HibernationProps
 from .secrets import AirflowSecretsProps, secrets_values
 from .values import (
@@ -78,6 +77,8 @@ class AirflowReleaseProps:
     """Airflow pools to create or resize after each deploy (``team-<name>`` → slots)."""
     hibernation: HibernationSchedule | None = None
     """Scale Airflow to zero on a schedule and back (dev); None: always on."""
+    before: Sequence[ITerraformDependable] = ()
+    """What must be in place before the release and its migration: the database roles (``DatabaseRoles``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,20 +142,7 @@ class AirflowRelease(Construct):
             values=secrets_values(props.secrets),
             depends_on=[*props.addons, airflow_ns.namespace],
         )
-        before: list[ITerraformDependable] = [secrets]
-        if props.secrets.store.keeps is not None:
-            # Airflow's own database role, made by the master user in a namespace of its own.
-            roles = DatabaseRoles(
-                self,
-                "database-roles",
-                DatabaseRolesProps(
-                    database=props.values.database,
-                    store=props.secrets.store,
-                    database_cidrs=props.network.database_cidrs,
-                    depends_on=[*props.addons, *ready],
-                ),
-            )
-            before.append(roles.release)
+        before: list[ITerraformDependable] = [secrets, *props.before]
         self.release = Release(
             self,
             "release",

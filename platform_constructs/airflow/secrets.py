@@ -24,8 +24,8 @@ from typing import Any
 
 from ..handles import DatabaseHandle, SecretStoreHandle
 from ..helm import from_store, kept_secrets, secret_store
-from ..workloads import AIRFLOW_RELEASE
-from .database_roles import APP_USER, password_remote_key
+from ..workloads import AIRFLOW_RELEASE, SHARED_AIRFLOW
+from .database_roles import password_remote_key
 from .signin import CLIENT_SECRET_KEY
 from .values import METADATA_POOL, PGBOUNCER_PORT, SecretNames
 
@@ -42,6 +42,8 @@ class AirflowSecretsProps:
     create_admin_password: bool = False
     sign_in_secret: str | None = None
     """The store's secret with the single sign-on client's ``{"client_secret": …}``; None: no single sign-on."""
+    database_user: str = SHARED_AIRFLOW.database_user
+    """The role this Airflow logs in as (``charts/database-roles`` makes it), where the store keeps its password."""
 
 
 def _generated(name: str, generator: str, data: dict[str, str]) -> dict[str, Any]:
@@ -79,8 +81,8 @@ def secrets_values(props: AirflowSecretsProps) -> dict[str, Any]:
     names = props.secrets
     pgbouncer_service = f"{AIRFLOW_RELEASE}-pgbouncer.{props.namespace}"
     if props.store.keeps is not None:
-        # Airflow's own role (charts/database-roles makes it): its name is fixed, its password kept in the store.
-        source, user, secret = password_remote_key(props.store), APP_USER, "{{ .value }}"
+        # This Airflow's own role (charts/database-roles makes it): its password is kept in its folder of the store.
+        source, user, secret = password_remote_key(props.store), props.database_user, "{{ .value }}"
     else:
         # An existing cluster: the owners' secret names the user Airflow connects as.
         source, user, secret = props.database.credentials_secret, "{{ .username }}", "{{ .password }}"

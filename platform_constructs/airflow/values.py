@@ -151,6 +151,8 @@ class AirflowValuesProps:
     secrets: SecretNames = SecretNames()
     metrics: StatsdSink | None = None
     """Where StatsD metrics go (the Datadog Agent); None: the chart's own StatsD exporter."""
+    statsd_prefix: str = "airflow"
+    """The StatsD prefix: the agent's mapper profile of that prefix tags the metrics with their Airflow."""
     sign_in: SignInSpec | None = None
     """Single sign-on for the UI; None: FAB's own users only (dev's generated admin)."""
     cleanup: CleanupSpec | None = None
@@ -246,7 +248,7 @@ def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
             "statsd_on": "True",
             "statsd_host": props.metrics.host,
             "statsd_port": props.metrics.port,
-            "statsd_prefix": "airflow",
+            "statsd_prefix": props.statsd_prefix,
         }
     for section, options in props.config_overrides.items():
         for option, value in options.items():

@@ -131,8 +131,9 @@ class ClusterServicesProps:
     key: KmsKeyHandle
     readable_secret_arns: Sequence[str]
     """Secrets the External Secrets Operator may read (ARNs or ARN patterns)."""
-    kept_secret_arns: str
-    """The ARN pattern of the secrets the operator creates once and keeps (``…:secret:flightdeck-prod/airflow/*``)."""
+    kept_secret_arns: Sequence[str]
+    """The ARN patterns of the secrets the operator creates once and keeps (``…:secret:flightdeck-prod/airflow/*``,
+    one per Airflow)."""
     kept_prefix: str
     """Their names' prefix (``flightdeck-prod/airflow/``)."""
     controller_replicas: int = 2
@@ -160,7 +161,7 @@ class ClusterServices(Construct):
                 # Airflow's generated keys: created once, read back, never deleted (no DeleteSecret).
                 allow(
                     ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:TagResource", *READ_SECRET],
-                    [props.kept_secret_arns],
+                    list(props.kept_secret_arns),
                 ),
                 # The database secret and the kept keys are encrypted with the environment key.
                 allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], [props.key.arn]),

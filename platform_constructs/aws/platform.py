@@ -9,15 +9,15 @@ the provider and the backend.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cdktf import Aspects
 from constructs import Construct
 
-from ..handles import CloudPlatform, CredentialEndpoint, NetworkHandle
+from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, NetworkHandle
 from ..teams import TeamSpec
-from ..workloads import Workload
+from ..workloads import SHARED_AIRFLOW, AirflowInstance, Workload
 from .cluster_services import ClusterServices, ClusterServicesProps
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
@@ -27,7 +27,7 @@ from .karpenter import Karpenter, KarpenterPool, KarpenterProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
 from .runner import Bastion, BastionProps, ClusterApiAccess, DeployRunner, DeployRunnerOptions, DeployRunnerProps
-from .storage import LOG_PREFIX, ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
+from .storage import ImageRepository, ImageRepositoryProps, LogBucket, LogBucketProps
 
 POD_IDENTITY_AGENT = CredentialEndpoint(cidr="169.254.170.23/32", port=80)
 """The EKS Pod Identity agent, on every node's host network: the AWS SDKs in pods with a pod identity get credentials here."""
@@ -100,10 +100,13 @@ class AwsPlatformProps:
     """The CI runner inside the VPC that deploys the cluster stack; None: no CI (no ``bootstrap.yaml``)."""
     permissions_boundary: str | None = None
     """The managed policy every role here carries (the CI deployer creates roles only with it); None: no CI."""
+    dedicated_airflows: Sequence[AirflowInstance] = ()
+    """Teams' own Airflows: each gets its component roles, its log folder and its folder of kept keys."""
 
 
-KEPT_SECRETS_FOLDER = "airflow"
-"""Airflow's generated keys are kept in Secrets Manager under ``<name>/airflow/`` (``flightdeck-prod/airflow/fernet-key``)."""
+def kept_prefix(name: str, instance: AirflowInstance) -> str:
+    """Where an Airflow's generated keys are kept in Secrets Manager: ``<name>/<folder>/`` (``flightdeck-prod/airflow/fernet-key``)."""
+    return f"{name}/{instance.folder}/"
 
 
 class AwsPlatform(Construct):
@@ -164,9 +167,23 @@ class AwsPlatform(Construct):
                 name_prefix=props.name,
                 cluster_name=cluster.cluster.name,
                 workloads=props.workloads,
-                task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=LOG_PREFIX, key=key),
+                task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{SHARED_AIRFLOW.folder}/", key=key),
             ),
         )
+        # A team's own Airflow: its components' roles, bound to its namespace, reach only its log folder.
+        dedicated_identities = {
+            instance: PodIdentities(
+                self,
+                f"{instance.namespace}-identities",
+                PodIdentitiesProps(
+                    name_prefix=props.name,
+                    cluster_name=cluster.cluster.name,
+                    workloads=instance.workloads,
+                    task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{instance.folder}/", key=key),
+                ),
+            )
+            for instance in props.dedicated_airflows
+        }
         teams = TeamIdentities(
             self,
             "team-identities",
@@ -221,8 +238,11 @@ class AwsPlatform(Construct):
                         for name in props.readable_secret_names
                     ),
                 ],
-                kept_prefix=f"{props.name}/{KEPT_SECRETS_FOLDER}/",
-                kept_secret_arns=f"arn:{props.partition}:secretsmanager:{props.region}:{props.account_id}:secret:{props.name}/{KEPT_SECRETS_FOLDER}/*",
+                kept_prefix=kept_prefix(props.name, SHARED_AIRFLOW),
+                kept_secret_arns=[
+                    f"arn:{props.partition}:secretsmanager:{props.region}:{props.account_id}:secret:{kept_prefix(props.name, instance)}*"
+                    for instance in (SHARED_AIRFLOW, *props.dedicated_airflows)
+                ],
             ),
         )
         karpenter = Karpenter(
@@ -297,4 +317,13 @@ class AwsPlatform(Construct):
             ingress=services.ingress,
             cluster_addons=(services.load_balancer_controller, *karpenter.charts()),
             team_identities=teams.identities,
+            dedicated_airflows={
+                str(instance.team): DedicatedAirflow.of(
+                    instance,
+                    own.identities,
+                    logs.handle.in_folder(instance.folder),
+                    replace(services.secret_store.keeps, prefix=kept_prefix(props.name, instance)) if services.secret_store.keeps else None,
+                )
+                for instance, own in dedicated_identities.items()
+            },
         )

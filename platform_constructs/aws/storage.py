@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from ..handles import ImageRepositoryHandle, LogStore
+from ..workloads import SHARED_AIRFLOW
 from .iam import policy
 from .kms import KmsKeyHandle
 
 if TYPE_CHECKING:
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 
-LOG_PREFIX = "airflow/"
+LOG_PREFIX = f"{SHARED_AIRFLOW.folder}/"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,7 @@ from ..handles import ClusterHandle, NetworkHandle, SecretStoreHandle, StatsdSin
 from ..helm import from_store, secret_store, synced_secrets, to_yaml
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..placement import SYSTEM_POOL
-from .mapper import mapper_profiles
+from .mapper import SHARED_PROFILE, mapper_profiles
 
 CHART = "datadog"
 CHART_REPOSITORY = "https://helm.datadoghq.com"
@@ -71,7 +71,9 @@ class DatadogAgentProps:
     cluster_agent_replicas: int = 1
     """Two or more keep the kube-state metrics flowing through a node drain (with a disruption budget)."""
     statsd_clients: Sequence[str] = ()
-    """Namespaces whose pods may send StatsD to the agents (Airflow's)."""
+    """Namespaces whose pods may send StatsD to the agents (every Airflow's)."""
+    statsd_prefixes: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: dict(SHARED_PROFILE))
+    """Every Airflow's StatsD prefix, with the tags its metrics get (``airflow_instance``, and ``team`` for a team's own)."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """The External Secrets Operator release (the API key needs its CRDs)."""
 
@@ -98,7 +100,7 @@ def agent_values(props: DatadogAgentProps) -> dict[str, Any]:
                 "useHostPort": False,
                 "tags": tags,
             },
-            "env": [{"name": "DD_DOGSTATSD_MAPPER_PROFILES", "value": mapper_profiles()}],
+            "env": [{"name": "DD_DOGSTATSD_MAPPER_PROFILES", "value": mapper_profiles(props.statsd_prefixes)}],
             # Task logs go to the log bucket; the agent collects metrics and events only.
             "logs": {"enabled": False},
         },

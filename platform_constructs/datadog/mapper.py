@@ -9,6 +9,7 @@ in the integration's documentation.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -58,9 +59,35 @@ AIRFLOW_MAPPINGS: tuple[dict[str, Any], ...] = (
 )
 
 
-def mapper_profiles() -> str:
-    """The agent's ``DD_DOGSTATSD_MAPPER_PROFILES`` (JSON)."""
-    return json.dumps([{"name": "airflow", "prefix": "airflow.", "mappings": list(AIRFLOW_MAPPINGS)}], separators=(",", ":"))
+INSTANCE_TAG = "airflow_instance"
+"""The tag that tells one Airflow's metrics from another's (``shared``, or the team of a team's own); monitors group by it."""
+
+
+def tagged_mappings(prefix: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The rules for the Airflow whose StatsD prefix is ``prefix``: the integration's metric names,
+    with ``tags`` (``airflow_instance:analytics``) on every one, and a last rule that renames (or keeps)
+    whatever no rule matched, so every metric of that Airflow is tagged and none keeps another prefix (pure)."""
+    rules = []
+    for rule in AIRFLOW_MAPPINGS:
+        match = rule["match"]
+        if rule.get("match_type") == "regex":
+            match = match.replace("airflow\\.", f"{prefix}\\.", 1)
+        else:
+            match = match.replace("airflow.", f"{prefix}.", 1)
+        rules.append({**rule, "match": match, "tags": {**rule.get("tags", {}), **tags}})
+    rules.append(_regex(rf"{prefix}\.(.*)", "airflow.$1", **tags))
+    return rules
+
+
+SHARED_PROFILE = {"airflow": {INSTANCE_TAG: "shared"}}
+"""The shared Airflow's StatsD prefix and tags."""
+
+
+def mapper_profiles(instances: Mapping[str, Mapping[str, str]] = SHARED_PROFILE) -> str:
+    """The agent's ``DD_DOGSTATSD_MAPPER_PROFILES`` (JSON): one profile per Airflow, by its StatsD prefix,
+    with the tags its metrics carry."""
+    profiles = [{"name": prefix, "prefix": f"{prefix}.", "mappings": tagged_mappings(prefix, tags)} for prefix, tags in instances.items()]
+    return json.dumps(profiles, separators=(",", ":"))
 
 
 def mapped_names() -> set[str]:

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..handles import DatabaseMetrics
+from .mapper import INSTANCE_TAG
 from .scope import MonitoringScope
+
+AIRFLOW_NAME = f"{{{{{INSTANCE_TAG}.name}}}}"
+"""The multi-alert group's Airflow in a message (``{{airflow_instance.name}}``: ``shared``, or the team of a team's own)."""
 
 GIB = 1024**3
 
@@ -106,13 +110,15 @@ def airflow_monitors(
             scope,
             settings,
             title="scheduler heartbeat missing",
-            query=f"sum(last_{heartbeat}m):sum:airflow.scheduler_heartbeat{{{env}}}.as_count() < 1",
+            query=f"sum(last_{heartbeat}m):sum:airflow.scheduler_heartbeat{{{env}}} by {{{INSTANCE_TAG}}}.as_count() < 1",
             thresholds={"critical": 1},
             notify_no_data=True,
             no_data_timeframe=2 * heartbeat,
             message=_message(
-                f"No scheduler heartbeat in {scope.env} for {heartbeat} minutes: no task is being scheduled.",
-                "Check the scheduler pods (kubectl -n airflow get pods -l component=scheduler) and their logs.",
+                f"No scheduler heartbeat from the {AIRFLOW_NAME} Airflow in {scope.env} for {heartbeat} minutes: "
+                "none of its tasks is being scheduled.",
+                "Check its scheduler pods (kubectl -n airflow get pods -l component=scheduler; a team's own Airflow: "
+                "-n airflow-<team>) and their logs.",
                 overview,
                 settings,
             ),
@@ -122,13 +128,15 @@ def airflow_monitors(
             settings,
             title="task failure rate high",
             query=(
-                f"sum(last_1h):100 * sum:airflow.ti_failures{{{env}}}.as_count() / "
-                f"(sum:airflow.ti_failures{{{env}}}.as_count() + sum:airflow.ti_successes{{{env}}}.as_count()) "
+                f"sum(last_1h):100 * sum:airflow.ti_failures{{{env}}} by {{{INSTANCE_TAG}}}.as_count() / "
+                f"(sum:airflow.ti_failures{{{env}}} by {{{INSTANCE_TAG}}}.as_count() + "
+                f"sum:airflow.ti_successes{{{env}}} by {{{INSTANCE_TAG}}}.as_count()) "
                 f">= {number(settings.task_failure_percent.critical)}"
             ),
             thresholds=settings.task_failure_percent.api(),
             message=_message(
-                f"More than {number(settings.task_failure_percent.critical)}% of task instances in {scope.env} failed in the last hour.",
+                f"More than {number(settings.task_failure_percent.critical)}% of the {AIRFLOW_NAME} Airflow's task instances "
+                f"in {scope.env} failed in the last hour.",
                 "Look for a common cause (a failing DAG, a dependency, the cluster) before retrying.",
                 overview,
                 settings,
@@ -138,10 +146,13 @@ def airflow_monitors(
             scope,
             settings,
             title="DAG import errors",
-            query=f"max(last_10m):max:airflow.dag_processing.import_errors{{{env}}} >= {number(settings.import_errors.critical)}",
+            query=(
+                f"max(last_10m):max:airflow.dag_processing.import_errors{{{env}}} by {{{INSTANCE_TAG}}} "
+                f">= {number(settings.import_errors.critical)}"
+            ),
             thresholds=settings.import_errors.api(),
             message=_message(
-                f"DAG files in {scope.env} fail to import; their DAGs are not scheduled.",
+                f"DAG files of the {AIRFLOW_NAME} Airflow in {scope.env} fail to import; their DAGs are not scheduled.",
                 "The Airflow UI lists the files and their tracebacks (Browse > DAG import errors).",
                 overview,
                 settings,
@@ -151,10 +162,10 @@ def airflow_monitors(
             scope,
             settings,
             title="queued tasks backing up",
-            query=f"avg(last_15m):sum:airflow.executor.queued_tasks{{{env}}} >= {number(settings.queued_tasks.critical)}",
+            query=f"avg(last_15m):sum:airflow.executor.queued_tasks{{{env}}} by {{{INSTANCE_TAG}}} >= {number(settings.queued_tasks.critical)}",
             thresholds=settings.queued_tasks.api(),
             message=_message(
-                f"Tasks in {scope.env} have been waiting in the executor queue for 15 minutes.",
+                f"Tasks of the {AIRFLOW_NAME} Airflow in {scope.env} have been waiting in the executor queue for 15 minutes.",
                 "Check executor open slots, pool slots and whether task pods can be scheduled (node group at max size?).",
                 overview,
                 settings,

@@ -8,11 +8,13 @@ repository. The stack sets the providers and the backend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..handles import CloudPlatform, CredentialEndpoint, IngressHandle, NetworkHandle
+from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, IngressHandle, NetworkHandle
+from ..workloads import SHARED_AIRFLOW
 from .database import CloudSqlDatabase, CloudSqlDatabaseProps
 from .gke import GkeCluster, GkeClusterProps
 from .identity import (
@@ -26,7 +28,7 @@ from .identity import (
 )
 from .network import GcpNetwork, GcpNetworkProps
 from .props import GcpPlatformProps
-from .storage import LOG_PREFIX, ArtifactRepository, ArtifactRepositoryProps, GcsLogBucket, GcsLogBucketProps
+from .storage import ArtifactRepository, ArtifactRepositoryProps, GcsLogBucket, GcsLogBucketProps
 
 if TYPE_CHECKING:
     from cdktf_cdktf_provider_google.project_service import ProjectService
@@ -142,10 +144,25 @@ class GcpPlatform(Construct):
                 name_prefix=props.name,
                 project_id=props.project_id,
                 workloads=props.workloads,
-                task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=LOG_PREFIX),
+                task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{SHARED_AIRFLOW.folder}/"),
                 workload_pool_ready=workload_pool_ready,
             ),
         )
+        # A team's own Airflow: its components' service accounts, bound to its namespace, reach only its log folder.
+        dedicated_identities = {
+            instance: WorkloadIdentities(
+                self,
+                f"{instance.namespace}-identities",
+                WorkloadIdentitiesProps(
+                    name_prefix=props.name,
+                    project_id=props.project_id,
+                    workloads=instance.workloads,
+                    task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{instance.folder}/"),
+                    workload_pool_ready=workload_pool_ready,
+                ),
+            )
+            for instance in props.dedicated_airflows
+        }
         teams = TeamIdentities(
             self,
             "team-identities",
@@ -205,6 +222,16 @@ class GcpPlatform(Construct):
             ingress=INGRESS,
             cluster_addons=(),
             team_identities=teams.identities,
+            dedicated_airflows={
+                str(instance.team): DedicatedAirflow.of(
+                    instance,
+                    own.identities,
+                    logs.handle.in_folder(instance.folder),
+                    # Under the operator's own prefix (<name>-airflow-), which its conditioned grant already covers.
+                    replace(keeps, prefix=f"{props.name}-{instance.folder}-") if (keeps := secret_sync.secret_store.keeps) else None,
+                )
+                for instance, own in dedicated_identities.items()
+            },
         )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..placement import NodePool
 from ..teams import TeamSpec
-from ..workloads import Workload
+from ..workloads import AirflowInstance, Workload
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,3 +95,5 @@ class GcpPlatformProps:
     """Secret Manager secrets (by id) that Airflow's secret sync may read besides the database's."""
     teams: Sequence[TeamSpec] = ()
     """Each gets a Google service account for its task pods (its node pool, if any, is in ``cluster.node_pools``)."""
+    dedicated_airflows: Sequence[AirflowInstance] = ()
+    """Teams' own Airflows: each gets its components' service accounts, its log folder and its folder of kept keys."""

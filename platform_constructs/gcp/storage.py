@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..handles import ImageRepositoryHandle, LogStore
+from ..workloads import SHARED_AIRFLOW
 
-LOG_PREFIX = "airflow/"
+LOG_PREFIX = f"{SHARED_AIRFLOW.folder}/"
 """The one prefix Airflow writes task logs under; workload identities are limited to it."""
 
 

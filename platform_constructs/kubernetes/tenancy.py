@@ -46,8 +46,9 @@ class TeamsProps:
     teams: Sequence[TeamSpec]
     identities: Mapping[str, WorkloadIdentity]
     """The cloud identity of each team's task service account, by team name."""
-    launchers: Sequence[Workload]
-    """Airflow's service accounts that start task pods."""
+    launchers: Mapping[str, Sequence[Workload]]
+    """By team name: the service accounts of the Airflow that runs the team's DAGs, which start its pods
+    there (the shared Airflow's, or the team's own Airflow's: never both)."""
     default_resources: DefaultResources
     network: NetworkHandle
     """The cluster's network: where pods get their cloud credentials."""
@@ -70,25 +71,22 @@ def policy_values(
     task_namespaces: Sequence[str],
     validation_action: str,
     backfill: NodePool,
-    airflow_tasks: AirflowTaskRule | None = None,
+    airflow_tasks: Sequence[AirflowTaskRule] = (),
 ) -> dict[str, Any]:
-    """Values of ``charts/pod-policies``: where each namespace's pods go, the team label rules, and Airflow's task pods."""
+    """Values of ``charts/pod-policies``: where each namespace's pods go, the team label rules, and each Airflow's task pods."""
     placement = [{"namespace": ns, **_pool(WORKERS_POOL)} for ns in task_namespaces]
     placement += [{"namespace": t.namespace, **_pool(team_pool(t.name) if t.dedicated_nodes else WORKERS_POOL)} for t in teams]
-    tasks = (
+    tasks = [
         {
-            "airflowTasks": {
-                "namespace": airflow_tasks.namespace,
-                "component": airflow_tasks.component,
-                "launchers": [{"name": w.service_account, "namespace": w.namespace} for w in airflow_tasks.launchers],
-                "allowedSecrets": list(airflow_tasks.allowed_secrets),
-            }
+            "namespace": rule.namespace,
+            "component": rule.component,
+            "launchers": [{"name": w.service_account, "namespace": w.namespace} for w in rule.launchers],
+            "allowedSecrets": list(rule.allowed_secrets),
         }
-        if airflow_tasks is not None
-        else {}
-    )
+        for rule in airflow_tasks
+    ]
     return {
-        **tasks,
+        "airflowTasks": tasks,
         "validationAction": validation_action,
         "teams": [{"name": t.name, "namespace": t.namespace, "costCenter": t.cost_center} for t in teams],
         "placement": placement,
@@ -110,6 +108,9 @@ class Teams(Construct):
         missing = [t.name for t in props.teams if t.name not in props.identities]
         if missing:
             raise ValueError(f"no cloud identity for teams {missing}")
+        unlaunched = [t.name for t in props.teams if not props.launchers.get(t.name)]
+        if unlaunched:
+            raise ValueError(f"no Airflow launches the pods of teams {unlaunched}")
         self.namespaces: dict[str, GuardedNamespace] = {}
         for team in props.teams:
             # One construct per team: removing the team from the file removes exactly this subtree.
@@ -145,7 +146,7 @@ class Teams(Construct):
             PodLauncherAccess(
                 scope_,
                 "launchers",
-                PodLauncherAccessProps(namespace=team.namespace, launchers=props.launchers, depends_on=[ns.namespace]),
+                PodLauncherAccessProps(namespace=team.namespace, launchers=props.launchers[team.name], depends_on=[ns.namespace]),
             )
             self.namespaces[team.name] = ns
 
@@ -157,8 +158,8 @@ class PodPoliciesProps:
     """Airflow's task namespaces: their pods go to the workers pool."""
     validation_action: Literal["Enforce", "Audit"] = "Enforce"
     """Enforce rejects pods without the team labels; Audit (dev) only reports them."""
-    airflow_tasks: AirflowTaskRule | None = None
-    """The rule for pods launched in Airflow's own namespace (always enforced)."""
+    airflow_tasks: Sequence[AirflowTaskRule] = ()
+    """The rules for pods launched in each Airflow's own namespace (always enforced)."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """Kyverno and the namespaces the policies name."""
 

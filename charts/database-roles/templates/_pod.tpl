@@ -17,21 +17,24 @@ spec:
   tolerations:
     {{- toYaml .Values.tolerations | nindent 4 }}
   containers:
-    - name: roles
-      image: {{ required "image is required" .Values.image | quote }}
+    {{- range $index, $role := required "roles are required" .Values.roles }}
+    # One container per Airflow: its role, its password, its database.
+    - name: {{ printf "role-%d" $index | quote }}
+      image: {{ required "image is required" $.Values.image | quote }}
       command: ["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-f", "/sql/roles.sql"]
       env:
-        - {name: PGHOST, value: {{ required "database.host is required" .Values.database.host | quote }}}
-        - {name: PGPORT, value: {{ .Values.database.port | quote }}}
-        - {name: PGDATABASE, value: {{ required "database.name is required" .Values.database.name | quote }}}
-        - {name: PGSSLMODE, value: {{ .Values.database.sslmode | default "require" | quote }}}
+        - {name: PGHOST, value: {{ required "database.host is required" $.Values.database.host | quote }}}
+        - {name: PGPORT, value: {{ $.Values.database.port | quote }}}
+        - {name: PGDATABASE, value: {{ required "database.name is required" $.Values.database.name | quote }}}
+        - {name: PGSSLMODE, value: {{ $.Values.database.sslmode | default "require" | quote }}}
         - name: PGUSER
-          valueFrom: {secretKeyRef: {name: {{ .Values.masterSecret | quote }}, key: username}}
+          valueFrom: {secretKeyRef: {name: {{ $.Values.masterSecret | quote }}, key: username}}
         - name: PGPASSWORD
-          valueFrom: {secretKeyRef: {name: {{ .Values.masterSecret | quote }}, key: password}}
-        - {name: APP_USER, value: {{ required "appUser is required" .Values.appUser | quote }}}
+          valueFrom: {secretKeyRef: {name: {{ $.Values.masterSecret | quote }}, key: password}}
+        - {name: APP_USER, value: {{ required "roles[].user is required" $role.user | quote }}}
+        - {name: APP_DATABASE, value: {{ required "roles[].database is required" $role.database | quote }}}
         - name: APP_PASSWORD
-          valueFrom: {secretKeyRef: {name: {{ .Values.appSecret | quote }}, key: password}}
+          valueFrom: {secretKeyRef: {name: {{ required "roles[].passwordSecretName is required" $role.passwordSecretName | quote }}, key: password}}
       resources:
         requests: {cpu: 50m, memory: 64Mi}
         limits: {memory: 64Mi}
@@ -41,6 +44,7 @@ spec:
         capabilities: {drop: ["ALL"]}
       volumeMounts:
         - {name: sql, mountPath: /sql, readOnly: true}
+    {{- end }}
   volumes:
     - name: sql
       configMap: {name: database-roles-sql}
