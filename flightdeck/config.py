@@ -447,6 +447,15 @@ class SignIn(Model):
         return self
 
 
+class DnsZone(Model):
+    """The private DNS zone the UIs' records are written to (by ExternalDNS in the cluster)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+    """A Route 53 private hosted zone id (``Z0123456789ABCDEFGHIJ``) on AWS, a Cloud DNS managed zone's name on GCP."""
+    domain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+    """The zone's domain (``example.internal``): every Airflow's hostname must be under it."""
+
+
 class Ui(Model):
     hostname: str = Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
     certificate: str = Field(pattern=r"^[A-Za-z0-9:/._-]{1,2048}$")
@@ -458,6 +467,8 @@ class Ui(Model):
     """With a public load balancer, only these ranges may reach it."""
     auth: SignIn | None = None
     """Single sign-on; required outside dev (dev may keep the generated admin user instead)."""
+    dns_zone: DnsZone | None = None
+    """Where the record of each UI's hostname is kept, following its load balancer; None: you create it by hand."""
     internet_facing_reason: str | None = Field(default=None, min_length=20, max_length=500)
     """Why this UI must be reachable from the whole internet (``allowed_cidrs`` wider than a /8 in
     total, such as ``0.0.0.0/0``). Without it such an allow-list is refused; with it the reason stays
@@ -490,6 +501,9 @@ class Quota(Model):
 
 CRON = r"^\S+( \S+){4}$"
 
+RESERVED_AIRFLOW_TEAMS = ("connections", "variables")
+"""Team names that cannot have an Airflow of their own: on Secret Manager (ids without folders), its
+prefix ``<env>-airflow-<team>-…`` would start like the shared Airflow's ``<env>-airflow-connections-…``."""
 TEAM_NAMESPACE_PREFIX = "team-"
 """A team's namespace is ``team-<name>``."""
 PLATFORM_NAMESPACES: dict[str, str] = {
@@ -505,6 +519,7 @@ PLATFORM_NAMESPACES: dict[str, str] = {
     "karpenter": "the node autoscaler's namespace",
     "reloader": "the namespace of the controller that restarts Airflow when its secrets change",
     "airflow-db-admin": "the namespace that holds the database's master secret",
+    "external-dns": "the namespace of the controller that writes the UIs' DNS records",
 }
 """Namespaces Flightdeck, Kubernetes or an add-on owns, with why no DAG may launch pods there."""
 
@@ -740,6 +755,8 @@ class Monitors(Model):
     """Alert when task pods have been Pending for this long (no node, no quota, bad image)."""
     database_cpu_percent: AboveThreshold
     database_free_storage_gib: BelowThreshold
+    database_connections: AboveThreshold
+    """Open connections to the metadata database (every Airflow's PgBouncers and the roles job), sustained over 15 minutes."""
 
 
 class Datadog(Model):
@@ -801,6 +818,11 @@ class EnvironmentBase(Model):
             if not team.airflow.dedicated:
                 continue
             where = f"teams[{index}].airflow"
+            if team.name in RESERVED_AIRFLOW_TEAMS:
+                raise ValueError(
+                    f"{where}: a team named '{team.name}' cannot have its own Airflow: its folder in the secret store "
+                    f"would fall under the shared Airflow's {team.name} (where Connections and Variables are kept); rename the team"
+                )
             namespace = team.airflow_namespace
             if namespace in PLATFORM_NAMESPACES or namespace in self.airflow.task_namespaces:
                 what = PLATFORM_NAMESPACES.get(namespace, "one of airflow.task_namespaces")
@@ -816,6 +838,27 @@ class EnvironmentBase(Model):
     def dedicated_teams(self) -> list[Team]:
         """The teams with an Airflow of their own, in file order."""
         return [team for team in self.teams if team.airflow.dedicated]
+
+    def ui_hostnames(self) -> list[tuple[str, str]]:
+        """Every UI hostname the file names, with its field: the shared UI's and each dedicated one's."""
+        hostnames = [("airflow.ui.hostname", self.airflow.ui.hostname)]
+        for index, team in enumerate(self.teams):
+            if team.airflow.ui is not None:
+                hostnames.append((f"teams[{index}].airflow.ui.hostname", team.airflow.ui.hostname))
+        return hostnames
+
+    @model_validator(mode="after")
+    def _dns_zone(self) -> EnvironmentBase:
+        zone = self.airflow.ui.dns_zone
+        if zone is None:
+            return self
+        for field, hostname in self.ui_hostnames():
+            if not hostname.endswith(f".{zone.domain}"):
+                raise ValueError(
+                    f"{field}: '{hostname}' is not under airflow.ui.dns_zone.domain '{zone.domain}', so its record cannot be "
+                    "written there; use a name in that domain or name the zone that holds it"
+                )
+        return self
 
     def ui_certificates(self) -> list[tuple[str, str]]:
         """Every TLS certificate the file names, with its field: the shared UI's and each dedicated one's own."""
@@ -1007,6 +1050,9 @@ class AwsEnvironment(EnvironmentBase):
             raise ValueError("database.final_snapshot is false; prod keeps a snapshot when its database is destroyed")
         if self.tier is Tier.PROD and not self.database.deletion_protection:
             raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
+        zone = self.airflow.ui.dns_zone
+        if zone is not None and not re.fullmatch(r"Z[A-Z0-9]{1,32}", zone.id):
+            raise ValueError(f"airflow.ui.dns_zone.id: '{zone.id}' is not a Route 53 hosted zone id (Z followed by letters and digits)")
         for field, certificate in self.ui_certificates():
             if not ACM_CERTIFICATE.match(certificate):
                 raise ValueError(f"{field}: '{certificate}' is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
@@ -1175,6 +1221,9 @@ class GcpEnvironment(EnvironmentBase):
                 raise ValueError(
                     f"{field}: '{certificate}' is not the name of a regional SSL certificate (lowercase letters, digits and dashes)"
                 )
+        zone = self.airflow.ui.dns_zone
+        if zone is not None and not RESOURCE_NAME.match(zone.id):
+            raise ValueError(f"airflow.ui.dns_zone.id: '{zone.id}' is not a Cloud DNS managed zone name (lowercase letters, digits and dashes)")
         if self.airflow.ui.public:
             raise ValueError(
                 "airflow.ui.public is true; on GCP the UI is served by an internal load balancer only "
@@ -1287,6 +1336,8 @@ class ExistingEnvironment(EnvironmentBase):
             raise ValueError(f"airflow.ui.certificate: '{self.airflow.ui.certificate}' is not a TLS secret name in Airflow's namespace")
         if self.airflow.ui.public:
             raise ValueError("airflow.ui.public is true; on an existing cluster the cluster's owners decide how the ingress is exposed")
+        if self.airflow.ui.dns_zone is not None:
+            raise ValueError("airflow.ui.dns_zone is set; on an existing cluster the cluster's owners run its DNS (ask them for the record)")
         if self.tier is not Tier.DEV and self.existing.database.tls != "require":
             raise ValueError(
                 f"existing.database.tls is '{self.existing.database.tls}'; a {self.tier} environment's database connection "

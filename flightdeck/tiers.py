@@ -386,6 +386,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "pending_pod_minutes": 30,
             "database_cpu_percent": {"critical": 95, "warning": 85},
             "database_free_storage_gib": {"critical": 2, "warning": 5},
+            "database_connections": {"critical": 80, "warning": 60},
         },
     },
     Tier.QA: {
@@ -399,6 +400,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "pending_pod_minutes": 20,
             "database_cpu_percent": {"critical": 90, "warning": 80},
             "database_free_storage_gib": {"critical": 5, "warning": 10},
+            "database_connections": {"critical": 150, "warning": 100},
         },
     },
     Tier.PROD: {
@@ -413,6 +415,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "pending_pod_minutes": 15,
             "database_cpu_percent": {"critical": 85, "warning": 70},
             "database_free_storage_gib": {"critical": 10, "warning": 25},
+            "database_connections": {"critical": 300, "warning": 200},
         },
     },
 }

@@ -10,6 +10,7 @@ state lookup in the other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -231,6 +232,28 @@ class StatsdSink:
     namespace: str
     pod_labels: Mapping[str, str]
     """The receiving pods, so network policies can allow exactly this flow."""
+    log_annotation: str | None = None
+    """The pod annotation (``{container}`` in its key) that asks the same agent to collect a container's
+    own log, with a JSON list of ``{"source", "service"}``; None: the agent collects no logs."""
+
+    def log_annotations(self, container: str, service: str) -> dict[str, str]:
+        """The annotations that have the agent collect ``container``'s log as ``service`` (none without log collection)."""
+        if self.log_annotation is None:
+            return {}
+        return {self.log_annotation.format(container=container): json.dumps([{"source": "airflow", "service": service}])}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretsBackend:
+    """Airflow's secrets backend: Connections and Variables read from the cloud's secret store, under
+    one Airflow's own prefixes, which only that Airflow's identities may read."""
+
+    classpath: str
+    kwargs: Mapping[str, object]
+    """Its ``backend_kwargs`` (the prefixes, the region or project)."""
+    connections: str
+    """Where a connection ``<id>`` is stored (``flightdeck-prod/airflow/connections/<id>``), for people."""
+    variables: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,14 +266,21 @@ class DedicatedAirflow:
     """The environment's log bucket, under the instance's own folder, which only its identities reach."""
     keeps: KeptSecrets | None
     """Where its generated keys are kept (its own folder of the store)."""
+    secrets_backend: SecretsBackend | None = None
+    """Its Connections and Variables, under its own prefixes."""
 
     @classmethod
     def of(
-        cls, instance: AirflowInstance, identities: Mapping[str, WorkloadIdentity], log_store: LogStore | None, keeps: KeptSecrets | None
+        cls,
+        instance: AirflowInstance,
+        identities: Mapping[str, WorkloadIdentity],
+        log_store: LogStore | None,
+        keeps: KeptSecrets | None,
+        secrets_backend: SecretsBackend | None = None,
     ) -> DedicatedAirflow:
         """From identities by workload name (``analytics-scheduler``), as a cloud's identity construct keys them."""
         by_component = {component: identities[instance.workload(component).name] for component in AIRFLOW_COMPONENT_NAMES}
-        return cls(identities=by_component, log_store=log_store, keeps=keeps)
+        return cls(identities=by_component, log_store=log_store, keeps=keeps, secrets_backend=secrets_backend)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,6 +304,8 @@ class CloudPlatform:
     """By team name: the cloud identity of the team's task service account."""
     dedicated_airflows: Mapping[str, DedicatedAirflow] = field(default_factory=dict)
     """By team name: what the cloud made for the teams that have an Airflow of their own."""
+    secrets_backend: SecretsBackend | None = None
+    """The shared Airflow's Connections and Variables in the cloud's store; None: the metadata database only."""
 
     def for_airflow(self, instance: AirflowInstance) -> CloudPlatform:
         """These handles as one Airflow sees them: its identities, database, log folder and kept keys."""
@@ -288,6 +320,7 @@ class CloudPlatform:
             database=replace(self.database, database_name=instance.database_name(self.database.database_name)),
             log_store=own.log_store,
             secret_store=replace(self.secret_store, keeps=own.keeps),
+            secrets_backend=own.secrets_backend,
             dedicated_airflows={},
         )
 

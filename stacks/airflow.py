@@ -136,6 +136,7 @@ def release_props(
         config_overrides=airflow.config,
         metrics=metrics,
         statsd_prefix=instance.statsd_prefix,
+        secrets_backend=platform.secrets_backend,
         sign_in=_sign_in(airflow.ui.auth),
         cleanup=CleanupSpec(retention_days=airflow.database_cleanup.retention_days, schedule=airflow.database_cleanup.schedule)
         if airflow.database_cleanup.enabled

@@ -6,6 +6,7 @@ from cdktf import TerraformOutput, TerraformStack
 
 from flightdeck import ci
 from flightdeck.config import AwsEnvironment, CapacityType, NodeGroup, NodePoolCapacity, Tier
+from platform_constructs.aws.cluster_services import HostedZone
 from platform_constructs.aws.eks import NodeGroupSpec
 from platform_constructs.aws.karpenter import KarpenterPool
 from platform_constructs.aws.platform import (
@@ -112,6 +113,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
         dedicated_airflows=tuple(AirflowInstance(team.name) for team in config.dedicated_teams),
+        dns_zone=HostedZone(id=zone.id, domain=zone.domain, owner=config.resource_prefix) if (zone := config.airflow.ui.dns_zone) else None,
         readable_secret_names=tuple(config.synced_secret_names),
         teams=team_specs(config),
         runner=DeployRunnerOptions(

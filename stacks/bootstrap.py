@@ -135,6 +135,7 @@ def ci_scope(env: AwsEnvironment, state: StateBucket) -> CiScope:
         state_prefix=env.state_prefix,
         state_key=state.key,
         environment_tag=(ENVIRONMENT_TAG, env.name),
+        dns_zones=[zone.id] if (zone := env.airflow.ui.dns_zone) else [],
     )
 
 

@@ -39,6 +39,7 @@ def monitor_settings(datadog: Datadog) -> MonitorSettings:
         pending_pod_minutes=m.pending_pod_minutes,
         database_cpu_percent=_threshold(m.database_cpu_percent),
         database_free_storage_gib=_threshold(m.database_free_storage_gib),
+        database_connections=_threshold(m.database_connections),
     )
 
 

@@ -15,6 +15,7 @@ from platform_constructs.gcp.props import (
     GcpPlatformProps,
     GkeNodePoolSpec,
     GkeSettings,
+    ManagedZone,
 )
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.placement import GKE_SYSTEM_TAINT, SYSTEM_POOL, WORKERS_POOL, NodePool, team_pool
@@ -85,6 +86,7 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
         image_keep_untagged_days=config.image_repository.keep_untagged_days,
         workloads=AIRFLOW_WORKLOADS,
         dedicated_airflows=tuple(AirflowInstance(team.name) for team in config.dedicated_teams),
+        dns_zone=ManagedZone(name=zone.id, domain=zone.domain, owner=config.resource_prefix) if (zone := config.airflow.ui.dns_zone) else None,
         readable_secret_names=tuple(config.synced_secret_names),
         teams=team_specs(config),
     )

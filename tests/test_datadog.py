@@ -379,7 +379,11 @@ def test_monitors_are_valid_tagged_and_use_real_metrics(stacks: dict[str, Any], 
         "monitor-pending-pods",
         "monitor-database-cpu",
         "monitor-database-storage",
+        "monitor-database-connections",
     }
+    connections = found["monitor-database-connections"]["query"]
+    assert "aws.rds.database_connections{dbinstanceidentifier:" in connections
+    assert connections.endswith(f">= {config.datadog.monitors.database_connections.critical:g}")
     for name, monitor in found.items():
         api_model(as_api_monitor(monitor), Monitor)
         assert unknown_airflow_metrics(monitor["query"]) == set(), name
@@ -426,3 +430,23 @@ def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: 
     assert heartbeat["notify_no_data"] is True
     assert found["monitor-pending-pods"]["query"].startswith(f"min(last_{settings.pending_pod_minutes}m):")
     assert "kube_namespace:airflow-tasks" in found["monitor-pending-pods"]["query"]
+
+
+def test_the_agent_ships_each_airflows_component_logs_and_not_the_tasks(stacks: dict[str, Any]) -> None:
+    for env, stack in stacks.items():
+        config = shipped_configs()[env]
+        if config.datadog is None:
+            continue
+        logs = values_of(stack, "datadog")["datadog"]["logs"]
+        assert logs == {"enabled": True, "containerCollectAll": False}, "only the annotated containers"
+        for namespace in ("airflow", *(t.airflow_namespace for t in config.dedicated_teams)):
+            values = values_of(stack, namespace=namespace)
+            for section, container in (
+                ("scheduler", "scheduler"), ("apiServer", "api-server"), ("triggerer", "triggerer"),
+                ("dagProcessor", "dag-processor"), ("pgbouncer", "pgbouncer"),
+            ):  # fmt: skip
+                annotation = values[section]["podAnnotations"][f"ad.datadoghq.com/{container}.logs"]
+                assert json.loads(annotation) == [{"source": "airflow", "service": f"{namespace}-{container}"}]
+            # Task logs go to the bucket; a task pod asks the agent for nothing.
+            task_annotations = yaml.safe_load(values["podTemplate"])["metadata"].get("annotations", {})
+            assert not [key for key in task_annotations if key.startswith("ad.datadoghq.com/")]

@@ -292,7 +292,11 @@ def test_a_dedicated_airflow_without_its_parts_is_refused(case: str, tmp_path: P
     assert "live.yaml" in result.stderr and field in result.stderr and message in result.stderr, result.stderr
 
 
-def test_a_team_whose_airflow_namespace_is_taken_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("db-admin", "'airflow-db-admin'"), ("connections", "where Connections and Variables are kept")],
+)
+def test_a_team_whose_airflow_would_collide_is_refused(name: str, message: str, tmp_path: Path) -> None:
     from .test_refusals import FIXTURES
 
     folder = tmp_path / "environments"
@@ -301,13 +305,13 @@ def test_a_team_whose_airflow_namespace_is_taken_is_refused(tmp_path: Path) -> N
     target.write_text((FIXTURES / "live.yaml").read_text())
 
     def change(data: dict[str, Any]) -> None:
-        data["teams"][0]["name"] = "db-admin"
+        data["teams"][0]["name"] = name
         data["teams"][0]["airflow"] = _dedicate()
 
     _edit(target, change)
     result = run_main(tmp_path / "out", folder)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "'airflow-db-admin'" in result.stderr and "rename the team" in result.stderr, result.stderr
+    assert "teams[0].airflow" in result.stderr and message in result.stderr and "rename the team" in result.stderr, result.stderr
 
 
 def test_an_existing_cluster_refuses_a_dedicated_airflow_and_says_what_to_do_instead(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ..handles import DatabaseHandle, IngressHandle, LogStore, StatsdSink, WorkloadIdentity
+from ..handles import DatabaseHandle, IngressHandle, LogStore, SecretsBackend, StatsdSink, WorkloadIdentity
 from ..kubernetes.addons import RELOAD_ON_CHANGE
 from ..placement import DO_NOT_DISRUPT, SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
@@ -39,6 +39,8 @@ MANAGED_CONFIG = {
     ("logging", "remote_base_log_folder"),
     ("logging", "remote_log_conn_id"),
     ("dag_processor", "dag_bundle_config_list"),
+    ("secrets", "backend"),
+    ("secrets", "backend_kwargs"),
     ("metrics", "statsd_on"),
     ("metrics", "statsd_host"),
     ("metrics", "statsd_port"),
@@ -157,6 +159,8 @@ class AirflowValuesProps:
     """Single sign-on for the UI; None: FAB's own users only (dev's generated admin)."""
     cleanup: CleanupSpec | None = None
     """The database cleanup CronJob; None: off."""
+    secrets_backend: SecretsBackend | None = None
+    """Connections and Variables from the cloud's secret store (this Airflow's prefixes); None: the database only."""
 
 
 def uses_celery(executor: str) -> bool:
@@ -195,6 +199,9 @@ def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
         "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
         "topologySpreadConstraints": _spread(label, props.zone_spread),
     }
+    if props.metrics is not None and (logs := props.metrics.log_annotations(label, f"{props.namespace}-{label}")):
+        # Its own log (not the tasks'), collected by the monitoring agent, by Airflow and component.
+        values["podAnnotations"] = logs
     if key == "scheduler" or key == "triggerer":
         values["logGroomerSidecar"] = {"enabled": False}  # logs go to the bucket, nothing to groom
     if key == "triggerer":
@@ -242,6 +249,12 @@ def airflow_config(props: AirflowValuesProps) -> dict[str, dict[str, Any]]:
         "api": {"base_url": f"https://{props.ui.hostname}"},
         "kubernetes_executor": {"delete_worker_pods": "True", "delete_worker_pods_on_failure": "False"},
     }
+    if props.secrets_backend is not None:
+        # Connections and Variables from the cloud's store first, then the metadata database.
+        managed["secrets"] = {
+            "backend": props.secrets_backend.classpath,
+            "backend_kwargs": json.dumps(dict(props.secrets_backend.kwargs), sort_keys=True),
+        }
     if props.metrics is not None:
         # Plain StatsD names: the agent's mapper profile turns them into the integration's metrics.
         managed["metrics"] = {
@@ -423,6 +436,11 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "metricsExporterSidecar": {"statsSecretName": secrets.pgbouncer_stats},
             "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
             "topologySpreadConstraints": _spread("pgbouncer", props.zone_spread),
+            **(
+                {"podAnnotations": logs}
+                if props.metrics is not None and (logs := props.metrics.log_annotations("pgbouncer", f"{props.namespace}-pgbouncer"))
+                else {}
+            ),
         },
         # Migrations as a plain Job: Terraform waits for the release (and its jobs), so Helm hooks
         # would never run and the release would report success before the schema was migrated.

@@ -132,6 +132,8 @@ class CiScope:
     state_key: KmsKeyHandle
     environment_tag: tuple[str, str]
     """The tag every resource of the environment carries (``env``, ``prod``): KMS keys are recognised by it."""
+    dns_zones: Sequence[str] = ()
+    """Route 53 hosted zones (ids) whose records the environment's ExternalDNS writes: the only zones any of its roles may change."""
 
     @property
     def iam(self) -> str:
@@ -232,6 +234,19 @@ def boundary_policy(scope: CiScope) -> str:
         ),
         # The load balancer controller and EKS create their service-linked roles on first use (always under aws-service-role/).
         allow(["iam:CreateServiceLinkedRole"], ["*"], Sid="ServiceLinkedRoles"),
+        # ExternalDNS: the records of the environment's own zone, and finding it; no other zone.
+        *(
+            [
+                allow(
+                    ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                    [f"arn:{scope.partition}:route53:::hostedzone/{zone}" for zone in scope.dns_zones],
+                    Sid="UiRecords",
+                ),
+                allow(["route53:ListHostedZones", "route53:ListTagsForResources"], ["*"], Sid="FindZones"),
+            ]
+            if scope.dns_zones
+            else []
+        ),
         {
             "Sid": "NoState",
             "Effect": "Deny",

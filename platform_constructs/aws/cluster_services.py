@@ -4,6 +4,8 @@
   it create load balancers and security groups, and change only those it tagged as its own.
 * The External Secrets Operator copies the database password (and the DAG repository's
   credentials) from Secrets Manager into Kubernetes secrets. It may read exactly those secrets.
+* ExternalDNS, where the file names a private hosted zone, writes each UI's record there. It may
+  change that zone's records and nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..handles import HelmChart, IngressHandle, KeptSecrets, SecretStoreHandle, WorkloadIdentity
+from ..kubernetes.addons import EXTERNAL_DNS, DnsZoneSpec, external_dns
 from ..placement import SYSTEM_POOL
 from ..workloads import EXTERNAL_SECRETS, LogAccess, Workload
 from .iam import READ_SECRET, allow, policy, read_secrets
@@ -138,6 +141,26 @@ class ClusterServicesProps:
     """Their names' prefix (``flightdeck-prod/airflow/``)."""
     controller_replicas: int = 2
     """Replicas of the load balancer controller (leader-elected)."""
+    dns_zone: HostedZone | None = None
+    """The private hosted zone ExternalDNS writes the UIs' records to; None: no ExternalDNS."""
+    partition: str = "aws"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostedZone:
+    id: str
+    domain: str
+    owner: str
+    """The TXT registry's owner id (``flightdeck-prod``)."""
+
+
+def external_dns_policy(partition: str, zone_id: str) -> str:
+    """Change the records of one hosted zone; list zones (to find it) and its records."""
+    zone = f"arn:{partition}:route53:::hostedzone/{zone_id}"
+    return policy(
+        allow(["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"], [zone]),
+        allow(["route53:ListHostedZones", "route53:ListTagsForResources"], ["*"]),
+    )
 
 
 class ClusterServices(Construct):
@@ -179,6 +202,20 @@ class ClusterServices(Construct):
                 },
             ),
         )
+        self.external_dns: HelmChart | None = None
+        if props.dns_zone is not None:
+            zone = props.dns_zone
+            dns = identity(EXTERNAL_DNS, "change-ui-records", external_dns_policy(props.partition, zone.id))
+            self.external_dns = external_dns(
+                DnsZoneSpec(
+                    domain=zone.domain,
+                    owner=zone.owner,
+                    provider={"name": "aws"},
+                    args=[f"--zone-id-filter={zone.id}", "--aws-zone-type=private"],
+                    identity=dns,
+                    env={"AWS_DEFAULT_REGION": props.region},
+                )
+            )
         self.load_balancer_controller = HelmChart(
             name="aws-load-balancer-controller",
             chart="aws-load-balancer-controller",

@@ -33,6 +33,8 @@ class PodIdentitiesProps:
     cluster_name: str
     workloads: Sequence[Workload]
     task_logs: LogBucketAccess
+    readable_secrets: Sequence[str] = ()
+    """ARN patterns of the Airflow's Connections and Variables (its secrets backend's prefixes), which every component reads."""
 
 
 def log_statements(access: LogAccess, logs: LogBucketAccess) -> list[dict[str, object]]:
@@ -87,12 +89,15 @@ class PodIdentities(Construct):
         self.identities: dict[str, WorkloadIdentity] = {}
         for workload in props.workloads:
             statements = log_statements(workload.log_access, props.task_logs)
+            policies = {"task-logs": policy(*statements)} if statements else {}
+            if props.readable_secrets:
+                policies["connections-and-variables"] = policy(read_secrets(props.readable_secrets))
             self.identities[workload.name] = bind_pod_identity(
                 self,
                 workload=workload,
                 role_name=f"{props.name_prefix}-{workload.name}",
                 cluster_name=props.cluster_name,
-                inline_policies={"task-logs": policy(*statements)} if statements else {},
+                inline_policies=policies,
                 description=f"Airflow {workload.name} ({workload.namespace}/{workload.service_account})",
             )
 

@@ -15,10 +15,10 @@ from typing import Literal
 from cdktf import Aspects
 from constructs import Construct
 
-from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, NetworkHandle
+from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, NetworkHandle, SecretsBackend
 from ..teams import TeamSpec
 from ..workloads import SHARED_AIRFLOW, AirflowInstance, Workload
-from .cluster_services import ClusterServices, ClusterServicesProps
+from .cluster_services import ClusterServices, ClusterServicesProps, HostedZone
 from .database import PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .iam import PermissionsBoundary, secret_arn
@@ -102,11 +102,36 @@ class AwsPlatformProps:
     """The managed policy every role here carries (the CI deployer creates roles only with it); None: no CI."""
     dedicated_airflows: Sequence[AirflowInstance] = ()
     """Teams' own Airflows: each gets its component roles, its log folder and its folder of kept keys."""
+    dns_zone: HostedZone | None = None
+    """The private hosted zone of the UIs' records (ExternalDNS); None: records are made by hand."""
 
 
 def kept_prefix(name: str, instance: AirflowInstance) -> str:
     """Where an Airflow's generated keys are kept in Secrets Manager: ``<name>/<folder>/`` (``flightdeck-prod/airflow/fernet-key``)."""
     return f"{name}/{instance.folder}/"
+
+
+SECRETS_MANAGER_BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend"
+
+
+def secrets_backend(name: str, instance: AirflowInstance, region: str) -> SecretsBackend:
+    """An Airflow's Connections and Variables in Secrets Manager, beside (not among) its kept keys:
+    ``<name>/<folder>/connections/<id>`` and ``…/variables/<key>`` (a URI, or JSON of the connection's fields)."""
+    connections, variables = f"{name}/{instance.folder}/connections", f"{name}/{instance.folder}/variables"
+    return SecretsBackend(
+        classpath=SECRETS_MANAGER_BACKEND,
+        kwargs={"connections_prefix": connections, "variables_prefix": variables, "region_name": region},
+        connections=f"{connections}/<conn_id>",
+        variables=f"{variables}/<key>",
+    )
+
+
+def backend_secret_arns(partition: str, region: str, account_id: str, backend: SecretsBackend) -> list[str]:
+    """What an Airflow's identities may read: exactly its backend's two prefixes."""
+    return [
+        f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{backend.kwargs[key]}/*"
+        for key in ("connections_prefix", "variables_prefix")
+    ]
 
 
 class AwsPlatform(Construct):
@@ -160,6 +185,9 @@ class AwsPlatform(Construct):
             "task-logs",
             LogBucketProps(name=props.log_bucket_name, key=key, region=props.region, expire_after_days=props.log_expire_after_days),
         )
+        backends = {
+            instance: secrets_backend(props.name, instance, props.region) for instance in (SHARED_AIRFLOW, *props.dedicated_airflows)
+        }
         identities = PodIdentities(
             self,
             "pod-identities",
@@ -168,6 +196,7 @@ class AwsPlatform(Construct):
                 cluster_name=cluster.cluster.name,
                 workloads=props.workloads,
                 task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{SHARED_AIRFLOW.folder}/", key=key),
+                readable_secrets=backend_secret_arns(props.partition, props.region, props.account_id, backends[SHARED_AIRFLOW]),
             ),
         )
         # A team's own Airflow: its components' roles, bound to its namespace, reach only its log folder.
@@ -180,6 +209,7 @@ class AwsPlatform(Construct):
                     cluster_name=cluster.cluster.name,
                     workloads=instance.workloads,
                     task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{instance.folder}/", key=key),
+                    readable_secrets=backend_secret_arns(props.partition, props.region, props.account_id, backends[instance]),
                 ),
             )
             for instance in props.dedicated_airflows
@@ -231,6 +261,8 @@ class AwsPlatform(Construct):
                 vpc_id=network.vpc.id,
                 key=key,
                 controller_replicas=props.cluster.controller_replicas,
+                dns_zone=props.dns_zone,
+                partition=props.partition,
                 readable_secret_arns=[
                     database.handle.credentials_secret,
                     *(
@@ -315,14 +347,20 @@ class AwsPlatform(Construct):
             ),
             secret_store=services.secret_store,
             ingress=services.ingress,
-            cluster_addons=(services.load_balancer_controller, *karpenter.charts()),
+            cluster_addons=(
+                services.load_balancer_controller,
+                *karpenter.charts(),
+                *((services.external_dns,) if services.external_dns else ()),
+            ),
             team_identities=teams.identities,
+            secrets_backend=backends[SHARED_AIRFLOW],
             dedicated_airflows={
                 str(instance.team): DedicatedAirflow.of(
                     instance,
                     own.identities,
                     logs.handle.in_folder(instance.folder),
                     replace(services.secret_store.keeps, prefix=kept_prefix(props.name, instance)) if services.secret_store.keeps else None,
+                    backends[instance],
                 )
                 for instance, own in dedicated_identities.items()
             },

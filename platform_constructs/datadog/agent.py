@@ -52,6 +52,8 @@ def statsd_sink() -> StatsdSink:
         port=DOGSTATSD_PORT,
         namespace=NAMESPACE,
         pod_labels=AGENT_PODS,
+        # Autodiscovery: the agent tails exactly the containers annotated so (Airflow's components).
+        log_annotation="ad.datadoghq.com/{container}.logs",
     )
 
 
@@ -101,8 +103,9 @@ def agent_values(props: DatadogAgentProps) -> dict[str, Any]:
                 "tags": tags,
             },
             "env": [{"name": "DD_DOGSTATSD_MAPPER_PROFILES", "value": mapper_profiles(props.statsd_prefixes)}],
-            # Task logs go to the log bucket; the agent collects metrics and events only.
-            "logs": {"enabled": False},
+            # Airflow's own components' logs (the pods annotated for it, see statsd_sink); task logs go to
+            # the log bucket, so nothing else is collected.
+            "logs": {"enabled": True, "containerCollectAll": False},
         },
         "clusterAgent": {
             "enabled": True,

@@ -49,6 +49,7 @@ class MonitorSettings:
     pending_pod_minutes: int
     database_cpu_percent: Threshold
     database_free_storage_gib: Threshold
+    database_connections: Threshold
 
 
 def _message(summary: str, action: str, dashboard_url: str, settings: MonitorSettings) -> str:
@@ -222,6 +223,23 @@ def database_monitors(scope: MonitoringScope, settings: MonitorSettings, db: Dat
                 f"Less than {number(settings.database_free_storage_gib.critical)} GiB free on the metadata database of {scope.env}.",
                 "Storage grows automatically up to the limit in the database section of the environment file; "
                 "raise it or clean old task history (airflow db clean).",
+                database,
+                settings,
+            ),
+        ),
+        "database-connections": _monitor(
+            scope,
+            settings,
+            title="metadata database connections high",
+            query=(
+                f"avg(last_15m):{db.query(db.connections, 'avg', '{' + db.scope + '}')} "
+                f">= {number(settings.database_connections.critical)}"
+            ),
+            thresholds=settings.database_connections.api(),
+            message=_message(
+                f"More than {number(settings.database_connections.critical)} connections to the metadata database of {scope.env} for 15 minutes.",
+                "Every Airflow reaches it through PgBouncer (pool_size 10 per replica): look for a component connecting around it, "
+                "a leak after a failover, or more Airflows than the instance size allows (max_connections grows with its memory).",
                 database,
                 settings,
             ),

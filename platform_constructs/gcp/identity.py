@@ -167,6 +167,13 @@ class WorkloadIdentitiesProps:
     task_logs: LogBucketAccess
     workload_pool_ready: Sequence[ITerraformDependable]
     """The cluster: the workload identity pool must exist before anything is bound to it."""
+    readable_secret_prefixes: Sequence[str] = ()
+    """Secret id prefixes of the Airflow's Connections and Variables (its secrets backend's), which every component reads."""
+
+
+def secret_prefix_condition(project_number: str, prefixes: Sequence[str]) -> str:
+    """An IAM condition limiting a Secret Manager role to secrets whose id starts with one of ``prefixes`` (pure)."""
+    return " || ".join(f'resource.name.startsWith("projects/{project_number}/secrets/{prefix}")' for prefix in prefixes)
 
 
 class WorkloadIdentities(Construct):
@@ -194,7 +201,28 @@ class WorkloadIdentities(Construct):
                     prefix=props.task_logs.prefix,
                     title=f"{workload.name} task logs",
                 )
+            if props.readable_secret_prefixes:
+                from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
+
+                ProjectIamMember(
+                    self,
+                    f"{workload.name}-connections-and-variables",
+                    project=props.project_id,
+                    role=SECRET_ACCESSOR,
+                    member=bound.account.member,
+                    condition=ProjectIamMemberCondition(
+                        title=f"{workload.name}: its Airflow's connections and variables"[:100],
+                        expression=secret_prefix_condition(self._project_number(props.project_id), props.readable_secret_prefixes),
+                    ),
+                )
             self.identities[workload.name] = bound.identity
+
+    def _project_number(self, project_id: str) -> str:
+        from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
+
+        if not hasattr(self, "_project"):
+            self._project = DataGoogleProject(self, "project", project_id=project_id)
+        return str(self._project.number)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,3 +328,35 @@ class SecretSyncIdentity(Construct):
             identity=bound.identity,
             keeps=KeptSecrets(prefix=kept),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsIdentityProps:
+    name_prefix: str
+    project_id: str
+    managed_zone: str
+    workload_pool_ready: Sequence[ITerraformDependable]
+
+
+class DnsIdentity(Construct):
+    """ExternalDNS's Google service account: it may change the records of one managed zone only."""
+
+    def __init__(self, scope: Construct, id: str, props: DnsIdentityProps) -> None:
+        super().__init__(scope, id)
+        from cdktf_cdktf_provider_google.dns_managed_zone_iam_member import DnsManagedZoneIamMember
+
+        from ..kubernetes.addons import EXTERNAL_DNS
+
+        bound = bind_workload_identity(
+            self,
+            workload=EXTERNAL_DNS,
+            account_name=f"{props.name_prefix}-{EXTERNAL_DNS.name}",
+            project_id=props.project_id,
+            description="ExternalDNS: writes the Airflow UIs' records in one private zone",
+            workload_pool_ready=props.workload_pool_ready,
+        )
+        # roles/dns.admin on the zone alone (record changes, and reading the zone ExternalDNS looks up).
+        DnsManagedZoneIamMember(
+            self, "change-ui-records", project=props.project_id, managed_zone=props.managed_zone, role="roles/dns.admin", member=bound.account.member
+        )
+        self.identity = bound.identity

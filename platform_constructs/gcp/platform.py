@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, IngressHandle, NetworkHandle
-from ..workloads import SHARED_AIRFLOW
+from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, IngressHandle, NetworkHandle, SecretsBackend
+from ..kubernetes.addons import DnsZoneSpec, external_dns
+from ..workloads import SHARED_AIRFLOW, AirflowInstance
 from .database import CloudSqlDatabase, CloudSqlDatabaseProps
 from .gke import GkeCluster, GkeClusterProps
 from .identity import (
+    DnsIdentity,
+    DnsIdentityProps,
     LogBucketAccess,
     SecretSyncIdentity,
     SecretSyncIdentityProps,
@@ -137,6 +140,9 @@ class GcpPlatform(Construct):
             ),
         )
         workload_pool_ready = [cluster.cluster]
+        backends = {
+            instance: secrets_backend(props.name, instance, props.project_id) for instance in (SHARED_AIRFLOW, *props.dedicated_airflows)
+        }
         identities = WorkloadIdentities(
             self,
             "workload-identities",
@@ -146,6 +152,7 @@ class GcpPlatform(Construct):
                 workloads=props.workloads,
                 task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{SHARED_AIRFLOW.folder}/"),
                 workload_pool_ready=workload_pool_ready,
+                readable_secret_prefixes=backend_prefixes(backends[SHARED_AIRFLOW]),
             ),
         )
         # A team's own Airflow: its components' service accounts, bound to its namespace, reach only its log folder.
@@ -159,6 +166,7 @@ class GcpPlatform(Construct):
                     workloads=instance.workloads,
                     task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{instance.folder}/"),
                     workload_pool_ready=workload_pool_ready,
+                    readable_secret_prefixes=backend_prefixes(backends[instance]),
                 ),
             )
             for instance in props.dedicated_airflows
@@ -199,6 +207,20 @@ class GcpPlatform(Construct):
                 workload_pool_ready=workload_pool_ready,
             ),
         )
+        dns = (
+            DnsIdentity(
+                self,
+                "external-dns",
+                DnsIdentityProps(
+                    name_prefix=props.name,
+                    project_id=props.project_id,
+                    managed_zone=props.dns_zone.name,
+                    workload_pool_ready=workload_pool_ready,
+                ),
+            )
+            if props.dns_zone is not None
+            else None
+        )
         _after_apis(self, apis)
 
         self.network = network
@@ -220,8 +242,23 @@ class GcpPlatform(Construct):
             ),
             secret_store=secret_sync.secret_store,
             ingress=INGRESS,
-            cluster_addons=(),
+            cluster_addons=(
+                (
+                    external_dns(
+                        DnsZoneSpec(
+                            domain=props.dns_zone.domain,
+                            owner=props.dns_zone.owner,
+                            provider={"name": "google"},
+                            args=[f"--google-project={props.project_id}", "--google-zone-visibility=private"],
+                            identity=dns.identity,
+                        )
+                    ),
+                )
+                if dns is not None and props.dns_zone is not None
+                else ()
+            ),
             team_identities=teams.identities,
+            secrets_backend=backends[SHARED_AIRFLOW],
             dedicated_airflows={
                 str(instance.team): DedicatedAirflow.of(
                     instance,
@@ -229,10 +266,31 @@ class GcpPlatform(Construct):
                     logs.handle.in_folder(instance.folder),
                     # Under the operator's own prefix (<name>-airflow-), which its conditioned grant already covers.
                     replace(keeps, prefix=f"{props.name}-{instance.folder}-") if (keeps := secret_sync.secret_store.keeps) else None,
+                    backends[instance],
                 )
                 for instance, own in dedicated_identities.items()
             },
         )
+
+
+SECRET_MANAGER_BACKEND = "airflow.providers.google.cloud.secrets.secret_manager.CloudSecretManagerBackend"
+
+
+def secrets_backend(name: str, instance: AirflowInstance, project_id: str) -> SecretsBackend:
+    """An Airflow's Connections and Variables in Secret Manager: ``<name>-<folder>-connections-<id>`` and
+    ``…-variables-<key>`` (Secret Manager ids have no folders: ``sep`` is ``-``)."""
+    connections, variables = f"{name}-{instance.folder}-connections", f"{name}-{instance.folder}-variables"
+    return SecretsBackend(
+        classpath=SECRET_MANAGER_BACKEND,
+        kwargs={"connections_prefix": connections, "variables_prefix": variables, "sep": "-", "project_id": project_id},
+        connections=f"{connections}-<conn_id>",
+        variables=f"{variables}-<key>",
+    )
+
+
+def backend_prefixes(backend: SecretsBackend) -> list[str]:
+    """The secret id prefixes an Airflow's identities may read: exactly its backend's two."""
+    return [f"{backend.kwargs[key]}-" for key in ("connections_prefix", "variables_prefix")]
 
 
 def _after_apis(scope: Construct, apis: Sequence[ProjectService]) -> None:

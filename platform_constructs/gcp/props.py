@@ -97,3 +97,14 @@ class GcpPlatformProps:
     """Each gets a Google service account for its task pods (its node pool, if any, is in ``cluster.node_pools``)."""
     dedicated_airflows: Sequence[AirflowInstance] = ()
     """Teams' own Airflows: each gets its components' service accounts, its log folder and its folder of kept keys."""
+    dns_zone: ManagedZone | None = None
+    """The private Cloud DNS zone of the UIs' records (ExternalDNS); None: records are made by hand."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagedZone:
+    name: str
+    """The Cloud DNS managed zone's name (in the environment's project)."""
+    domain: str
+    owner: str
+    """The TXT registry's owner id (``flightdeck-prod``)."""

@@ -9,8 +9,8 @@ the system nodes, with their toleration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from constructs import Construct
 from ..handles import HelmChart, WorkloadIdentity
 from ..helm import local_chart_release, to_yaml
 from ..placement import SYSTEM_POOL
+from ..workloads import LogAccess, Workload
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -141,6 +142,61 @@ def reloader(watched: Sequence[str]) -> HelmChart:
                     "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
                 },
             }
+        },
+    )
+
+
+EXTERNAL_DNS_CHART_VERSION = "1.21.1"
+"""kubernetes-sigs/external-dns chart 1.21.1 (ExternalDNS 0.21.0)."""
+EXTERNAL_DNS = Workload(name="external-dns", namespace="external-dns", service_account="external-dns", log_access=LogAccess.NONE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsZoneSpec:
+    """The private zone ExternalDNS writes the UIs' records to, and how it reaches the cloud's DNS."""
+
+    domain: str
+    """Only names under this domain are written (``example.internal``)."""
+    owner: str
+    """The TXT registry's owner id: records another owner wrote are never touched (``flightdeck-prod``)."""
+    provider: Mapping[str, object]
+    """The chart's ``provider`` (``{"name": "aws"}``)."""
+    args: Sequence[str]
+    """Provider flags (the zone id filter, private zones only, the project)."""
+    identity: WorkloadIdentity
+    """ExternalDNS's cloud identity: it may change records of that zone only."""
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def external_dns(zone: DnsZoneSpec) -> HelmChart:
+    """ExternalDNS: a record for each Ingress host (every Airflow's UI) that follows its load balancer.
+    The load balancer exists only once the ingress controller made it, so no Terraform resource can
+    name it; ExternalDNS writes the record when it appears and rewrites it when it changes.
+    ``upsert-only``: it creates and updates, and never deletes a record (a removed UI's record is
+    removed by hand), so a mistake in one environment cannot empty a shared zone."""
+    return HelmChart(
+        name="external-dns",
+        chart="external-dns",
+        repository="https://kubernetes-sigs.github.io/external-dns",
+        version=EXTERNAL_DNS_CHART_VERSION,
+        namespace=EXTERNAL_DNS.namespace,
+        create_namespace=True,
+        values={
+            "provider": dict(zone.provider),
+            "sources": ["ingress"],
+            "policy": "upsert-only",
+            "registry": "txt",
+            "txtOwnerId": zone.owner,
+            "domainFilters": [zone.domain],
+            "extraArgs": list(zone.args),
+            "env": [{"name": name, "value": value} for name, value in zone.env.items()],
+            "serviceAccount": {
+                "create": True,
+                "name": zone.identity.workload.service_account,
+                "annotations": dict(zone.identity.service_account_annotations),
+            },
+            "resources": requests("50m", "128Mi"),
+            **on_system_nodes(),
         },
     )
 
