@@ -316,6 +316,23 @@ class Runner(Model):
     """A deploy job that runs longer is stopped (the deployer's session lasts 2 hours)."""
 
 
+class RestoreFrom(Model):
+    """Build the environment's database from a snapshot: always a new instance, beside the old one."""
+
+    snapshot: str = Field(pattern=r"^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:)?(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$")
+    """An RDS snapshot identifier (``rds:flightdeck-prod-2026-12-01-02-10`` for an automated one) or ARN."""
+    instance: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$")
+    """The new instance's suffix: it is ``<env prefix>-<instance>`` (``flightdeck-prod-r1``)."""
+    replaces: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9]{0,9}$")
+    """The suffix of the instance this one replaces (an earlier restore's ``instance``); None: the original."""
+
+    @model_validator(mode="after")
+    def _new_instance(self) -> RestoreFrom:
+        if self.replaces == self.instance:
+            raise ValueError(f"instance '{self.instance}' is the instance it replaces; a restore always makes a new one")
+        return self
+
+
 class Database(Model):
     engine_version: str = Field(pattern=r"^1[4-8](\.\d+)?$")
     """PostgreSQL major (or major.minor) version; minor upgrades are applied automatically."""
@@ -328,6 +345,9 @@ class Database(Model):
     backup_retention_days: int = Field(ge=1, le=35)
     final_snapshot: bool
     """Take a snapshot when the instance is destroyed (prod and qa)."""
+    restore_from: RestoreFrom | None = None
+    """Build the database from a snapshot, as a new instance; the old one is left running, no longer
+    managed, for you to retire (see the README, Restoring the database)."""
 
     @model_validator(mode="after")
     def _storage(self) -> Database:

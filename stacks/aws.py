@@ -7,6 +7,7 @@ from cdktf import TerraformOutput, TerraformStack
 from flightdeck import ci
 from flightdeck.config import AwsEnvironment, CapacityType, NodeGroup, NodePoolCapacity, Tier
 from platform_constructs.aws.cluster_services import HostedZone
+from platform_constructs.aws.database import Restore
 from platform_constructs.aws.eks import NodeGroupSpec
 from platform_constructs.aws.karpenter import KarpenterPool
 from platform_constructs.aws.platform import (
@@ -60,6 +61,13 @@ def _karpenter_pool(pool: NodePool, capacity: NodePoolCapacity, tags: dict[str, 
     )
 
 
+def airflow_image(config: AwsEnvironment) -> str:
+    """The image every Airflow of the environment runs (``platform``: the environment's own repository, by name)."""
+    image = config.airflow.image
+    repository = config.image_repository_name if image.repository == "platform" else image.repository
+    return f"{repository}:{image.tag}"
+
+
 def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None) -> AwsPlatformProps:
     aws = config.aws
     return AwsPlatformProps(
@@ -106,6 +114,8 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
             deletion_protection=config.database.deletion_protection,
             backup_retention_days=config.database.backup_retention_days,
             final_snapshot=config.database.final_snapshot,
+            restore=Restore(snapshot=r.snapshot, instance=r.instance, replaces=r.replaces) if (r := config.database.restore_from) else None,
+            airflow_image=airflow_image(config),
         ),
         log_bucket_name=config.log_bucket_name,
         log_expire_after_days=config.task_logs.expire_after_days,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, configs_in, resources, shipped_configs, values_of
+from .conftest import GKE_EXAMPLES, REPO, configs_in, resources, run_main, shipped_configs, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
@@ -87,3 +90,78 @@ def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(st
                 assert annotation.startswith("${") and "external-dns" in annotation
             checked.add(config.cloud)
     assert checked == {"aws", "gcp"}, "the fixtures exercise a zone on both clouds"
+
+
+# Restoring the database: a new instance from a snapshot, beside the old one, which leaves Terraform
+# without being destroyed.
+
+
+@pytest.fixture(scope="module")
+def restores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and restored again (``again``)."""
+    from .test_refusals import FIXTURES
+
+    folder = tmp_path_factory.mktemp("restores") / "environments"
+    folder.mkdir()
+    live = yaml.safe_load((FIXTURES / "live.yaml").read_text())
+    (folder / "live.yaml").write_text(yaml.safe_dump(live))
+    for name, restore in (
+        ("restored", {"snapshot": "rds:flightdeck-live-2026-12-01-02-10", "instance": "r1"}),
+        ("again", {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}),
+    ):
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
+    outdir = tmp_path_factory.mktemp("restores-out")
+    result = run_main(outdir, folder)
+    assert result.returncode == 0, result.stderr
+    return {name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text()) for name in ("live", "restored", "again")}
+
+
+def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: dict[str, dict[str, Any]]) -> None:
+    (original_id, original), = resources(restores["live"], "aws_db_instance").items()
+    assert "snapshot_identifier" not in original and "removed" not in restores["live"]
+    (restored_id, restored), = resources(restores["restored"], "aws_db_instance").items()
+    assert restored_id != original_id, "a new address: Terraform never replaces the old instance in place"
+    assert restored["identifier"] == "flightdeck-restored-r1"
+    assert restored["snapshot_identifier"] == "rds:flightdeck-live-2026-12-01-02-10"
+    assert "db_name" not in restored and "username" not in restored, "both come from the snapshot"
+    assert restored["deletion_protection"] is True and restored["storage_encrypted"] is True
+    # The original address (as it is in the state of an environment that never restored) is forgotten, not destroyed.
+    assert restores["restored"]["removed"] == [{"from": f"aws_db_instance.{original_id}", "lifecycle": {"destroy": False}}]
+    # A second restore forgets the first restore's instance.
+    (again_id, again), = resources(restores["again"], "aws_db_instance").items()
+    assert restores["again"]["removed"] == [{"from": f"aws_db_instance.{restored_id}", "lifecycle": {"destroy": False}}]
+    assert again["identifier"].endswith("-r2") and again_id not in (original_id, restored_id)
+    # Airflow follows: the endpoint and the master secret are the new instance's.
+    endpoint = restores["restored"]["output"]["database_endpoint"]["value"]
+    assert endpoint == f"${{aws_db_instance.{restored_id}.address}}"
+
+
+def test_a_new_airflow_image_is_preceded_by_a_snapshot(restores: dict[str, dict[str, Any]]) -> None:
+    from platform_constructs.aws.database import snapshot_name
+
+    (snapshot,) = resources(restores["live"], "aws_db_snapshot").values()
+    (instance_id,) = resources(restores["live"], "aws_db_instance")
+    assert snapshot["db_instance_identifier"] == f"${{aws_db_instance.{instance_id}.identifier}}"
+    assert snapshot["db_snapshot_identifier"] == snapshot_name("flightdeck-live", "apache/airflow:3.2.2")
+    # Another image, another name: Terraform takes a new snapshot before the cluster stack migrates.
+    assert snapshot_name("flightdeck-live", "apache/airflow:3.3.0") != snapshot["db_snapshot_identifier"]
+    assert re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", snapshot_name("flightdeck-live", "registry.example.com/airflow:2026.12_RC1")) is not None
+
+
+def test_restored_stacks_validate_with_the_real_provider(restores: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    import shutil
+
+    from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
+
+    mirror = find_mirror()
+    if shutil.which("terraform") is None or mirror is None:
+        pytest.skip("needs the terraform CLI and an aws provider mirror")
+    root, version = mirror
+    config = write_cli_config(root, tmp_path / "terraform.rc")
+    for name in ("restored", "again"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf.json").write_text(json.dumps(for_mirror(restores[name], version)))
+    (tmp_path / "main.tf.json").write_text(json.dumps({"module": {name: {"source": f"./{name}"} for name in ("restored", "again")}}))
+    assert terraform(["init", "-backend=false", "-input=false", "-no-color"], tmp_path, config).returncode == 0
+    result = json.loads(terraform(["validate", "-json", "-no-color"], tmp_path, config).stdout)
+    assert result["valid"] is True, result["diagnostics"]

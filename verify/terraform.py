@@ -96,6 +96,8 @@ def for_mirror(stack: dict[str, Any], provider_version: str, exclude_types: Iter
         "resource": {t: r for t, r in resources.items() if r},
         "data": data,
         "output": {k: o for k, o in stack.get("output", {}).items() if references(o) <= kept},
+        # Resources that leave Terraform's management without being destroyed (a database replaced by a restore).
+        "removed": stack.get("removed", []),
     }
     return {k: v for k, v in part.items() if v}
 

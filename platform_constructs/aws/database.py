@@ -8,9 +8,12 @@ Terraform state.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cdktf import TerraformStack
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
@@ -42,6 +45,32 @@ class PostgresDatabaseProps:
     database_name: str = "airflow"
     username: str = "airflow_admin"
     partition: str = "aws"
+    restore: Restore | None = None
+    """Build the instance from a snapshot (a new instance, beside the old one); None: a new, empty database or the existing one."""
+    airflow_image: str | None = None
+    """The Airflow image about to run: a manual snapshot is taken whenever it changes, before its migration."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Restore:
+    snapshot: str
+    instance: str
+    """The new instance's suffix (``r1``: ``flightdeck-prod-r1``)."""
+    replaces: str | None = None
+    """The suffix of the instance it replaces; None: the original (``flightdeck-prod``)."""
+
+
+def instance_construct_id(suffix: str | None) -> str:
+    """The original instance's construct id, or a restored one's (a new address, so Terraform never replaces the old in place)."""
+    return "instance" if suffix is None else f"instance-{suffix}"
+
+
+def snapshot_name(identifier: str, image: str) -> str:
+    """The pre-upgrade snapshot of ``image`` (pure): ``<identifier>-before-<tag>-<hash>`` in RDS's alphabet."""
+    tag = image.rsplit(":", 1)[-1].lower()
+    slug = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", tag)).strip("-")[:40] or "image"
+    digest = hashlib.sha256(image.encode()).hexdigest()[:6]
+    return f"{identifier}-before-{slug}-{digest}"
 
 
 class PostgresDatabase(Construct):
@@ -104,10 +133,19 @@ class PostgresDatabase(Construct):
             role=monitoring_role.name,
             policy_arn=attachable_policy(props.partition, "service-role/AmazonRDSEnhancedMonitoringRole"),
         )
+        restore = props.restore
+        identifier = props.identifier if restore is None else f"{props.identifier}-{restore.instance}"
+        if restore is not None:
+            # The instance it replaces leaves Terraform's management without being destroyed: it keeps
+            # running (deletion protection stays on) until it is retired by hand (see the README).
+            stack = TerraformStack.of(self)
+            previous = stack._allocate_logical_id(Construct(self, instance_construct_id(restore.replaces)).node)
+            stack.add_override("removed", [{"from": f"aws_db_instance.{previous}", "lifecycle": {"destroy": False}}])
         self.instance = DbInstance(
             self,
-            "instance",
-            identifier=props.identifier,
+            instance_construct_id(restore.instance if restore else None),
+            identifier=identifier,
+            snapshot_identifier=restore.snapshot if restore else None,
             engine="postgres",
             engine_version=props.engine_version,
             auto_minor_version_upgrade=True,
@@ -117,8 +155,9 @@ class PostgresDatabase(Construct):
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=props.key.arn,
-            db_name=props.database_name,
-            username=props.username,
+            # A restored instance takes its database and master user from the snapshot.
+            db_name=props.database_name if restore is None else None,
+            username=props.username if restore is None else None,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=props.key.arn,
             iam_database_authentication_enabled=True,
@@ -133,7 +172,7 @@ class PostgresDatabase(Construct):
             maintenance_window="sun:03:30-sun:04:30",
             copy_tags_to_snapshot=True,
             skip_final_snapshot=not props.final_snapshot,
-            final_snapshot_identifier=f"{props.identifier}-final" if props.final_snapshot else None,
+            final_snapshot_identifier=f"{identifier}-final" if props.final_snapshot else None,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             performance_insights_enabled=True,
             performance_insights_kms_key_id=props.key.arn,
@@ -142,6 +181,20 @@ class PostgresDatabase(Construct):
             monitoring_role_arn=monitoring_role.arn,
             depends_on=[monitoring_policy],
         )
+        self.before_upgrade = None
+        if props.airflow_image is not None:
+            from cdktf_cdktf_provider_aws.db_snapshot import DbSnapshot
+
+            # A new image gets a new snapshot name, so Terraform takes this snapshot again, in the platform
+            # stack, which is applied before the cluster stack runs the image's migration. It replaces the
+            # one before the previous upgrade; the automated backups keep every earlier point.
+            self.before_upgrade = DbSnapshot(
+                self,
+                "before-upgrade",
+                db_instance_identifier=self.instance.identifier,
+                db_snapshot_identifier=snapshot_name(identifier, props.airflow_image),
+                tags={"airflow-image": props.airflow_image[-256:], "purpose": "before-airflow-upgrade"},
+            )
         self.handle = DatabaseHandle(
             host=self.instance.address,
             port=POSTGRES_PORT,
@@ -150,7 +203,7 @@ class PostgresDatabase(Construct):
             credentials_secret=self.instance.master_user_secret.get(0).secret_arn,
             # Datadog's AWS integration reports RDS metrics tagged with the instance identifier.
             metrics=DatabaseMetrics(
-                scope=f"dbinstanceidentifier:{props.identifier}",
+                scope=f"dbinstanceidentifier:{identifier}",
                 cpu_percent="{agg}:aws.rds.cpuutilization{filter}",
                 free_storage_bytes="{agg}:aws.rds.free_storage_space{filter}",
                 connections="{agg}:aws.rds.database_connections{filter}",

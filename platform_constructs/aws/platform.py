@@ -19,7 +19,7 @@ from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, Netwo
 from ..teams import TeamSpec
 from ..workloads import SHARED_AIRFLOW, AirflowInstance, Workload
 from .cluster_services import ClusterServices, ClusterServicesProps, HostedZone
-from .database import PostgresDatabase, PostgresDatabaseProps
+from .database import PostgresDatabase, PostgresDatabaseProps, Restore
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .iam import PermissionsBoundary, secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
@@ -72,6 +72,8 @@ class DatabaseSettings:
     deletion_protection: bool
     backup_retention_days: int
     final_snapshot: bool
+    restore: Restore | None = None
+    airflow_image: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,6 +245,8 @@ class AwsPlatform(Construct):
                 deletion_protection=props.database.deletion_protection,
                 backup_retention_days=props.database.backup_retention_days,
                 final_snapshot=props.database.final_snapshot,
+                restore=props.database.restore,
+                airflow_image=props.database.airflow_image,
                 partition=props.partition,
             ),
         )
