@@ -48,6 +48,8 @@ def main() -> int:
     from stacks.ci import deploy_settings
     from stacks.environment_stack import ClusterStack, PlatformStack, environment_stacks
 
+    # The App makes <outdir>/stacks at once; a build that fails leaves no trace of this run.
+    fresh = [path for path in (Path(outdir), Path(outdir) / "stacks") if not path.exists()]
     app = App(outdir=outdir, stack_traces=False)
     try:
         deploy = deploy_settings(bootstrap)
@@ -58,6 +60,9 @@ def main() -> int:
             stacks.append(BootstrapStack(app, bootstrap, configs, local_state=local_state))
     except (ConfigError, ValueError) as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
+        for path in reversed(fresh):
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
         return 2
     # The stacks' RequireTags aspect would stop synthesis too, but only once earlier stacks were written.
     findings = [f"{stack.config.source}: {finding}" for stack in stacks for finding in stack.tag_check.findings()]

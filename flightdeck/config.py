@@ -606,16 +606,6 @@ class Airflow(Model):
                 raise ValueError(f"{where}: '{namespace}' is a team's namespace; declare the team under teams: instead")
         return self
 
-    @model_validator(mode="after")
-    def _not_managed(self) -> Airflow:
-        from platform_constructs.airflow.values import MANAGED_CONFIG
-
-        for section, options in self.config.items():
-            for option in options:
-                if (section, option) in MANAGED_CONFIG:
-                    raise ValueError(f"config.{section}.{option} is set by Flightdeck and cannot be overridden here")
-        return self
-
 
 SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
 

@@ -10,7 +10,7 @@ from platform_constructs.airflow.database_roles import DatabaseRolesProps, datab
 from platform_constructs.airflow.release import AirflowReleaseProps, HibernationSchedule
 from platform_constructs.airflow.secrets import AirflowSecretsProps
 from platform_constructs.airflow.signin import SignInSpec
-from platform_constructs.airflow.values import AirflowValuesProps, CleanupSpec, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
+from platform_constructs.airflow.values import MANAGED_CONFIG, AirflowValuesProps, CleanupSpec, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
 from platform_constructs.handles import CloudPlatform, StatsdSink
 from platform_constructs.kubernetes.namespace import QuotaSpec
 from platform_constructs.workloads import SHARED_AIRFLOW, AirflowInstance
@@ -81,6 +81,10 @@ def release_props(
 ) -> AirflowReleaseProps:
     """One Airflow's props; ``platform`` is the cloud's handles as that Airflow sees them (``CloudPlatform.for_airflow``)."""
     airflow = config.airflow
+    for section, options in airflow.config.items():
+        for option in options:
+            if (section, option) in MANAGED_CONFIG:
+                raise ValueError(f"{config.source}: airflow.config.{section}.{option} is set by Flightdeck and cannot be overridden here")
     git = airflow.dags.git
     ui = UiSpec(
         hostname=airflow.ui.hostname,

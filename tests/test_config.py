@@ -141,7 +141,7 @@ BAD_INPUTS = {
     "managed-airflow-setting": (
         "qa.yaml",
         lambda f: edit(f, "airflow:\n", "airflow:\n  config:\n    logging:\n      remote_base_log_folder: s3://elsewhere\n"),
-        "qa.yaml: airflow: config.logging.remote_base_log_folder is set by Flightdeck and cannot be overridden here",
+        "qa.yaml: airflow.config.logging.remote_base_log_folder is set by Flightdeck and cannot be overridden here",
     ),
     "git-source-without-repository": (
         "dev.yaml",
