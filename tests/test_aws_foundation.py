@@ -207,3 +207,18 @@ def test_outputs_tell_an_operator_where_things_are(stacks: dict[str, Any], env: 
     outputs = stacks[env]["output"]
     assert set(outputs) >= {"cluster_name", "kubeconfig_command", "database_endpoint", "log_bucket", "image_repository_url"}
     assert outputs["kubeconfig_command"]["value"] == f"aws eks update-kubeconfig --region eu-west-1 --name flightdeck-{env}"
+
+
+def test_cluster_admins_are_keyed_by_role_name_not_by_position(stacks: dict[str, Any]) -> None:
+    """Reordering ``cluster.admin_role_arns`` must change no address; removing one removes exactly its entry."""
+    from .conftest import shipped_configs
+
+    checked = 0
+    for env, stack in stacks.items():
+        arns = shipped_configs()[env].cluster.admin_role_arns
+        entries = resources(stack, "aws_eks_access_entry")
+        by_principal = {e["principal_arn"]: e["//"]["metadata"]["path"] for e in entries.values()}
+        for arn in arns:
+            assert by_principal[arn].endswith(f"/admin-{arn.rsplit('/', 1)[-1]}"), by_principal[arn]
+            checked += 1
+    assert checked, "the fixtures name cluster admins"

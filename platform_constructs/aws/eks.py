@@ -151,17 +151,22 @@ class EksCluster(Construct):
             depends_on=[cluster_policy, log_group],
         )
 
-        for index, role_arn in enumerate(props.admin_role_arns):
+        # Keyed by role name (unique in an account), never by list position: reordering the file's
+        # admin_role_arns changes nothing, and removing one removes exactly its entry.
+        names = [role_arn.rsplit("/", 1)[-1] for role_arn in props.admin_role_arns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"admin_role_arns name a role twice: {sorted({n for n in names if names.count(n) > 1})}")
+        for name, role_arn in zip(names, props.admin_role_arns, strict=True):
             entry = EksAccessEntry(
                 self,
-                f"admin-{index}",
+                f"admin-{name}",
                 cluster_name=self.cluster.name,
                 principal_arn=role_arn,
                 type="STANDARD",
             )
             EksAccessPolicyAssociation(
                 self,
-                f"admin-{index}-policy",
+                f"admin-{name}-policy",
                 cluster_name=self.cluster.name,
                 principal_arn=role_arn,
                 policy_arn=CLUSTER_ADMIN_POLICY.format(partition=props.partition),

@@ -135,7 +135,7 @@ class GcpPlatform(Construct):
                 name=props.image_repository_name,
                 project_id=props.project_id,
                 region=props.region,
-                readers=[cluster.node_service_account.member],
+                readers={"nodes": cluster.node_service_account.member},
                 keep_untagged_days=props.image_keep_untagged_days,
             ),
         )

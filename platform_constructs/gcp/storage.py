@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from constructs import Construct
 
@@ -78,8 +78,9 @@ class ArtifactRepositoryProps:
     """Repository id (``flightdeck-prod-airflow``)."""
     project_id: str
     region: str
-    readers: Sequence[str] = ()
-    """IAM members that may pull images (the nodes' service account)."""
+    readers: Mapping[str, str] = field(default_factory=dict)
+    """IAM members that may pull images, by a name of their own (``nodes``: the nodes' service account);
+    the name is the grant's construct id, so a member's grant never moves when another is added."""
     keep_untagged_days: int = 14
     """Untagged images (superseded builds) are removed after this many days."""
 
@@ -120,10 +121,10 @@ class ArtifactRepository(Construct):
                 )
             ],
         )
-        for index, member in enumerate(props.readers):
+        for name, member in props.readers.items():
             ArtifactRegistryRepositoryIamMember(
                 self,
-                "reader" if index == 0 else f"reader-{index}",
+                f"reader-{name}",
                 project=props.project_id,
                 location=props.region,
                 repository=self.repository.name,
