@@ -84,3 +84,20 @@ def test_gke_pods_reach_the_metadata_server_only(gke_stacks: dict[str, Any]) -> 
             assert {(block["cidr"], p) for p in ports} <= GKE_METADATA, f"{namespace}/{name}"
         elif network.overlaps(LINK_LOCAL):
             assert "169.254.0.0/16" in block.get("except", []), f"{namespace}/{name}"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cidr": "10.0.0.0/8", "pod_labels": {"app": "x"}}, "address range or pods, not both"),
+        ({"cidr": "10.0.0.0/8", "namespace": "kube-system"}, "address range or pods, not both"),
+        ({}, "names an address range, pods or a namespace"),
+        ({"pod_labels": {"app": "x"}, "except_cidrs": ("10.0.0.0/24",)}, "carve out of a cidr"),
+    ],
+)
+def test_a_peer_is_one_kind_of_peer(kwargs: dict[str, Any], message: str) -> None:
+    from platform_constructs.kubernetes.namespace import Peer
+
+    with pytest.raises(ValueError, match=message):
+        Peer(**kwargs)
+    assert Peer.anywhere().cidr == "0.0.0.0/0"

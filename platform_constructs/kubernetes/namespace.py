@@ -37,6 +37,15 @@ class Peer:
     except_cidrs: Sequence[str] = ()
     """Ranges inside ``cidr`` that the flow does not reach."""
 
+    def __post_init__(self) -> None:
+        # A NetworkPolicy peer is either an address range or a pod (and namespace) selector, never both.
+        if self.cidr is not None and (self.pod_labels is not None or self.namespace is not None):
+            raise ValueError(f"a peer is an address range or pods, not both (cidr {self.cidr} with pods {self.namespace}/{self.pod_labels})")
+        if self.cidr is None and self.pod_labels is None and self.namespace is None:
+            raise ValueError("a peer names an address range, pods or a namespace")
+        if self.except_cidrs and self.cidr is None:
+            raise ValueError("except_cidrs carve out of a cidr; this peer has none")
+
     @staticmethod
     def anywhere() -> Peer:
         """Every address but the node's link-local range (see ``GuardedNamespace.allow_workload_credentials``)."""
