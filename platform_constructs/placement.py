@@ -18,10 +18,11 @@ class Taint:
     key: str
     value: str
     effect: str = "NoSchedule"
-    """Kubernetes spelling; cloud APIs spell it differently (EKS: NO_SCHEDULE), see ``aws_effect``."""
+    """Kubernetes spelling; the clouds' node-pool APIs spell it ``NO_SCHEDULE``, see ``api_effect``."""
 
     @property
-    def aws_effect(self) -> str:
+    def api_effect(self) -> str:
+        """The effect as EKS's and GKE's node-pool APIs spell it (both ``NO_SCHEDULE``)."""
         return {"NoSchedule": "NO_SCHEDULE", "NoExecute": "NO_EXECUTE", "PreferNoSchedule": "PREFER_NO_SCHEDULE"}[self.effect]
 
     def toleration(self) -> dict[str, str]:

@@ -316,7 +316,7 @@ class EksCluster(Construct):
             update_config=EksNodeGroupUpdateConfig(max_unavailable_percentage=33),
             labels=dict(spec.pool.labels),
             taint=[
-                EksNodeGroupTaint(key=t.key, value=t.value, effect=t.aws_effect) for t in spec.pool.taints
+                EksNodeGroupTaint(key=t.key, value=t.value, effect=t.api_effect) for t in spec.pool.taints
             ] or None,
             # Someone scaling the system group by hand keeps that size; Terraform owns the bounds.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),

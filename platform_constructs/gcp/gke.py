@@ -308,7 +308,7 @@ class GkeCluster(Construct):
                 labels=dict(pool.labels),
                 # GKE spells taint effects like EKS does (NO_SCHEDULE).
                 taint=[
-                    ContainerNodePoolNodeConfigTaint(key=taint.key, value=taint.value, effect=taint.aws_effect)
+                    ContainerNodePoolNodeConfigTaint(key=taint.key, value=taint.value, effect=taint.api_effect)
                     for taint in pool.taints
                 ]
                 or None,
