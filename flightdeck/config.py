@@ -4,8 +4,10 @@ An environment file (``environments/<name>.yaml``) is merged over the defaults o
 (``tiers.py``) and validated by :class:`EnvironmentConfig`. Every model is frozen and rejects
 unknown keys, so a misspelled setting is an error instead of a silently ignored line.
 
-These models are the user-facing contract. Constructs never see them: the stack translates
-them into construct props in one place (``stacks/environment_stack.py``).
+These models are the user-facing contract. Constructs never see them, and this module imports no
+construct: ``stacks/`` translates them into construct props (``stacks/aws.py``, ``stacks/gcp.py`` and
+``stacks/existing.py`` for each cloud, ``stacks/airflow.py``, ``stacks/teams.py`` and
+``stacks/datadog.py`` for the layers above the seam).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 Not named ``constructs``: a package of that name here would shadow the ``constructs`` library
 that cdktf itself imports.
 
-Layout: ``handles`` (what a cloud hands to the layers above it), ``placement`` and ``workloads``
-(cloud-neutral facts shared by the cluster and the Airflow release), ``aws/`` (the AWS side of the
-cloud seam). Provider bindings are imported inside the modules that use them, so an environment
-only loads the bindings it needs.
+Layout, lowest layer first (the README's architecture section; ``tests/test_import_layers.py``
+checks it): ``workloads``, ``placement``, ``tagging`` (cloud-neutral names and facts); ``handles``
+and ``helm`` (what a cloud hands to the layers above it); ``kubernetes/`` and ``teams`` (namespaces,
+RBAC, add-ons, tenancy); then the siblings ``airflow/``, ``datadog/`` and the cloud seam's ``aws/``,
+``gcp/`` and ``existing/``. Provider bindings are imported inside the modules that use them, so an
+environment only loads the bindings it needs.
 """
