@@ -12,7 +12,7 @@ VENV_PY := .venv/bin/python
 PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: help synth test snapshots new-env lint workflow envdiff check iam-report e2e bench deps clean deploy diff
+.PHONY: help synth test snapshots new-env lint workflow envdiff check verify verify-snapshots iam-report e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -57,6 +57,13 @@ envdiff: synth ## how the environments differ: fields and resource counts
 # checkov on every synthesized stack: failed and skipped counts per environment (prod must have 0 failed).
 check: synth ## checkov on every synthesized stack
 	$(VENV_PY) -m verify.policy $${CDKTF_OUTDIR:-cdktf.out}
+
+# Your own environments, whatever files exist: the policy scan, then placement, system capacity, secrets, snapshots.
+verify: check ## generic checks on every file in environments/ (make check, then placement, capacity, secrets, a snapshot each)
+	$(VENV_PY) -m pytest verify/environments -p no:cacheprovider -q
+
+verify-snapshots: synth ## refresh the snapshots make verify compares your environments with (then review the diff)
+	$(VENV_PY) -m pytest verify/environments -p no:cacheprovider -q --snapshot-update
 
 # terraform apply + destroy of the AWS part of dev and prod against a local AWS emulator (moto on 127.0.0.1).
 E2E_ENVIRONMENTS ?= dev prod

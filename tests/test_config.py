@@ -85,22 +85,12 @@ BAD_INPUTS = {
     ),
     "sizes-out-of-order": (
         "prod.yaml",
-        lambda f: edit(
-            f,
-            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n",
-            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n"
-            "  node_groups:\n    system:\n      min_size: 5\n      desired_size: 5\n      max_size: 3\n",
-        ),
+        lambda f: edit(f, "system: {min_size: 5, desired_size: 5, max_size: 8}", "system: {min_size: 5, desired_size: 5, max_size: 3}"),
         "prod.yaml: cluster.node_groups.system: min_size 5 is larger than max_size 3",
     ),
     "workers-as-a-node-group": (
         "prod.yaml",
-        lambda f: edit(
-            f,
-            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n",
-            "    - arn:aws:iam::333333333333:role/oncall-breakglass\n"
-            "  node_groups:\n    workers:\n      min_size: 3\n",
-        ),
+        lambda f: edit(f, "  node_groups:\n", "  node_groups:\n    workers:\n      min_size: 3\n"),
         "prod.yaml: cluster.node_groups: workers is not a node group on EKS: task capacity is a Karpenter node pool; "
         "set cluster.node_pools.workers (instance_families, capacity, cpu_limit, memory_limit_gib) instead",
     ),

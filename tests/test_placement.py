@@ -154,7 +154,12 @@ def task_template(stack: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_pod_lands_on_a_pool_that_exists_and_can_grow(stacks: dict[str, Any], env: str) -> None:
-    stack = stacks[env]
+    check_placement(stacks[env], shipped_configs()[env])
+
+
+def check_placement(stack: dict[str, Any], config: Any) -> None:
+    """Every pod an EKS environment defines or templates lands on a pool that exists and can grow, as its file says
+    (also run on a user's own environments by ``make verify``)."""
     pools = eks_pools(stack)
     by_name = {p.name: p for p in pools}
     assert {"system", "workers", "backfill"} <= set(by_name)
@@ -166,7 +171,6 @@ def test_every_pod_lands_on_a_pool_that_exists_and_can_grow(stacks: dict[str, An
     task_pod = PodShape("KubernetesExecutor task pod", template["nodeSelector"], template["tolerations"])
     assert landing(task_pod, pools) == ["workers"]
     placed = placed_namespaces(stack)
-    config = shipped_configs()[env]
     assert set(placed) == {*config.airflow.task_namespaces, *(t.namespace for t in config.teams), "(backfill)"}
     for namespace, pod in placed.items():
         (pool,) = landing(pod, pools)
@@ -422,10 +426,16 @@ def total(*parts: tuple[int, int]) -> tuple[int, int]:
 
 
 def system_requests(stack: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    """What every pod on the system nodes requests, by what it is (Deployments; per-node DaemonSets separately)."""
-    airflow = values_of(stack)
+    """What every pod on the system nodes requests, by what it is (Deployments; per-node DaemonSets separately).
+    Every Airflow counts: a team's own Airflow's components run on the system nodes too."""
     components = {"scheduler": "scheduler", "api server": "apiServer", "triggerer": "triggerer", "dag processor": "dagProcessor"}
-    found = {name: requested(airflow[key]["resources"], airflow[key]["replicas"]) for name, key in {**components, "pgbouncer": "pgbouncer"}.items()}
+    found: dict[str, tuple[int, int]] = {}
+    for release in resources(stack, "helm_release").values():
+        if release["name"] != "airflow":
+            continue
+        airflow = yaml.safe_load(release["values"][0])
+        for name, key in {**components, "pgbouncer": "pgbouncer"}.items():
+            found[f"{release['namespace']} {name}"] = requested(airflow[key]["resources"], airflow[key]["replicas"])
     eso = values_of(stack, "external-secrets")
     found["external secrets"] = total(*(requested(part["resources"]) for part in (eso, eso["webhook"], eso["certController"])))
     kyverno = values_of(stack, "kyverno")
@@ -462,8 +472,14 @@ def per_node(stack: dict[str, Any]) -> tuple[int, int]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_system_pool_at_its_minimum_holds_airflow_and_the_add_ons_with_headroom(stacks: dict[str, Any], env: str) -> None:
-    stack = stacks[env]
-    group = shipped_configs()[env].cluster.node_groups.system
+    check_system_pool(stacks[env], shipped_configs()[env])
+
+
+def check_system_pool(stack: dict[str, Any], config: Any) -> None:
+    """The system node group at its minimum holds every Airflow's components and the add-ons, with headroom
+    (EKS; also run on a user's own environments by ``make verify``)."""
+    env = config.name
+    group = config.cluster.node_groups.system
     nodes = group.min_size
     node_cpu, node_memory = allocatable(min(group.instance_types, key=lambda t: INSTANCE_SIZES[t][0]))
     daemon_cpu, daemon_memory = per_node(stack)
@@ -474,7 +490,7 @@ def test_the_system_pool_at_its_minimum_holds_airflow_and_the_add_ons_with_headr
     free_memory = nodes * (node_memory - daemon_memory)
     # Headroom: a rolling update starts new pods before it stops the old ones (20%; dev runs one
     # replica of everything, so one pod at a time: 10%).
-    headroom = 0.9 if env == "dev" else 0.8
+    headroom = 0.9 if config.tier.value == "dev" else 0.8
     assert cpu <= headroom * free_cpu, f"{env}: {cpu}m requested on {free_cpu}m ({pods})"
     assert memory <= headroom * free_memory, f"{env}: {memory}Mi requested on {free_memory}Mi ({pods})"
     # No single pod is larger than a node can hold.

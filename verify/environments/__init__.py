@@ -1,0 +1,1 @@
+"""Generic checks on a user's own environments (``make verify``): whatever files exist, each is checked."""
