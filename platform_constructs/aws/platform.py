@@ -108,6 +108,11 @@ class AwsPlatformProps:
     """The private hosted zone of the UIs' records (ExternalDNS); None: records are made by hand."""
 
 
+def identities_id(instance: AirflowInstance) -> str:
+    """The construct id of an Airflow's identities: the shared one's keeps its first name, so its roles keep their addresses."""
+    return "pod-identities" if instance.team is None else f"{instance.namespace}-identities"
+
+
 def kept_prefix(name: str, instance: AirflowInstance) -> str:
     """Where an Airflow's generated keys are kept in Secrets Manager: ``<name>/<folder>/`` (``flightdeck-prod/airflow/fernet-key``)."""
     return f"{name}/{instance.folder}/"
@@ -190,32 +195,24 @@ class AwsPlatform(Construct):
         backends = {
             instance: secrets_backend(props.name, instance, props.region) for instance in (SHARED_AIRFLOW, *props.dedicated_airflows)
         }
-        identities = PodIdentities(
-            self,
-            "pod-identities",
-            PodIdentitiesProps(
-                name_prefix=props.name,
-                cluster_name=cluster.cluster.name,
-                workloads=props.workloads,
-                task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{SHARED_AIRFLOW.folder}/", key=key),
-                readable_secrets=backend_secret_arns(props.partition, props.region, props.account_id, backends[SHARED_AIRFLOW]),
-            ),
-        )
-        # A team's own Airflow: its components' roles, bound to its namespace, reach only its log folder.
-        dedicated_identities = {
+        # One set of roles per Airflow, bound to its namespace, reaching only its log folder and its
+        # secrets backend's prefixes: the shared one's (``pod-identities``), then each team's own.
+        identity_sets = {
             instance: PodIdentities(
                 self,
-                f"{instance.namespace}-identities",
+                identities_id(instance),
                 PodIdentitiesProps(
                     name_prefix=props.name,
                     cluster_name=cluster.cluster.name,
-                    workloads=instance.workloads,
+                    workloads=props.workloads if instance.team is None else instance.workloads,
                     task_logs=LogBucketAccess(bucket_arn=logs.bucket.arn, prefix=f"{instance.folder}/", key=key),
                     readable_secrets=backend_secret_arns(props.partition, props.region, props.account_id, backends[instance]),
                 ),
             )
-            for instance in props.dedicated_airflows
+            for instance in backends
         }
+        identities = identity_sets[SHARED_AIRFLOW]
+        dedicated_identities = {instance: own for instance, own in identity_sets.items() if instance.team is not None}
         teams = TeamIdentities(
             self,
             "team-identities",

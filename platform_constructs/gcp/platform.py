@@ -143,34 +143,25 @@ class GcpPlatform(Construct):
         backends = {
             instance: secrets_backend(props.name, instance, props.project_id) for instance in (SHARED_AIRFLOW, *props.dedicated_airflows)
         }
-        identities = WorkloadIdentities(
-            self,
-            "workload-identities",
-            WorkloadIdentitiesProps(
-                name_prefix=props.name,
-                project_id=props.project_id,
-                workloads=props.workloads,
-                task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{SHARED_AIRFLOW.folder}/"),
-                workload_pool_ready=workload_pool_ready,
-                readable_secret_prefixes=backend_prefixes(backends[SHARED_AIRFLOW]),
-            ),
-        )
-        # A team's own Airflow: its components' service accounts, bound to its namespace, reach only its log folder.
-        dedicated_identities = {
+        # One set of service accounts per Airflow, bound to its namespace, reaching only its log folder and
+        # its secrets backend's prefixes: the shared one's (``workload-identities``), then each team's own.
+        identity_sets = {
             instance: WorkloadIdentities(
                 self,
-                f"{instance.namespace}-identities",
+                "workload-identities" if instance.team is None else f"{instance.namespace}-identities",
                 WorkloadIdentitiesProps(
                     name_prefix=props.name,
                     project_id=props.project_id,
-                    workloads=instance.workloads,
+                    workloads=props.workloads if instance.team is None else instance.workloads,
                     task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{instance.folder}/"),
                     workload_pool_ready=workload_pool_ready,
                     readable_secret_prefixes=backend_prefixes(backends[instance]),
                 ),
             )
-            for instance in props.dedicated_airflows
+            for instance in backends
         }
+        identities = identity_sets[SHARED_AIRFLOW]
+        dedicated_identities = {instance: own for instance, own in identity_sets.items() if instance.team is not None}
         teams = TeamIdentities(
             self,
             "team-identities",
