@@ -352,11 +352,11 @@ def test_override_for_a_missing_environment_is_rejected(env_dir: Path) -> None:
     )
 
 
-def test_bad_override_stops_main_before_writing(tmp_path: Path) -> None:
-    result = run_main(tmp_path / "out", FLIGHTDECK_SET_QA__DATABASE__MULTI_AZ="maybe")
+def test_bad_override_stops_main_before_writing(env_dir: Path, tmp_path: Path) -> None:
+    result = run_main(tmp_path / "out", env_dir, FLIGHTDECK_SET_QA__DATABASE__MULTI_AZ="maybe")
     assert result.returncode == 2
     assert result.stderr == (
-        "flightdeck: environments/qa.yaml: database.multi_az: Input should be a valid boolean, unable to interpret "
+        f"flightdeck: {env_dir}/qa.yaml: database.multi_az: Input should be a valid boolean, unable to interpret "
         "input (got 'maybe') (set by FLIGHTDECK_SET_QA__DATABASE__MULTI_AZ)\n"
     )
     assert not (tmp_path / "out").exists()

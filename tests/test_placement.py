@@ -223,9 +223,13 @@ def dag_namespaces(text: str) -> list[str]:
     return found
 
 
+DAGS = REPO / "tests" / "fixtures" / "dags"
+"""Copies of ``examples/dags`` (``make verify`` checks the shipped ones against your environments)."""
+
+
 def test_example_dags_run_in_namespaces_the_platform_places(stacks: dict[str, Any]) -> None:
     placed = placed_namespaces(stacks["prod"])
-    dags = sorted((REPO / "examples" / "dags").glob("*.py"))
+    dags = sorted(DAGS.glob("*.py"))
     assert len(dags) >= 2
     for dag in dags:
         namespaces = dag_namespaces(dag.read_text())
@@ -369,7 +373,7 @@ def test_launchers_may_run_jobs_and_jobs_clean_up_after_themselves(stacks: dict[
 
 
 def test_the_job_example_is_a_job_in_a_team_namespace() -> None:
-    text = (REPO / "examples" / "dags" / "marketing_weekly_export.py").read_text()
+    text = (DAGS / "marketing_weekly_export.py").read_text()
     tree = ast.parse(text)
     (call,) = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "KubernetesJobOperator"]
     keywords = {kw.arg for kw in call.keywords}

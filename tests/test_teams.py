@@ -200,7 +200,7 @@ def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> No
 
 
 def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
-    tree = ast.parse((REPO / "examples" / "dags" / "analytics_daily_orders.py").read_text())
+    tree = ast.parse((REPO / "tests" / "fixtures" / "dags" / "analytics_daily_orders.py").read_text())
     team = next(t for t in shipped_configs()["prod"].teams if t.name == "analytics")
     constants = {
         node.targets[0].id: node.value.value
