@@ -107,6 +107,8 @@ class GkeCluster(Construct):
         zone_count = len(props.zones) if settings.regional else 1
 
         project = DataGoogleProject(self, "project", project_id=props.project_id)
+        self.project_number = project.number
+        """The project's number, looked up once: IAM conditions on Secret Manager name secrets by it."""
         # Kubernetes secrets are encrypted in etcd with this key (application-layer secrets encryption).
         # Google never deletes a key ring: after a destroy, re-creating the environment under the same
         # name needs the ring imported (terraform import) rather than created.

@@ -169,6 +169,8 @@ class WorkloadIdentitiesProps:
     """The cluster: the workload identity pool must exist before anything is bound to it."""
     readable_secret_prefixes: Sequence[str] = ()
     """Secret id prefixes of the Airflow's Connections and Variables (its secrets backend's), which every component reads."""
+    project_number: str = ""
+    """The project's number (Secret Manager's resource names use it); needed with ``readable_secret_prefixes``."""
 
 
 def secret_prefix_condition(project_number: str, prefixes: Sequence[str]) -> str:
@@ -181,6 +183,8 @@ class WorkloadIdentities(Construct):
 
     def __init__(self, scope: Construct, id: str, props: WorkloadIdentitiesProps) -> None:
         super().__init__(scope, id)
+        if props.readable_secret_prefixes and not props.project_number:
+            raise ValueError("readable_secret_prefixes need the project's number (Secret Manager names secrets by it)")
         self.identities: dict[str, WorkloadIdentity] = {}
         for workload in props.workloads:
             bound = bind_workload_identity(
@@ -212,17 +216,10 @@ class WorkloadIdentities(Construct):
                     member=bound.account.member,
                     condition=ProjectIamMemberCondition(
                         title=f"{workload.name}: its Airflow's connections and variables"[:100],
-                        expression=secret_prefix_condition(self._project_number(props.project_id), props.readable_secret_prefixes),
+                        expression=secret_prefix_condition(props.project_number, props.readable_secret_prefixes),
                     ),
                 )
             self.identities[workload.name] = bound.identity
-
-    def _project_number(self, project_id: str) -> str:
-        from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
-
-        if not hasattr(self, "_project"):
-            self._project = DataGoogleProject(self, "project", project_id=project_id)
-        return str(self._project.number)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,6 +283,8 @@ class SecretSyncIdentityProps:
     readable_secret_names: Sequence[str] = ()
     """Other Secret Manager secrets (by id) the operator may read: the DAG repository's credentials …"""
     workload_pool_ready: Sequence[ITerraformDependable]
+    project_number: str
+    """The project's number: the kept keys' grant is conditioned on their resource names, which use it."""
 
 
 class SecretSyncIdentity(Construct):
@@ -306,11 +305,9 @@ class SecretSyncIdentity(Construct):
         for name in props.readable_secret_names:
             grant_secret(self, f"read-secret-{name}", secret_id=name, project_id=props.project_id, member=member)
         # Airflow's generated keys: the operator creates them once under a prefix of its own and reads them back.
-        from cdktf_cdktf_provider_google.data_google_project import DataGoogleProject
         from cdktf_cdktf_provider_google.project_iam_member import ProjectIamMember, ProjectIamMemberCondition
 
         kept = f"{props.name_prefix}-{KEPT_SECRETS_FOLDER}-"
-        project = DataGoogleProject(self, "project", project_id=props.project_id)
         ProjectIamMember(
             self,
             "keep-generated-keys",
@@ -319,7 +316,7 @@ class SecretSyncIdentity(Construct):
             member=member,
             condition=ProjectIamMemberCondition(
                 title="Airflow's generated keys only",
-                expression=f'resource.name.startsWith("projects/{project.number}/secrets/{kept}")',
+                expression=f'resource.name.startsWith("projects/{props.project_number}/secrets/{kept}")',
             ),
         )
         self.secret_store = SecretStoreHandle(

@@ -156,6 +156,7 @@ class GcpPlatform(Construct):
                     task_logs=LogBucketAccess(bucket=logs.bucket.name, prefix=f"{instance.folder}/"),
                     workload_pool_ready=workload_pool_ready,
                     readable_secret_prefixes=backend_prefixes(backends[instance]),
+                    project_number=cluster.project_number,
                 ),
             )
             for instance in backends
@@ -196,6 +197,7 @@ class GcpPlatform(Construct):
                 database_secret_id=database.secret.secret_id,
                 readable_secret_names=props.readable_secret_names,
                 workload_pool_ready=workload_pool_ready,
+                project_number=cluster.project_number,
             ),
         )
         dns = (
