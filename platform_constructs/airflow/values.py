@@ -186,6 +186,13 @@ def _service_account(identity: WorkloadIdentity) -> dict[str, Any]:
     }
 
 
+def log_collection(props: AirflowValuesProps, container: str) -> dict[str, Any]:
+    """A component's own log (not the tasks'), collected by the monitoring agent as ``<namespace>-<container>``:
+    its ``podAnnotations``, or nothing where no agent collects logs."""
+    logs = props.metrics.log_annotations(container, f"{props.namespace}-{container}") if props.metrics is not None else {}
+    return {"podAnnotations": logs} if logs else {}
+
+
 def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
     """Replicas, resources, identity, disruption budget and zone spread of one Airflow component."""
     _, label, workload = COMPONENTS[key]
@@ -199,9 +206,7 @@ def component_values(props: AirflowValuesProps, key: str) -> dict[str, Any]:
         "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
         "topologySpreadConstraints": _spread(label, props.zone_spread),
     }
-    if props.metrics is not None and (logs := props.metrics.log_annotations(label, f"{props.namespace}-{label}")):
-        # Its own log (not the tasks'), collected by the monitoring agent, by Airflow and component.
-        values["podAnnotations"] = logs
+    values.update(log_collection(props, label))
     if key == "scheduler" or key == "triggerer":
         values["logGroomerSidecar"] = {"enabled": False}  # logs go to the bucket, nothing to groom
     if key == "triggerer":
@@ -436,11 +441,7 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
             "metricsExporterSidecar": {"statsSecretName": secrets.pgbouncer_stats},
             "podDisruptionBudget": {"enabled": True, "config": {"maxUnavailable": 1}},
             "topologySpreadConstraints": _spread("pgbouncer", props.zone_spread),
-            **(
-                {"podAnnotations": logs}
-                if props.metrics is not None and (logs := props.metrics.log_annotations("pgbouncer", f"{props.namespace}-pgbouncer"))
-                else {}
-            ),
+            **log_collection(props, "pgbouncer"),
         },
         # Migrations as a plain Job: Terraform waits for the release (and its jobs), so Helm hooks
         # would never run and the release would report success before the schema was migrated.
