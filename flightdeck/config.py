@@ -403,10 +403,40 @@ MUTABLE_TAGS = frozenset({"latest", "stable", "edge", "nightly", "main", "master
 """Image tags that point at a different image tomorrow: refused outside dev."""
 
 
+AIRFLOW_RELEASE_TAG = re.compile(r"^(?P<version>\d+\.\d+\.\d+)(?![0-9])")
+"""A tag that starts with the Airflow version (Apache's ``3.2.2``, ``3.2.2-python3.12``; a build ``3.2.3-build.41``)."""
+OLDEST_AIRFLOW = (3, 1, 0)
+"""The oldest Airflow the pinned chart supports (its ``airflowVersion``)."""
+
+
 class AirflowImage(Model):
     repository: str = Field(default="apache/airflow", pattern=r"^(platform|[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+|[a-z0-9._-]+/[a-z0-9._-]+)$")
     """``apache/airflow`` (default), any image name, or ``platform``: this environment's own image repository."""
     tag: str = Field(default="3.2.2", pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    airflow_version: str | None = Field(default=None, pattern=r"^\d+\.\d+\.\d+$")
+    """The Airflow version inside the image; None: read from the tag when it starts with one (``3.2.2-python3.12``).
+    The chart is told it, and a deploy refuses to go below the version the database was migrated to
+    (see the README, Upgrading Airflow). Required outside dev when the tag does not start with a version."""
+
+    @model_validator(mode="after")
+    def _supported(self) -> AirflowImage:
+        if self.version is not None and version_tuple(self.version) < OLDEST_AIRFLOW:
+            raise ValueError(
+                f"Airflow {self.version} is older than {'.'.join(map(str, OLDEST_AIRFLOW))}, the oldest the pinned chart supports"
+            )
+        return self
+
+    @property
+    def version(self) -> str | None:
+        """The image's Airflow version (``3.2.2``), or None where neither the file nor the tag says it."""
+        if self.airflow_version is not None:
+            return self.airflow_version
+        match = AIRFLOW_RELEASE_TAG.match(self.tag)
+        return match["version"] if match else None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 class GitDags(Model):
@@ -769,6 +799,9 @@ class Monitors(Model):
     database_free_storage_gib: BelowThreshold
     database_connections: AboveThreshold
     """Open connections to the metadata database (every Airflow's PgBouncers and the roles job), sustained over 15 minutes."""
+    provisioning_failures: AboveThreshold
+    """Nodes the provisioner failed to launch in 30 minutes (EKS: Karpenter's failed EC2 launches; no capacity,
+    a quota, an IAM or launch-template error). A few are normal: Karpenter falls back to other instance types."""
 
 
 class Datadog(Model):
@@ -930,6 +963,11 @@ class EnvironmentBase(Model):
             raise ValueError(
                 f"airflow.image.tag is '{tag}', a tag that moves; a {self.tier} environment runs a pinned version "
                 "(3.2.2, or your image's release or commit tag) so every deploy is reproducible"
+            )
+        if self.tier is not Tier.DEV and self.airflow.image.version is None:
+            raise ValueError(
+                f"airflow.image.tag '{tag}' does not start with an Airflow version; set airflow.image.airflow_version "
+                f"(3.2.2) so a {self.tier} deploy can refuse to go below the version its database was migrated to"
             )
         if self.tier is Tier.PROD:
             for name in ("scheduler", "api_server", "triggerer"):

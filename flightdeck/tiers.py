@@ -387,6 +387,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "database_cpu_percent": {"critical": 95, "warning": 85},
             "database_free_storage_gib": {"critical": 2, "warning": 5},
             "database_connections": {"critical": 80, "warning": 60},
+            "provisioning_failures": {"critical": 10, "warning": 5},
         },
     },
     Tier.QA: {
@@ -401,6 +402,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "database_cpu_percent": {"critical": 90, "warning": 80},
             "database_free_storage_gib": {"critical": 5, "warning": 10},
             "database_connections": {"critical": 150, "warning": 100},
+            "provisioning_failures": {"critical": 5, "warning": 3},
         },
     },
     Tier.PROD: {
@@ -416,6 +418,7 @@ _DATADOG: dict[Tier, dict[str, Any]] = {
             "database_cpu_percent": {"critical": 85, "warning": 70},
             "database_free_storage_gib": {"critical": 10, "warning": 25},
             "database_connections": {"critical": 300, "warning": 200},
+            "provisioning_failures": {"critical": 3, "warning": 1},
         },
     },
 }

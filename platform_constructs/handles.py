@@ -155,6 +155,23 @@ class NetworkHandle:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScrapeTarget:
+    """A controller's Prometheus endpoint, which the monitoring agent (where there is one) scrapes."""
+
+    check: str
+    """The agent's integration for it (``karpenter``)."""
+    container: str
+    """The container serving it, as the chart names it (``controller``)."""
+    namespace: str
+    pod_labels: Mapping[str, str]
+    """Its pods (the agent's egress to them is allowed exactly)."""
+    port: int
+    path: str = "/metrics"
+    annotations_key: str = "podAnnotations"
+    """Where the chart takes pod annotations."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class HelmChart:
     """A cluster add-on: a Helm release the cluster layers need (the AWS Load Balancer Controller, Karpenter …)."""
 
@@ -171,6 +188,8 @@ class HelmChart:
     skip_crds: bool = False
     """The CRDs come from another release (a chart's ``-crd`` companion, which Helm does upgrade)."""
     create_namespace: bool = False
+    metrics: ScrapeTarget | None = None
+    """Its controller's metrics, for the monitoring agent; None: nothing to scrape."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +254,18 @@ class StatsdSink:
     log_annotation: str | None = None
     """The pod annotation (``{container}`` in its key) that asks the same agent to collect a container's
     own log, with a JSON list of ``{"source", "service"}``; None: the agent collects no logs."""
+
+    check_annotation: str | None = None
+    """The pod annotation (``{container}`` in its key) that has the same agent run a check against a
+    container, with a JSON object of the check's name and instance; None: the agent runs none."""
+
+    def scrape_annotations(self, target: ScrapeTarget) -> dict[str, str]:
+        """The annotations that have the agent scrape ``target``'s endpoint (none without checks)."""
+        if self.check_annotation is None:
+            return {}
+        endpoint = f"http://%%host%%:{target.port}{target.path}"
+        check = {target.check: {"init_config": {}, "instances": [{"openmetrics_endpoint": endpoint}]}}
+        return {self.check_annotation.format(container=target.container): json.dumps(check)}
 
     def log_annotations(self, container: str, service: str) -> dict[str, str]:
         """The annotations that have the agent collect ``container``'s log as ``service`` (none without log collection)."""
@@ -306,6 +337,9 @@ class CloudPlatform:
     """By team name: what the cloud made for the teams that have an Airflow of their own."""
     secrets_backend: SecretsBackend | None = None
     """The shared Airflow's Connections and Variables in the cloud's store; None: the metadata database only."""
+    provisioning_failures: str | None = None
+    """A Datadog query of the node provisioner's failed launches, ``{filter}`` for the tag filter
+    (Karpenter's, scraped through its add-on's ``metrics``); None: no provisioner of the platform's own."""
 
     def for_airflow(self, instance: AirflowInstance) -> CloudPlatform:
         """These handles as one Airflow sees them: its identities, database, log folder and kept keys."""

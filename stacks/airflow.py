@@ -120,6 +120,7 @@ def release_props(
         executor=airflow.executor,
         image_repository=repository,
         image_tag=airflow.image.tag,
+        airflow_version=airflow.image.version,
         components=components,
         task_resources=_resources(airflow.task_resources),
         identities=platform.identities,

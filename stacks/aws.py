@@ -116,6 +116,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
             final_snapshot=config.database.final_snapshot,
             restore=Restore(snapshot=r.snapshot, instance=r.instance, replaces=r.replaces) if (r := config.database.restore_from) else None,
             airflow_image=airflow_image(config),
+            airflow_version=config.airflow.image.version,
         ),
         log_bucket_name=config.log_bucket_name,
         log_expire_after_days=config.task_logs.expire_after_days,

@@ -40,6 +40,7 @@ def monitor_settings(datadog: Datadog) -> MonitorSettings:
         database_cpu_percent=_threshold(m.database_cpu_percent),
         database_free_storage_gib=_threshold(m.database_free_storage_gib),
         database_connections=_threshold(m.database_connections),
+        provisioning_failures=_threshold(m.provisioning_failures),
     )
 
 
@@ -68,6 +69,7 @@ def build(
                 instance.statsd_prefix: {INSTANCE_TAG: instance.tag, **({"team": instance.team} if instance.team else {})}
                 for instance in airflow_instances(config)
             },
+            scrape_targets=tuple(addon.metrics for addon in platform.cluster_addons if addon.metrics is not None),
             depends_on=tuple(addons),
         ),
     )
@@ -86,6 +88,7 @@ def build(
                     *(t.namespace for t in config.teams),
                 ),
                 database=platform.database.metrics,
+                provisioning_failures=platform.provisioning_failures,
             ),
             monitors=monitor_settings(datadog),
         ),

@@ -103,7 +103,9 @@ class ClusterStack(TerraformStack):
             metrics = statsd_sink()
         # The add-ons layer first: everything above plans against controllers that exist.
         self.addons = ClusterAddons(
-            self, "addons", ClusterAddonsProps(addons=cluster_addons(config, platform), depends_on=tuple(platform.cluster.ready))
+            self,
+            "addons",
+            ClusterAddonsProps(addons=cluster_addons(config, platform), depends_on=tuple(platform.cluster.ready), metrics=metrics),
         )
         # Each Airflow's own database role (and a team's own Airflow's database), before any migration runs.
         roles = database_roles_props(config, platform, [*self.addons.all, *platform.cluster.ready])

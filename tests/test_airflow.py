@@ -329,6 +329,7 @@ def sample_props(**changes: Any) -> AirflowValuesProps:
         "executor": "KubernetesExecutor",
         "image_repository": "apache/airflow",
         "image_tag": "3.2.2",
+        "airflow_version": "3.2.2",
         "components": {k: spec for k in ("scheduler", "api_server", "triggerer", "dag_processor", "pgbouncer")},
         "task_resources": ResourceSpec(cpu="250m", memory="512Mi"),
         "identities": {w.name: WorkloadIdentity(workload=w, principal=f"role/{w.name}") for w in AIRFLOW_WORKLOADS},

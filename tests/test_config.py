@@ -294,7 +294,7 @@ def test_ci_overrides_win_over_file_values_for_image_tag_account_and_sizes(env_d
     assert {c.airflow.image.tag for c in configs.values()} == {"3.2.3-build.41"}
     assert configs["dev"].aws.account_id == files["dev"].aws.account_id, "an environment's override stays in it"
     # Text fields keep the text: YAML would read this tag as the number 3.1.
-    (dev,) = [c for c in load_environments(env_dir, {"FLIGHTDECK_SET__AIRFLOW__IMAGE__TAG": "3.10"}) if c.name == "dev"]
+    (dev,) = [c for c in load_environments(env_dir, {"FLIGHTDECK_SET_DEV__AIRFLOW__IMAGE__TAG": "3.10"}) if c.name == "dev"]
     assert dev.airflow.image.tag == "3.10"
 
 

@@ -380,6 +380,7 @@ def test_monitors_are_valid_tagged_and_use_real_metrics(stacks: dict[str, Any], 
         "monitor-database-cpu",
         "monitor-database-storage",
         "monitor-database-connections",
+        "monitor-node-provisioning",
     }
     connections = found["monitor-database-connections"]["query"]
     assert "aws.rds.database_connections{dbinstanceidentifier:" in connections
@@ -419,6 +420,7 @@ def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: 
         ("monitor-import-errors", settings.import_errors, 1),
         ("monitor-database-cpu", settings.database_cpu_percent, 1),
         ("monitor-database-storage", settings.database_free_storage_gib, 1024**3),
+        ("monitor-node-provisioning", settings.provisioning_failures, 1),
     ):
         monitor = found[name]
         assert float(monitor["monitor_thresholds"]["critical"]) == threshold.critical * scale, name
@@ -450,3 +452,23 @@ def test_the_agent_ships_each_airflows_component_logs_and_not_the_tasks(stacks: 
             # Task logs go to the bucket; a task pod asks the agent for nothing.
             task_annotations = yaml.safe_load(values["podTemplate"])["metadata"].get("annotations", {})
             assert not [key for key in task_annotations if key.startswith("ad.datadoghq.com/")]
+
+
+def test_karpenter_is_scraped_and_its_failed_launches_alert(stacks: dict[str, Any]) -> None:
+    """Node provisioning failures: Datadog's Karpenter check scrapes the controller (annotation), the agent
+    may reach exactly that endpoint (network policy), and the monitor counts failed EC2 launches."""
+    for env, stack in stacks.items():
+        if shipped_configs()[env].datadog is None:
+            continue
+        karpenter = values_of(stack, "karpenter")
+        (annotation,) = [v for k, v in karpenter["podAnnotations"].items() if k == "ad.datadoghq.com/controller.checks"]
+        check = json.loads(annotation)["karpenter"]
+        assert check["instances"] == [{"openmetrics_endpoint": "http://%%host%%:8080/metrics"}]
+        egress = network_policies(stack, "datadog")["allow-egress-scrape-karpenter"]["egress"]
+        assert [str(port["port"]) for rule in egress for port in rule["ports"]] == ["8080"]
+        (peer,) = [peer for rule in egress for peer in rule["to"]]
+        assert peer["namespace_selector"]["match_labels"] == {"kubernetes.io/metadata.name": "kube-system"}
+        assert peer["pod_selector"]["match_labels"]["app.kubernetes.io/name"] == "karpenter"
+        # karpenter_cloudprovider_errors_total, as Datadog's Karpenter integration names it (its metadata.csv).
+        query = monitors(stack)["monitor-node-provisioning"]["query"]
+        assert f"sum:karpenter.cloudprovider.errors.count{{env:{env} AND method:create}}.as_count()" in query

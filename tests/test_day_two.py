@@ -125,11 +125,22 @@ def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: d
     assert restored["snapshot_identifier"] == "rds:flightdeck-live-2026-12-01-02-10"
     assert "db_name" not in restored and "username" not in restored, "both come from the snapshot"
     assert restored["deletion_protection"] is True and restored["storage_encrypted"] is True
-    # The original address (as it is in the state of an environment that never restored) is forgotten, not destroyed.
-    assert restores["restored"]["removed"] == [{"from": f"aws_db_instance.{original_id}", "lifecycle": {"destroy": False}}]
-    # A second restore forgets the first restore's instance.
+    # The original addresses (as they are in the state of an environment that never restored) are forgotten,
+    # not destroyed: the instance, and its pre-upgrade snapshot, which is often the one being restored.
+    (original_snapshot_id,) = resources(restores["live"], "aws_db_snapshot")
+    (restored_snapshot_id, restored_snapshot), = resources(restores["restored"], "aws_db_snapshot").items()
+    assert restores["restored"]["removed"] == [
+        {"from": f"aws_db_instance.{original_id}", "lifecycle": {"destroy": False}},
+        {"from": f"aws_db_snapshot.{original_snapshot_id}", "lifecycle": {"destroy": False}},
+    ]
+    assert restored_snapshot_id != original_snapshot_id
+    assert restored_snapshot["db_instance_identifier"] == f"${{aws_db_instance.{restored_id}.identifier}}"
+    # A second restore forgets the first restore's instance and snapshot.
     (again_id, again), = resources(restores["again"], "aws_db_instance").items()
-    assert restores["again"]["removed"] == [{"from": f"aws_db_instance.{restored_id}", "lifecycle": {"destroy": False}}]
+    assert restores["again"]["removed"] == [
+        {"from": f"aws_db_instance.{restored_id}", "lifecycle": {"destroy": False}},
+        {"from": f"aws_db_snapshot.{restored_snapshot_id}", "lifecycle": {"destroy": False}},
+    ]
     assert again["identifier"].endswith("-r2") and again_id not in (original_id, restored_id)
     # Airflow follows: the endpoint and the master secret are the new instance's.
     endpoint = restores["restored"]["output"]["database_endpoint"]["value"]

@@ -131,6 +131,8 @@ class AirflowValuesProps:
     executor: str
     image_repository: str
     image_tag: str
+    airflow_version: str | None
+    """The image's Airflow version, so the chart's choices fit it; None: the chart's own default."""
     components: Mapping[str, ComponentSpec]
     """By key of ``COMPONENTS`` plus ``pgbouncer``."""
     task_resources: ResourceSpec
@@ -424,6 +426,7 @@ def airflow_values(props: AirflowValuesProps) -> dict[str, Any]:
     values: dict[str, Any] = {
         "executor": props.executor,
         "images": {"airflow": {"repository": props.image_repository, "tag": props.image_tag}},
+        **({"airflowVersion": props.airflow_version} if props.airflow_version else {}),
         # Secrets are produced in the cluster (External Secrets Operator), never passed as values.
         "fernetKeySecretName": secrets.fernet_key,
         "apiSecretKeySecretName": secrets.api_secret_key,

@@ -107,9 +107,11 @@ PLAN_READS = (
     "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets",
     "acm:DescribeCertificate",
     "elasticloadbalancing:Describe*",
+    "ssm:DescribeParameters",
 )  # fmt: skip
 """What refreshing Flightdeck's AWS resources reads: configuration only. No ``s3:GetObject``
-outside the state prefix, no ``secretsmanager:GetSecretValue``, no ``ssm:GetParameter`` on private parameters."""
+outside the state prefix, no ``secretsmanager:GetSecretValue``, no ``ssm:GetParameter`` on private parameters
+but the environment's own (``planner_policy``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +165,11 @@ class CiScope:
     def bucket_arns(self) -> list[str]:
         s3 = f"arn:{self.partition}:s3:::"
         return [f"{s3}{self.manages_prefix}*", *(f"{s3}{name}" for name in self.bucket_names)]
+
+    @property
+    def own_parameters(self) -> str:
+        """The environment's own SSM parameters (``/flightdeck-prod-airflow-schema/…``; the path itself included)."""
+        return f"arn:{self.partition}:ssm:*:{self.account_id}:parameter/{self.manages_prefix}*"
 
     def own_resources(self, service: str) -> list[str]:
         """ARN patterns of the environment's own resources of ``service`` (those in ``RESOURCE_POLICY_WRITES``)."""
@@ -375,7 +382,15 @@ def deployer_policy(scope: CiScope) -> str:
             "Sid": "DenyAccountParameters",
             "Effect": "Deny",
             "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"],
-            "NotResource": [f"arn:{scope.partition}:ssm:*::parameter/aws/*"],
+            "NotResource": [f"arn:{scope.partition}:ssm:*::parameter/aws/*", scope.own_parameters],
+        },
+        {
+            # The environment's own parameters hold the Airflow version each database was migrated to;
+            # rewriting another environment's would lift its downgrade refusal.
+            "Sid": "DenyForeignParameterWrites",
+            "Effect": "Deny",
+            "Action": ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:LabelParameterVersion"],
+            "NotResource": [scope.own_parameters],
         },
         *_state_denials(scope),
         {
@@ -424,6 +439,12 @@ def planner_policy(scope: CiScope) -> str:
         allow(list(PLAN_READS), ["*"], Sid="ReadConfiguration"),
         # Public parameters only (the EKS-optimised AMI ids), never the account's own.
         allow(["ssm:GetParameter"], [f"arn:{scope.partition}:ssm:*::parameter/aws/service/*"], Sid="PublicParameters"),
+        # The Airflow version each database was migrated to (plain values, no secrets): the downgrade refusal reads them.
+        allow(
+            ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:ListTagsForResource"],
+            [scope.own_parameters],
+            Sid="OwnParameters",
+        ),
         allow(["s3:ListBucket"], [scope.state_bucket_arn], Sid="ListState", Condition={"StringLike": {"s3:prefix": [f"{scope.state_prefix}*"]}}),
         allow(["s3:GetObject"], [scope.state_objects], Sid="ReadState"),
         # The plan takes the state lock: a lock file next to the state, written then removed.

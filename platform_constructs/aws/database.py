@@ -49,6 +49,8 @@ class PostgresDatabaseProps:
     """Build the instance from a snapshot (a new instance, beside the old one); None: a new, empty database or the existing one."""
     airflow_image: str | None = None
     """The Airflow image about to run: a manual snapshot is taken whenever it changes, before its migration."""
+    airflow_version: str | None = None
+    """Its Airflow version: kept per instance, and a plan that goes below it is refused (see ``schema_guard``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +65,11 @@ class Restore:
 def instance_construct_id(suffix: str | None) -> str:
     """The original instance's construct id, or a restored one's (a new address, so Terraform never replaces the old in place)."""
     return "instance" if suffix is None else f"instance-{suffix}"
+
+
+def before_upgrade_construct_id(suffix: str | None) -> str:
+    """The construct id of an instance's pre-upgrade snapshot (a restored instance's has its own)."""
+    return "before-upgrade" if suffix is None else f"before-upgrade-{suffix}"
 
 
 def snapshot_name(identifier: str, image: str) -> str:
@@ -137,10 +144,19 @@ class PostgresDatabase(Construct):
         identifier = props.identifier if restore is None else f"{props.identifier}-{restore.instance}"
         if restore is not None:
             # The instance it replaces leaves Terraform's management without being destroyed: it keeps
-            # running (deletion protection stays on) until it is retired by hand (see the README).
+            # running (deletion protection stays on) until it is retired by hand (see the README). So does
+            # its pre-upgrade snapshot, which is often the very snapshot being restored.
             stack = TerraformStack.of(self)
-            previous = stack._allocate_logical_id(Construct(self, instance_construct_id(restore.replaces)).node)
-            stack.add_override("removed", [{"from": f"aws_db_instance.{previous}", "lifecycle": {"destroy": False}}])
+            forgotten = [("aws_db_instance", instance_construct_id(restore.replaces))]
+            if props.airflow_image is not None:
+                forgotten.append(("aws_db_snapshot", before_upgrade_construct_id(restore.replaces)))
+            stack.add_override(
+                "removed",
+                [
+                    {"from": f"{kind}.{stack._allocate_logical_id(Construct(self, construct_id).node)}", "lifecycle": {"destroy": False}}
+                    for kind, construct_id in forgotten
+                ],
+            )
         self.instance = DbInstance(
             self,
             instance_construct_id(restore.instance if restore else None),
@@ -190,11 +206,15 @@ class PostgresDatabase(Construct):
             # one before the previous upgrade; the automated backups keep every earlier point.
             self.before_upgrade = DbSnapshot(
                 self,
-                "before-upgrade",
+                before_upgrade_construct_id(restore.instance if restore else None),
                 db_instance_identifier=self.instance.identifier,
                 db_snapshot_identifier=snapshot_name(identifier, props.airflow_image),
                 tags={"airflow-image": props.airflow_image[-256:], "purpose": "before-airflow-upgrade"},
             )
+        if props.airflow_version is not None:
+            from .schema_guard import SchemaGuard, SchemaGuardProps
+
+            SchemaGuard(self, "schema", SchemaGuardProps(prefix=props.identifier, instance=identifier, airflow_version=props.airflow_version))
         self.handle = DatabaseHandle(
             host=self.instance.address,
             port=POSTGRES_PORT,

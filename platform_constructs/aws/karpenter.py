@@ -19,16 +19,28 @@ from typing import Any
 
 from constructs import Construct
 
-from ..handles import HelmChart
+from ..handles import HelmChart, ScrapeTarget
 from ..placement import SYSTEM_POOL, NodePool
 from ..workloads import LogAccess, Workload
 from .iam import allow, attachable_policy, policy, service_trust
 from .kms import KmsKeyHandle
 
 CHART_VERSION = "1.14.1"
+
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 NODE_CAPACITY_CHART = Path(__file__).resolve().parents[2] / "charts" / "node-capacity"
 KARPENTER = Workload(name="karpenter", namespace="kube-system", service_account="karpenter", log_access=LogAccess.NONE)
+METRICS = ScrapeTarget(
+    check="karpenter",
+    container="controller",
+    namespace=KARPENTER.namespace,
+    pod_labels={"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"},
+    port=8080,
+)
+"""The controller's Prometheus endpoint (the chart's ``controller.metrics.port``), for Datadog's Karpenter check."""
+PROVISIONING_FAILURES = "{agg}:karpenter.cloudprovider.errors.count{filter}"
+"""Failed calls to EC2 (``method:create``: a node that could not be launched: no capacity, a quota, a
+launch template or IAM error), as Datadog's Karpenter check reports them."""
 DISCOVERY_TAG = "karpenter.sh/discovery"
 """Karpenter finds the private subnets and the cluster security group by this tag (value: the cluster name)."""
 
@@ -178,6 +190,7 @@ class Karpenter(Construct):
                 values=controller_values(props),
                 after=("karpenter-crd",),
                 skip_crds=True,
+                metrics=METRICS,
             ),
             HelmChart(
                 name="node-capacity",

@@ -23,7 +23,7 @@ from .database import PostgresDatabase, PostgresDatabaseProps, Restore
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .iam import PermissionsBoundary, secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
-from .karpenter import Karpenter, KarpenterPool, KarpenterProps
+from .karpenter import PROVISIONING_FAILURES, Karpenter, KarpenterPool, KarpenterProps
 from .kms import PlatformKey, PlatformKeyProps
 from .network import FlowLogSettings, Network, NetworkProps
 from .runner import Bastion, BastionProps, ClusterApiAccess, DeployRunner, DeployRunnerOptions, DeployRunnerProps
@@ -74,6 +74,7 @@ class DatabaseSettings:
     final_snapshot: bool
     restore: Restore | None = None
     airflow_image: str | None = None
+    airflow_version: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,6 +245,7 @@ class AwsPlatform(Construct):
                 final_snapshot=props.database.final_snapshot,
                 restore=props.database.restore,
                 airflow_image=props.database.airflow_image,
+                airflow_version=props.database.airflow_version,
                 partition=props.partition,
             ),
         )
@@ -355,6 +357,7 @@ class AwsPlatform(Construct):
             ),
             team_identities=teams.identities,
             secrets_backend=backends[SHARED_AIRFLOW],
+            provisioning_failures=PROVISIONING_FAILURES,
             dedicated_airflows={
                 str(instance.team): DedicatedAirflow.of(
                     instance,

@@ -20,7 +20,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
 
-from ..handles import ClusterHandle, NetworkHandle, SecretStoreHandle, StatsdSink
+from ..handles import ClusterHandle, NetworkHandle, ScrapeTarget, SecretStoreHandle, StatsdSink
 from ..helm import from_store, secret_store, synced_secrets, to_yaml
 from ..kubernetes.namespace import DefaultResources, GuardedNamespace, GuardedNamespaceProps, Peer, Port, QuotaSpec
 from ..placement import SYSTEM_POOL
@@ -52,8 +52,10 @@ def statsd_sink() -> StatsdSink:
         port=DOGSTATSD_PORT,
         namespace=NAMESPACE,
         pod_labels=AGENT_PODS,
-        # Autodiscovery: the agent tails exactly the containers annotated so (Airflow's components).
+        # Autodiscovery: the agent tails exactly the containers annotated so (Airflow's components),
+        # and runs the checks annotated so (Karpenter's metrics).
         log_annotation="ad.datadoghq.com/{container}.logs",
+        check_annotation="ad.datadoghq.com/{container}.checks",
     )
 
 
@@ -76,6 +78,8 @@ class DatadogAgentProps:
     """Namespaces whose pods may send StatsD to the agents (every Airflow's)."""
     statsd_prefixes: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: dict(SHARED_PROFILE))
     """Every Airflow's StatsD prefix, with the tags its metrics get (``airflow_instance``, and ``team`` for a team's own)."""
+    scrape_targets: Sequence[ScrapeTarget] = ()
+    """Controllers whose metrics endpoints the agents scrape (the egress to exactly them is allowed)."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """The External Secrets Operator release (the API key needs its CRDs)."""
 
@@ -207,6 +211,13 @@ class DatadogAgent(Construct):
             ports=[Port(CLUSTER_AGENT_PORT)],
             pods=CLUSTER_AGENT_PODS,
         )
+        for target in props.scrape_targets:
+            ns.allow_egress(
+                f"scrape-{target.check}",
+                to=[Peer(namespace=target.namespace, pod_labels=target.pod_labels)],
+                ports=[Port(target.port)],
+                pods=AGENT_PODS,
+            )
         if props.statsd_clients:
             ns.allow_ingress(
                 "dogstatsd",

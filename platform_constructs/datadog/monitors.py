@@ -50,6 +50,7 @@ class MonitorSettings:
     database_cpu_percent: Threshold
     database_free_storage_gib: Threshold
     database_connections: Threshold
+    provisioning_failures: Threshold
 
 
 def _message(summary: str, action: str, dashboard_url: str, settings: MonitorSettings) -> str:
@@ -189,6 +190,26 @@ def airflow_monitors(
             ),
         ),
     }
+    if scope.provisioning_failures is not None:
+        failures = settings.provisioning_failures
+        monitors["node-provisioning"] = _monitor(
+            scope,
+            settings,
+            title="nodes failing to launch",
+            query=(
+                f"sum(last_30m):{scope.provisioning_failures.format(agg='sum', filter='{' + env + ' AND method:create}')}.as_count() "
+                f">= {number(failures.critical)}"
+            ),
+            thresholds=failures.api(),
+            message=_message(
+                f"The node provisioner of {scope.env} failed to launch {number(failures.critical)} or more nodes in 30 minutes: "
+                "task pods wait for nodes that do not come.",
+                "Karpenter's controller log says why (kubectl -n kube-system logs -l app.kubernetes.io/name=karpenter): "
+                "no capacity for the allowed instance types, a vCPU quota, or an IAM or launch-template error.",
+                kubernetes,
+                settings,
+            ),
+        )
     if db is not None:
         monitors.update(database_monitors(scope, settings, db, dashboards["database"]))
     return monitors

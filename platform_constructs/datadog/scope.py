@@ -19,6 +19,8 @@ class MonitoringScope:
     """Namespaces where Airflow's components and task pods run."""
     database: DatabaseMetrics | None
     """None: no cloud integration reports the database (an existing cluster's); no database dashboard or monitors."""
+    provisioning_failures: str | None = None
+    """A query of the node provisioner's failed launches (``{filter}`` for the tags); None: no such monitor."""
 
     @property
     def tags(self) -> list[str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from ..handles import HelmChart, WorkloadIdentity
+from ..handles import HelmChart, StatsdSink, WorkloadIdentity
 from ..helm import local_chart_release, to_yaml
 from ..placement import SYSTEM_POOL
 from ..workloads import LogAccess, Workload
@@ -236,6 +236,22 @@ class ClusterAddonsProps:
     depends_on: Sequence[ITerraformDependable] = ()
     """What must exist before any add-on is installed (nothing, in a cluster stack: its platform stack is applied)."""
     timeout_seconds: int = 600
+    metrics: StatsdSink | None = None
+    """The monitoring agent, which scrapes the add-ons that declare ``metrics``; None: no agent."""
+
+
+def with_scrape_annotations(addon: HelmChart, metrics: StatsdSink | None) -> Mapping[str, object]:
+    """The add-on's values, with the pod annotations that have the agent scrape its metrics (if both exist)."""
+    if addon.metrics is None or metrics is None:
+        return addon.values
+    annotations = metrics.scrape_annotations(addon.metrics)
+    if not annotations:
+        return addon.values
+    key = addon.metrics.annotations_key
+    existing = addon.values.get(key) or {}
+    if not isinstance(existing, Mapping):
+        raise ValueError(f"add-on {addon.name}: values.{key} is not a mapping of annotations")
+    return {**addon.values, key: {**existing, **annotations}}
 
 
 class ClusterAddons(Construct):
@@ -246,6 +262,7 @@ class ClusterAddons(Construct):
         self.releases: dict[str, Release] = {}
         for addon in install_order(props.addons):
             after = [*props.depends_on, *(self.releases[name] for name in addon.after)]
+            values = with_scrape_annotations(addon, props.metrics)
             if addon.repository is None:
                 release = local_chart_release(
                     self,
@@ -253,7 +270,7 @@ class ClusterAddons(Construct):
                     chart=Path(addon.chart),
                     release_name=addon.name,
                     namespace=addon.namespace,
-                    values=addon.values,
+                    values=values,
                     depends_on=after,
                 )
             else:
@@ -267,7 +284,7 @@ class ClusterAddons(Construct):
                     namespace=addon.namespace,
                     create_namespace=addon.create_namespace or None,
                     skip_crds=addon.skip_crds or None,
-                    values=[to_yaml(dict(addon.values))] if addon.values else None,
+                    values=[to_yaml(dict(values))] if values else None,
                     wait=True,
                     timeout=props.timeout_seconds,
                     depends_on=after or None,

@@ -1,0 +1,86 @@
+"""The Airflow version a database was migrated to, kept beside it, and the plan-time refusal of a downgrade.
+
+Airflow's migrations only go forward: an older Airflow against a database a newer one migrated does
+not start, and its migration job fails halfway through a deploy. So the platform stack keeps, per
+database instance, the version deployed to it in an SSM parameter (``/<prefix>-airflow-schema/<instance>``),
+reads every such parameter at plan time, and refuses the plan (a Terraform precondition) when the new
+version is older than the recorded one. Nothing is applied, not even the pre-upgrade snapshot, which
+stays the one to go back to.
+
+The way back to an older version is a restore: ``database.restore_from`` builds a new instance from the
+snapshot taken before the upgrade, and a new instance has no record yet (see the README's rollback).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+VERSION_ORDER = "tonumber(split(\".\", {v})[0]) * 1000000 + tonumber(split(\".\", {v})[1]) * 1000 + tonumber(split(\".\", {v})[2])"
+"""An ``x.y.z`` version as one comparable number in Terraform's language (minor and patch below 1000)."""
+
+
+def version_order(version: str) -> int:
+    """The same number in Python: ``3.2.2`` is 3002002."""
+    major, minor, patch = (int(part) for part in version.split("."))
+    if minor >= 1000 or patch >= 1000:
+        raise ValueError(f"Airflow version {version}: minor and patch versions above 999 cannot be compared")
+    return major * 1_000_000 + minor * 1000 + patch
+
+
+def records_path(prefix: str) -> str:
+    """Where the versions of an environment's database instances are kept (``/flightdeck-prod-airflow-schema``)."""
+    return f"/{prefix}-airflow-schema"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemaGuardProps:
+    prefix: str
+    """The environment's resource prefix (``flightdeck-prod``): the records' path and, with it, who may write them."""
+    instance: str
+    """The database instance's identifier (``flightdeck-prod``, ``flightdeck-prod-r1``): one record per instance."""
+    airflow_version: str
+    tags: dict[str, str] | None = None
+
+
+class SchemaGuard(Construct):
+    def __init__(self, scope: Construct, id: str, props: SchemaGuardProps) -> None:
+        super().__init__(scope, id)
+        from cdktf import Precondition, TerraformResourceLifecycle
+        from cdktf_cdktf_provider_aws.data_aws_ssm_parameters_by_path import DataAwsSsmParametersByPath
+        from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+
+        new = version_order(props.airflow_version)
+        path = records_path(props.prefix)
+        self.name = f"{path}/{props.instance}"
+        # A list, empty before the first deploy (a single-parameter data source would fail on it).
+        recorded = DataAwsSsmParametersByPath(self, "recorded", path=path)
+        deployed = "deployed"
+        condition = (
+            f"${{alltrue([for name, {deployed} in zipmap({recorded.fqn}.names, nonsensitive({recorded.fqn}.values)) : "
+            f'name != "{self.name}" || {VERSION_ORDER.format(v=deployed)} <= {new}])}}'
+        )
+        self.record = SsmParameter(
+            self,
+            "record",
+            name=self.name,
+            # A version number, not a secret: a plain String, which the planner reads without a key.
+            type="String",
+            value=props.airflow_version,
+            description=f"The Airflow version {props.instance} was last deployed with (Flightdeck refuses to go below it)",
+            tags=props.tags,
+            lifecycle=TerraformResourceLifecycle(
+                precondition=[
+                    Precondition(
+                        condition=condition,
+                        error_message=(
+                            f"Airflow {props.airflow_version} is older than the version the database {props.instance} was "
+                            "migrated to, and Airflow's migrations do not go back. To go back, restore the snapshot taken "
+                            "before the upgrade as a new instance (database.restore_from) with the older image; see the "
+                            "README, Upgrading Airflow, and going back."
+                        ),
+                    )
+                ]
+            ),
+        )
