@@ -272,7 +272,7 @@ def _check_system_pool(tier: Tier, group: NodeGroup, where: str, too_small: Any)
             raise ValueError(f"{where}.instance_types: '{kind}' cannot carry a {tier} system pool: {why}")
 
 
-EksAddonName = Literal["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
+EksAddonName = Literal["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent", "amazon-cloudwatch-observability"]
 
 
 class Cluster(Model):

@@ -101,6 +101,8 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
             endpoint_public_access=config.cluster.endpoint_public_access,
             public_access_cidrs=tuple(config.cluster.public_access_cidrs),
             log_retention_days=config.cluster.log_retention_days,
+            # Airflow's own components' logs: Datadog collects them where it is configured, CloudWatch otherwise.
+            container_logs=config.datadog is None,
             admin_role_arns=tuple(config.cluster.admin_role_arns),
             addon_versions={str(name): version for name, version in config.cluster.addon_versions.items()},
             bastion=config.cluster.bastion,

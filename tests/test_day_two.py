@@ -110,10 +110,15 @@ def restores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
         ("again", {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}),
     ):
         (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
+    # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
+    (folder / "quiet.yaml").write_text(yaml.safe_dump({k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"}))
     outdir = tmp_path_factory.mktemp("restores-out")
     result = run_main(outdir, folder)
     assert result.returncode == 0, result.stderr
-    return {name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text()) for name in ("live", "restored", "again")}
+    return {
+        name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
+        for name in ("live", "restored", "again", "quiet")
+    }
 
 
 def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: dict[str, dict[str, Any]]) -> None:
@@ -169,10 +174,43 @@ def test_restored_stacks_validate_with_the_real_provider(restores: dict[str, dic
         pytest.skip("needs the terraform CLI and an aws provider mirror")
     root, version = mirror
     config = write_cli_config(root, tmp_path / "terraform.rc")
-    for name in ("restored", "again"):
+    for name in ("restored", "again", "quiet"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "main.tf.json").write_text(json.dumps(for_mirror(restores[name], version)))
-    (tmp_path / "main.tf.json").write_text(json.dumps({"module": {name: {"source": f"./{name}"} for name in ("restored", "again")}}))
+    (tmp_path / "main.tf.json").write_text(json.dumps({"module": {name: {"source": f"./{name}"} for name in ("restored", "again", "quiet")}}))
     assert terraform(["init", "-backend=false", "-input=false", "-no-color"], tmp_path, config).returncode == 0
     result = json.loads(terraform(["validate", "-json", "-no-color"], tmp_path, config).stdout)
     assert result["valid"] is True, result["diagnostics"]
+
+
+# Component logs without Datadog: the CloudWatch Observability add-on, its groups kept per tier.
+
+
+def test_without_datadog_eks_ships_container_logs_to_cloudwatch_and_keeps_them_per_tier(restores: dict[str, dict[str, Any]]) -> None:
+    from flightdeck.config import Tier
+    from flightdeck.tiers import tier_defaults
+
+    assert not [a for a in resources(restores["live"], "aws_eks_addon").values() if a["addon_name"] == "amazon-cloudwatch-observability"], (
+        "Datadog collects them where it is configured"
+    )
+    quiet = restores["quiet"]
+    (addon,) = [a for a in resources(quiet, "aws_eks_addon").values() if a["addon_name"] == "amazon-cloudwatch-observability"]
+    config = json.loads(addon["configuration_values"])
+    assert config["containerLogs"] == {"enabled": True}
+    assert config["tolerations"] == [{"operator": "Exists"}], "Fluent Bit runs on every node, tainted pools included"
+    (association,) = addon["pod_identity_association"]
+    assert association["service_account"] == "cloudwatch-agent"
+    groups = {g["name"]: g for g in resources(quiet, "aws_cloudwatch_log_group").values() if "/containerinsights/" in g["name"]}
+    assert set(groups) == {f"/aws/containerinsights/flightdeck-quiet/{kind}" for kind in ("application", "dataplane", "host")}
+    retention = tier_defaults(Tier.DEV, "aws")["cluster"]["log_retention_days"]
+    assert {g["retention_in_days"] for g in groups.values()} == {retention}
+    assert all(g["kms_key_id"].startswith("${aws_kms_key.") for g in groups.values())
+    # Its identity writes exactly those groups, and no metrics.
+    (role_id,) = [i for i, r in resources(quiet, "aws_iam_role").items() if r["name"] == "flightdeck-quiet-container-logs"]
+    assert association["role_arn"] == f"${{aws_iam_role.{role_id}.arn}}"
+    (inline,) = [p for p in resources(quiet, "aws_iam_role_policy").values() if p["name"] == "write-container-logs"]
+    statements = json.loads(inline["policy"])["Statement"]
+    writes = [s for s in statements if "logs:PutLogEvents" in s["Action"]]
+    (write,) = writes
+    assert len(write["Resource"]) == 3 and all(r.endswith(".arn}:*") for r in write["Resource"])
+    assert not any(a.startswith("cloudwatch:") for s in statements for a in s["Action"])

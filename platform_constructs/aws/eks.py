@@ -17,7 +17,7 @@ from constructs import Construct
 
 from ..handles import ClusterHandle, ExecCredentials
 from ..placement import SYSTEM_POOL, NodePool
-from .iam import attachable_policy, service_trust
+from .iam import allow, attachable_policy, policy, service_trust
 from .kms import KmsKeyHandle
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 # their creation waits on pods that cannot be scheduled.
 ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
+CONTAINER_LOG_GROUPS = ("application", "dataplane", "host")
+"""The log groups the CloudWatch Observability add-on's Fluent Bit writes (containers, kubelet, node)."""
 
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
@@ -69,6 +71,10 @@ class EksClusterProps:
     """False: the API server is reachable only from inside the VPC."""
     public_access_cidrs: Sequence[str] = ()
     log_retention_days: int = 90
+    """How long the control plane's logs (and, with ``container_logs``, the containers') are kept."""
+    container_logs: bool = False
+    """Ship the containers' own logs (Airflow's components among them) to CloudWatch Logs through the
+    CloudWatch Observability add-on's Fluent Bit: where no other agent (Datadog) collects them."""
     admin_role_arns: Sequence[str] = ()
     """Granted AmazonEKSClusterAdminPolicy through access entries."""
     addon_versions: Mapping[str, str] = field(default_factory=dict)
@@ -182,6 +188,8 @@ class EksCluster(Construct):
             self._addon(props, name, depends_on=[*self.node_groups, *([ebs_identity] if name == "aws-ebs-csi-driver" else [])])
             for name in ADDONS_AFTER_NODES
         ]
+        if props.container_logs:
+            late.append(self._container_logs(props))
 
         self.handle = ClusterHandle(
             name=self.cluster.name,
@@ -321,6 +329,56 @@ class EksCluster(Construct):
             # Someone scaling the system group by hand keeps that size; Terraform owns the bounds.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
             depends_on=[*self._node_policies, *after],
+        )
+
+    def _container_logs(self, props: EksClusterProps) -> EksAddon:
+        """The CloudWatch Observability add-on, its log groups (kept per tier, encrypted) and an identity that
+        may write to exactly those groups."""
+        from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+        from cdktf_cdktf_provider_aws.eks_addon import EksAddon, EksAddonPodIdentityAssociation
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+        from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+        # Fluent Bit writes to these; made here first, so they are encrypted and expire (it would make them bare).
+        groups = [
+            CloudwatchLogGroup(
+                self,
+                f"container-logs-{kind}",
+                name=f"/aws/containerinsights/{props.name}/{kind}",
+                retention_in_days=props.log_retention_days,
+                kms_key_id=props.encryption_key.arn,
+            )
+            for kind in CONTAINER_LOG_GROUPS
+        ]
+        role = IamRole(
+            self,
+            "container-logs-role",
+            name=f"{props.name}-container-logs",
+            assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
+        )
+        IamRolePolicy(
+            self,
+            "container-logs-policy",
+            name="write-container-logs",
+            role=role.name,
+            # Logs only: no CloudWatch metrics (Container Insights), so the add-on's metric agent is refused and costs nothing.
+            policy=policy(
+                allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [f"{g.arn}:*" for g in groups]),
+                allow(["logs:DescribeLogGroups"], ["*"]),
+            ),
+        )
+        return EksAddon(
+            self,
+            "addon-amazon-cloudwatch-observability",
+            cluster_name=self.cluster.name,
+            addon_name="amazon-cloudwatch-observability",
+            addon_version=props.addon_versions.get("amazon-cloudwatch-observability"),
+            # Its DaemonSets run on every node, the tainted pools' included.
+            configuration_values=json.dumps({"containerLogs": {"enabled": True}, "tolerations": [{"operator": "Exists"}]}),
+            pod_identity_association=[EksAddonPodIdentityAssociation(role_arn=role.arn, service_account="cloudwatch-agent")],
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            depends_on=[*self.node_groups, *groups],
         )
 
     def _ebs_csi_identity(self, props: EksClusterProps) -> EksPodIdentityAssociation:

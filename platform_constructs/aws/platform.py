@@ -49,6 +49,7 @@ class ClusterSettings:
     endpoint_public_access: bool = False
     public_access_cidrs: Sequence[str] = ()
     log_retention_days: int = 90
+    container_logs: bool = False
     admin_role_arns: Sequence[str] = ()
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     karpenter_pools: Sequence[KarpenterPool] = ()
@@ -180,6 +181,7 @@ class AwsPlatform(Construct):
                 endpoint_public_access=props.cluster.endpoint_public_access,
                 public_access_cidrs=props.cluster.public_access_cidrs,
                 log_retention_days=props.cluster.log_retention_days,
+                container_logs=props.cluster.container_logs,
                 admin_role_arns=props.cluster.admin_role_arns,
                 addon_versions=props.cluster.addon_versions,
                 partition=props.partition,
