@@ -261,8 +261,12 @@ def test_everything_above_the_cluster_is_the_same_code_as_on_aws(gke_stacks: dic
 
     aws, gcp = upper(stacks["prod"]), upper(gke_stacks["prod"])
     assert gcp <= aws
-    # EKS's own add-ons: the load balancer controller, and Karpenter (GKE's node pools autoscale themselves).
-    assert aws - gcp == {"addons/aws-load-balancer-controller", "addons/karpenter-crd", "addons/karpenter", "addons/node-capacity"}
+    # EKS's own add-ons: the load balancer controller, and Karpenter (GKE's node pools autoscale themselves),
+    # with what watches Karpenter: the agent's egress to its metrics, and the failed-launch monitor.
+    assert aws - gcp == {
+        "addons/aws-load-balancer-controller", "addons/karpenter-crd", "addons/karpenter", "addons/node-capacity",
+        "datadog-agent/namespace/allow-egress-scrape-karpenter", "datadog/monitor-node-provisioning",
+    }  # fmt: skip
     # The Airflow values differ only where a handle from the seam goes in.
     aws_values, gcp_values = values_of(stacks["prod"]), values_of(gke_stacks["prod"])
     differing = {key for key in aws_values.keys() | gcp_values.keys() if aws_values.get(key) != gcp_values.get(key)}
