@@ -7,14 +7,13 @@ from cdktf import TerraformOutput, TerraformStack
 from flightdeck import ci
 from flightdeck.config import AwsEnvironment, CapacityType, NodeGroup, NodePoolCapacity, Tier
 from platform_constructs.aws.cluster_services import HostedZone
-from platform_constructs.aws.database import Restore
+from platform_constructs.aws.database import DatabaseOptions, Restore
 from platform_constructs.aws.eks import NodeGroupSpec
 from platform_constructs.aws.karpenter import KarpenterPool
 from platform_constructs.aws.platform import (
     AwsPlatform,
     AwsPlatformProps,
     ClusterSettings,
-    DatabaseSettings,
     NetworkSettings,
 )
 from platform_constructs.aws.runner import DeployRunnerOptions
@@ -107,7 +106,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
             addon_versions={str(name): version for name, version in config.cluster.addon_versions.items()},
             bastion=config.cluster.bastion,
         ),
-        database=DatabaseSettings(
+        database=DatabaseOptions(
             engine_version=config.database.engine_version,
             instance_class=config.database.instance_class,
             allocated_storage_gib=config.database.allocated_storage_gib,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from cdktf import TerraformStack
 from constructs import Construct
@@ -24,27 +24,30 @@ POSTGRES_PORT = 5432
 
 
 @dataclass(frozen=True, kw_only=True)
-class PostgresDatabaseProps:
-    identifier: str
+class Restore:
+    snapshot: str
+    instance: str
+    """The new instance's suffix (``r1``: ``flightdeck-prod-r1``)."""
+    replaces: str | None = None
+    """The suffix of the instance it replaces; None: the original (``flightdeck-prod``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseOptions:
+    """What an environment decides about its database (sizes, availability, backups, restores, upgrades);
+    ``PostgresDatabaseProps`` adds where it runs. Declared once: the platform takes these as they are."""
+
     engine_version: str
     """Major (``16``) or major.minor; minor versions are upgraded automatically in the maintenance window."""
     instance_class: str
     allocated_storage_gib: int
     max_allocated_storage_gib: int
-    vpc_id: str
-    subnet_ids: Sequence[str]
-    client_security_group_id: str
-    """The only security group allowed to connect (the EKS cluster security group)."""
-    key: KmsKeyHandle
     multi_az: bool = False
     """A synchronous standby in another zone; failover takes about a minute."""
     deletion_protection: bool = False
     backup_retention_days: int = 7
     final_snapshot: bool = False
     """Snapshot ``<identifier>-final`` is taken when the instance is destroyed."""
-    database_name: str = "airflow"
-    username: str = "airflow_admin"
-    partition: str = "aws"
     restore: Restore | None = None
     """Build the instance from a snapshot (a new instance, beside the old one); None: a new, empty database or the existing one."""
     airflow_image: str | None = None
@@ -54,12 +57,40 @@ class PostgresDatabaseProps:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Restore:
-    snapshot: str
-    instance: str
-    """The new instance's suffix (``r1``: ``flightdeck-prod-r1``)."""
-    replaces: str | None = None
-    """The suffix of the instance it replaces; None: the original (``flightdeck-prod``)."""
+class PostgresDatabaseProps(DatabaseOptions):
+    identifier: str
+    vpc_id: str
+    subnet_ids: Sequence[str]
+    client_security_group_id: str
+    """The only security group allowed to connect (the EKS cluster security group)."""
+    key: KmsKeyHandle
+    database_name: str = "airflow"
+    username: str = "airflow_admin"
+    partition: str = "aws"
+
+    @classmethod
+    def of(
+        cls,
+        options: DatabaseOptions,
+        *,
+        identifier: str,
+        vpc_id: str,
+        subnet_ids: Sequence[str],
+        client_security_group_id: str,
+        key: KmsKeyHandle,
+        partition: str = "aws",
+    ) -> PostgresDatabaseProps:
+        """The environment's options, placed in its network."""
+        chosen = {f.name: getattr(options, f.name) for f in fields(DatabaseOptions)}
+        return cls(
+            **chosen,
+            identifier=identifier,
+            vpc_id=vpc_id,
+            subnet_ids=subnet_ids,
+            client_security_group_id=client_security_group_id,
+            key=key,
+            partition=partition,
+        )
 
 
 def instance_construct_id(suffix: str | None) -> str:

@@ -19,7 +19,7 @@ from ..handles import CloudPlatform, CredentialEndpoint, DedicatedAirflow, Netwo
 from ..teams import TeamSpec
 from ..workloads import SHARED_AIRFLOW, AirflowInstance, Workload
 from .cluster_services import ClusterServices, ClusterServicesProps, HostedZone
-from .database import PostgresDatabase, PostgresDatabaseProps, Restore
+from .database import DatabaseOptions, PostgresDatabase, PostgresDatabaseProps
 from .eks import EksCluster, EksClusterProps, NodeGroupSpec
 from .iam import PermissionsBoundary, secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
@@ -64,21 +64,6 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DatabaseSettings:
-    engine_version: str
-    instance_class: str
-    allocated_storage_gib: int
-    max_allocated_storage_gib: int
-    multi_az: bool
-    deletion_protection: bool
-    backup_retention_days: int
-    final_snapshot: bool
-    restore: Restore | None = None
-    airflow_image: str | None = None
-    airflow_version: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class AwsPlatformProps:
     name: str
     """Prefix of every resource name and the cluster's name (``flightdeck-prod``)."""
@@ -88,7 +73,7 @@ class AwsPlatformProps:
     """The environment's tags (the provider's default tags), also put on what Karpenter launches."""
     network: NetworkSettings
     cluster: ClusterSettings
-    database: DatabaseSettings
+    database: DatabaseOptions
     log_bucket_name: str
     log_expire_after_days: int
     image_repository_name: str
@@ -231,23 +216,13 @@ class AwsPlatform(Construct):
         database = PostgresDatabase(
             self,
             "database",
-            PostgresDatabaseProps(
+            PostgresDatabaseProps.of(
+                props.database,
                 identifier=props.name,
-                engine_version=props.database.engine_version,
-                instance_class=props.database.instance_class,
-                allocated_storage_gib=props.database.allocated_storage_gib,
-                max_allocated_storage_gib=props.database.max_allocated_storage_gib,
                 vpc_id=network.vpc.id,
                 subnet_ids=network.database_subnet_ids,
                 client_security_group_id=cluster_security_group,
                 key=key,
-                multi_az=props.database.multi_az,
-                deletion_protection=props.database.deletion_protection,
-                backup_retention_days=props.database.backup_retention_days,
-                final_snapshot=props.database.final_snapshot,
-                restore=props.database.restore,
-                airflow_image=props.database.airflow_image,
-                airflow_version=props.database.airflow_version,
                 partition=props.partition,
             ),
         )
