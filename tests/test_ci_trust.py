@@ -171,6 +171,20 @@ def test_the_deployer_reads_no_data_and_no_secret_values() -> None:
     assert deployer("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:teams/x-AbCdEf") == "deny"
 
 
+def test_only_the_environment_reads_and_writes_its_own_downgrade_records() -> None:
+    """The Airflow version each database was migrated to (``schema_guard``): another environment's deployer
+    rewriting it would lift that environment's downgrade refusal."""
+    own = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-live-airflow-schema/acme-live"
+    path = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-live-airflow-schema"
+    other = f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-prod-airflow-schema/acme-prod"
+    assert planner("ssm:GetParametersByPath", path) == "allow" and planner("ssm:GetParameter", own) == "allow"
+    assert planner("ssm:GetParametersByPath", f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/acme-prod-airflow-schema") != "allow"
+    assert planner("ssm:PutParameter", own) != "allow", "a plan writes nothing"
+    assert deployer("ssm:GetParametersByPath", path) == "allow" and deployer("ssm:PutParameter", own) == "allow"
+    assert deployer("ssm:PutParameter", other) == "deny" and deployer("ssm:DeleteParameter", other) == "deny"
+    assert deployer("ssm:GetParameter", other) == "deny"
+
+
 def test_no_code_runs_as_a_role_the_deployer_did_not_make() -> None:
     """PowerUserAccess alone lets one change an existing function's code or start an existing build (cloudsplaining's finding)."""
     region = f"eu-west-1:{ACCOUNT}"
