@@ -255,7 +255,7 @@ def configs_in(directory: Path) -> dict[str, Any]:
     return {c.name: c for c in load_environments(directory, {})}
 
 
-def shipped_configs() -> dict[str, Any]:
+def fixture_configs() -> dict[str, Any]:
     """The fixture's environment files (``tests/fixtures/platform/environments``, a copy of the examples as
     they were); named for the examples they copy. Tests never read ``environments/`` itself."""
     return configs_in(ENVIRONMENTS)

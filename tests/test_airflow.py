@@ -28,7 +28,7 @@ from platform_constructs.handles import (
 )
 from platform_constructs.workloads import AIRFLOW_WORKLOADS
 
-from .conftest import DATA, network_policies, only, releases, resources, shipped_configs, values_of
+from .conftest import DATA, fixture_configs, network_policies, only, releases, resources, values_of
 
 DB_METRICS = DatabaseMetrics(scope="db:x", cpu_percent="cpu", free_storage_bytes="free", connections="conns")
 
@@ -219,7 +219,7 @@ def test_airflow_namespaces_have_pod_security_quota_and_limits(stacks: dict[str,
     namespaces = {n["metadata"]["name"]: n["metadata"]["labels"] for n in resources(stack, "kubernetes_namespace_v1").values()}
     # Airflow's two, each team's own Airflow's, its database roles' (restricted, see test_airflow_trust.py),
     # the Datadog Agent's (privileged, see test_datadog.py) and the teams' (test_teams.py).
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     teams = {t.namespace for t in config.teams}
     own = {t.airflow_namespace for t in config.dedicated_teams}
     monitoring = {"datadog"} if config.datadog else set()
@@ -297,7 +297,7 @@ def test_airflow_launches_pods_only_in_listed_namespaces(stacks: dict[str, Any],
     stack = stacks[env]
     assert resources(stack, "kubernetes_cluster_role_v1") == {}
     assert resources(stack, "kubernetes_cluster_role_binding_v1") == {}
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     teams = [t.namespace for t in config.teams]
     launchers = [r for r in resources(stack, "kubernetes_role_v1").values() if r["metadata"]["name"] == "airflow-pod-launcher"]
     roles = {r["metadata"]["namespace"]: r for r in launchers}

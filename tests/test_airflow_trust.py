@@ -21,7 +21,7 @@ from platform_constructs.airflow.values import DATABASE_COMPONENTS, PGBOUNCER_PO
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.workloads import AIRFLOW_NAMESPACE, AIRFLOW_RELEASE, SHARED_AIRFLOW, AirflowInstance
 
-from .conftest import render_chart, resources, shipped_configs, values_of
+from .conftest import fixture_configs, render_chart, resources, values_of
 from .test_placement import policies, task_template
 
 PLATFORM_SECRETS = {
@@ -53,7 +53,7 @@ def check_task_template(stack: dict[str, Any], env: str) -> None:
     assert "envFrom" not in container
     read = secrets_read(template["spec"])
     assert not read & PLATFORM_SECRETS
-    git = shipped_configs()[env].airflow.dags.git
+    git = fixture_configs()[env].airflow.dags.git
     assert read == ({SecretNames().dags_git} if git and git.credentials_secret else set()), "only the DAG repository's read credentials"
     # Airflow's configuration comes from the chart's ConfigMap, which holds no secret (those are environment variables).
     assert [v["configMap"]["name"] for v in template["spec"]["volumes"] if "configMap" in v] == [f"{AIRFLOW_RELEASE}-config"]
@@ -101,7 +101,7 @@ def test_exactly_the_components_that_use_the_database_reach_pgbouncer(stacks: di
 
 def check_pgbouncer_flows(stack: dict[str, Any], env: str) -> None:
     pgbouncer = {"tier": "airflow", "component": "pgbouncer", "release": AIRFLOW_RELEASE}
-    celery = "CeleryExecutor" in shipped_configs()[env].airflow.executor
+    celery = "CeleryExecutor" in fixture_configs()[env].airflow.executor
     users = {*DATABASE_COMPONENTS, "pools", *({"worker"} if celery else set())}
     for name in {*users, TASK_COMPONENT, "worker", "statsd", "redis"}:
         pod = {"tier": "airflow", "component": name, "release": AIRFLOW_RELEASE}
@@ -209,7 +209,7 @@ def test_airflows_keys_are_kept_in_the_cloud_store_and_read_back(stacks: dict[st
 
     checked = 0
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         if config.cloud != "aws":
             continue
         pushes = check_kept_keys(stack, f"{config.resource_prefix}/airflow/")
@@ -254,7 +254,7 @@ def test_airflow_connects_as_its_own_role_never_as_the_master_user(stacks: dict[
 
     APP_USER = SHARED_AIRFLOW.database_user
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         if config.cloud != "aws":
             continue
         master_user = next(iter(resources(stack, "aws_db_instance").values()))["username"]
@@ -280,7 +280,7 @@ def test_the_roles_job_makes_the_role_with_secrets_from_its_namespace_and_reache
     from platform_constructs.airflow.database_roles import APP_SECRET, ROLES_CHART, ROLES_NAMESPACE
 
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         if config.cloud != "aws":
             continue
         documents = render_chart(ROLES_CHART, values_of(stack, "database-roles"), name="database-roles", namespace=ROLES_NAMESPACE)
@@ -327,7 +327,7 @@ def test_a_changed_password_reaches_pgbouncer_and_every_component_within_a_bound
         for section in ("scheduler", "apiServer", "triggerer", "dagProcessor", "pgbouncer"):
             assert values[section]["annotations"] == RELOAD_ON_CHANGE, section
         reloader = values_of(stack, "reloader")["reloader"]
-        airflows = [AIRFLOW_NAMESPACE, *(t.airflow_namespace for t in shipped_configs()[env].dedicated_teams)]
+        airflows = [AIRFLOW_NAMESPACE, *(t.airflow_namespace for t in fixture_configs()[env].dedicated_teams)]
         assert reloader["namespaces"] == airflows and reloader["watchGlobally"] is False
         synced = {e["name"]: e for e in values_of(stack, "airflow-secrets")["externalSecrets"]}
         for name in (SecretNames().metadata, SecretNames().pgbouncer_config, SecretNames().pgbouncer_stats):

@@ -1,4 +1,4 @@
-"""What the foundation promises, checked in the synthesized JSON of the shipped environments."""
+"""What the foundation promises, checked in the synthesized JSON of the fixture environments (tests/fixtures/platform)."""
 
 from __future__ import annotations
 
@@ -112,10 +112,10 @@ def test_system_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None
 
     from flightdeck.tiers import _AWS_BY_TIER
 
-    from .conftest import shipped_configs
+    from .conftest import fixture_configs
 
     for env in ENVIRONMENTS:
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         group = config.cluster.node_groups.system
         assert system(env) == {
             "min_size": group.min_size, "desired_size": group.desired_size, "max_size": group.max_size,
@@ -223,11 +223,11 @@ def test_outputs_tell_an_operator_where_things_are(stacks: dict[str, Any], env: 
 
 def test_cluster_admins_are_keyed_by_role_name_not_by_position(stacks: dict[str, Any]) -> None:
     """Reordering ``cluster.admin_role_arns`` must change no address; removing one removes exactly its entry."""
-    from .conftest import shipped_configs
+    from .conftest import fixture_configs
 
     checked = 0
     for env, stack in stacks.items():
-        arns = shipped_configs()[env].cluster.admin_role_arns
+        arns = fixture_configs()[env].cluster.admin_role_arns
         entries = resources(stack, "aws_eks_access_entry")
         by_principal = {e["principal_arn"]: e["//"]["metadata"]["path"] for e in entries.values()}
         for arn in arns:

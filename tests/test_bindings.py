@@ -1,6 +1,6 @@
 """Only the provider bindings an environment uses are loaded (they cost seconds and hundreds of MB each).
 
-Three synthesis runs: the shipped AWS environments, the GKE examples and the existing-cluster
+Three synthesis runs: the fixture AWS environments, the GKE examples and the existing-cluster
 example. Each imports exactly the bindings of the providers its stacks declare: an AWS-only run
 never imports the google bindings, a GCP-only run never the aws ones, and an existing cluster
 neither.

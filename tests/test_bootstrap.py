@@ -15,13 +15,13 @@ from flightdeck import ci
 from flightdeck.errors import ConfigError
 from flightdeck.loader import bootstrap_path, load_bootstrap
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, load_stacks, resources, run_main, shipped_configs
+from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, load_stacks, resources, run_main
 
 pytestmark = pytest.mark.synth
 
 
 def bootstrap_config() -> Any:
-    return load_bootstrap(BOOTSTRAP, list(shipped_configs().values()))
+    return load_bootstrap(BOOTSTRAP, list(fixture_configs().values()))
 
 
 def provider_account(bootstrap: dict[str, Any], body: dict[str, Any]) -> str:
@@ -37,7 +37,7 @@ def by_name(bootstrap: dict[str, Any], resource_type: str, attribute: str = "nam
 
 
 def test_bootstrap_is_its_own_stack_next_to_the_environments(synth_dir: Path, bootstrap: dict[str, Any]) -> None:
-    expected = [c.stack_name(part) for c in shipped_configs().values() for part in c.stack_parts]
+    expected = [c.stack_name(part) for c in fixture_configs().values() for part in c.stack_parts]
     assert sorted(load_stacks(synth_dir)) == sorted([*expected, "bootstrap"])
     assert bootstrap_path(ENVIRONMENTS) == BOOTSTRAP
     assert "bootstrap" not in {p.stem for p in ENVIRONMENTS.glob("*.yaml")}
@@ -49,8 +49,8 @@ def test_bootstrap_is_its_own_stack_next_to_the_environments(synth_dir: Path, bo
 
 def test_each_environment_state_bucket_is_created_in_its_account(bootstrap: dict[str, Any]) -> None:
     buckets = by_name(bootstrap, "aws_s3_bucket", "bucket")
-    assert sorted(buckets) == sorted({c.state.bucket for c in shipped_configs().values()})
-    for config in shipped_configs().values():
+    assert sorted(buckets) == sorted({c.state.bucket for c in fixture_configs().values()})
+    for config in fixture_configs().values():
         assert provider_account(bootstrap, buckets[config.state.bucket]) == config.aws.account_id
 
 
@@ -82,7 +82,7 @@ def test_state_buckets_are_versioned_encrypted_private_tls_only_and_kept(bootstr
 
 def test_one_github_oidc_provider_per_account(bootstrap: dict[str, Any]) -> None:
     providers = resources(bootstrap, "aws_iam_openid_connect_provider").values()
-    assert sorted(provider_account(bootstrap, p) for p in providers) == sorted({c.aws.account_id for c in shipped_configs().values()})
+    assert sorted(provider_account(bootstrap, p) for p in providers) == sorted({c.aws.account_id for c in fixture_configs().values()})
     for provider in providers:
         assert provider["url"] == "https://token.actions.githubusercontent.com"
         assert provider["client_id_list"] == ["sts.amazonaws.com"]
@@ -97,7 +97,7 @@ def test_deployer_trusts_only_its_github_environment_in_this_repository(bootstra
     roles = by_name(bootstrap, "aws_iam_role")
     oidc = {logical: p for logical, p in resources(bootstrap, "aws_iam_openid_connect_provider").items()}
     repository = bootstrap_config().github.repository
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         role = roles[ci.deployer_role_name(config)]
         statement = trust_of(role)
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -115,7 +115,7 @@ def test_deployer_trusts_only_its_github_environment_in_this_repository(bootstra
 def test_planner_is_for_pull_requests_and_the_default_branch_and_reads_only(bootstrap: dict[str, Any]) -> None:
     roles = by_name(bootstrap, "aws_iam_role")
     repository = bootstrap_config().github.repository
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         name = ci.planner_role_name(config)
         subjects = trust_of(roles[name])["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
         assert subjects == [f"repo:{repository}:pull_request", f"repo:{repository}:ref:refs/heads/main"]
@@ -158,10 +158,10 @@ def bucket_id(bootstrap: dict[str, Any], bucket: str) -> str:
 def test_deployer_manages_only_its_environments_iam_and_not_itself(bootstrap: dict[str, Any]) -> None:
     all_roles = [
         f"arn:aws:iam::{c.aws.account_id}:role/{name}"
-        for c in shipped_configs().values()
+        for c in fixture_configs().values()
         for name in (ci.deployer_role_name(c), ci.planner_role_name(c), f"{c.resource_prefix}-scheduler")
     ]
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         attached, _ = policies_of(bootstrap, ci.deployer_role_name(config))
         assert attached == ["arn:aws:iam::aws:policy/PowerUserAccess"]
         writable = iam_reach(bootstrap, config)
@@ -171,7 +171,7 @@ def test_deployer_manages_only_its_environments_iam_and_not_itself(bootstrap: di
 
 def test_deployer_may_manage_every_role_its_environment_creates(stacks: dict[str, Any], bootstrap: dict[str, Any]) -> None:
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         writable = iam_reach(bootstrap, config)
         for role in resources(stack, "aws_iam_role").values():
             arn = f"arn:aws:iam::{config.aws.account_id}:role/{role['name']}"
@@ -180,7 +180,7 @@ def test_deployer_may_manage_every_role_its_environment_creates(stacks: dict[str
 
 def test_deploys_may_take_two_hours(bootstrap: dict[str, Any]) -> None:
     roles = by_name(bootstrap, "aws_iam_role")
-    assert {roles[ci.deployer_role_name(c)]["max_session_duration"] for c in shipped_configs().values()} == {7200}
+    assert {roles[ci.deployer_role_name(c)]["max_session_duration"] for c in fixture_configs().values()} == {7200}
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def one_environment(tmp_path: Path) -> Path:
     environments.mkdir()
     shutil.copy(ENVIRONMENTS / "dev.yaml", environments)
     data = yaml.safe_load((BOOTSTRAP).read_text())
-    data["state"]["bucket"] = shipped_configs()["dev"].state.bucket
+    data["state"]["bucket"] = fixture_configs()["dev"].state.bucket
     (tmp_path / "bootstrap.yaml").write_text(yaml.safe_dump(data))
     return environments
 
@@ -239,12 +239,12 @@ def test_loader_refuses_a_source_key(tmp_path: Path) -> None:
     path = tmp_path / "bootstrap.yaml"
     path.write_text((BOOTSTRAP).read_text() + "source: elsewhere\n")
     with pytest.raises(ConfigError, match="source: unknown key"):
-        load_bootstrap(path, list(shipped_configs().values()))
+        load_bootstrap(path, list(fixture_configs().values()))
 
 
 def test_ci_roles_reach_exactly_the_state_key_each_environment_uses(stacks: dict[str, Any], bootstrap: dict[str, Any]) -> None:
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         key = stack["terraform"]["backend"]["s3"]["key"]
         bucket = f"${{aws_s3_bucket.{bucket_id(bootstrap, config.state.bucket)}.arn}}"
         for role in (ci.deployer_role_name(config), ci.planner_role_name(config)):

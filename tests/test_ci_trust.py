@@ -30,7 +30,7 @@ from platform_constructs.aws.iam import ATTACHABLE_MANAGED_POLICIES, managed_pol
 from platform_constructs.aws.kms import KmsKeyHandle
 from verify.iam_report import POWER_USER_ACCESS
 
-from .conftest import resources, shipped_configs
+from .conftest import fixture_configs, resources
 from .iam_eval import decide, statement_applies, statements
 
 ACCOUNT = "123456789012"
@@ -277,7 +277,7 @@ def test_the_boundary_allows_no_iam_beyond_instance_profiles_and_passing_own_rol
 
 
 def aws_environments(synthesized: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         if config.cloud == "aws":
             yield config, synthesized[config.stack_name("platform")]
 
@@ -360,7 +360,7 @@ def test_cloudsplaining_finds_no_escalation_and_every_finding_is_explained(synth
 
     assert main([str(synth_dir)]) == 0, capsys.readouterr().err
     seen = {subject.name: findings(subject) for subject in subjects(synth_dir)}
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         if config.cloud != "aws":
             continue
         assert not [f for f in seen[ci.deployer_role_name(config)] if f.startswith(("privilege escalation", "data exfiltration"))]

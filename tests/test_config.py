@@ -21,7 +21,7 @@ from .conftest import ENVIRONMENTS, run_main
 
 @pytest.fixture
 def env_dir(tmp_path: Path) -> Path:
-    """A private copy of the shipped environment files, for a test to break."""
+    """A private copy of the fixture environment files, for a test to break."""
     target = tmp_path / "environments"
     shutil.copytree(ENVIRONMENTS, target)
     return target
@@ -238,7 +238,7 @@ def test_empty_folder_is_an_error(tmp_path: Path) -> None:
 # Tier defaults and per-file values
 
 
-def test_shipped_environments_cover_the_three_tiers() -> None:
+def test_the_fixture_environments_cover_the_three_tiers() -> None:
     configs = {c.name: c for c in load_environments(ENVIRONMENTS, {})}
     assert {name: c.tier for name, c in configs.items()} == {"dev": Tier.DEV, "qa": Tier.QA, "prod": Tier.PROD}
 

@@ -27,7 +27,7 @@ from datadog_api_client.v1.model.monitor import Monitor
 
 from platform_constructs.datadog.mapper import mapped_names, mapper_profiles
 
-from .conftest import DATA, network_policies, releases, resources, shipped_configs, values_of
+from .conftest import DATA, fixture_configs, network_policies, releases, resources, values_of
 
 ENVS = ("dev", "qa", "prod")
 TIMER_SUFFIXES = (".avg", ".max", ".median", ".count", ".95percentile")
@@ -203,7 +203,7 @@ def test_agent_values_are_valid_for_the_pinned_chart(stacks: dict[str, Any], env
 
 @pytest.mark.parametrize("env", ENVS)
 def test_agent_collects_cluster_and_statsd_metrics_with_the_environment_tags(stacks: dict[str, Any], env: str) -> None:
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     values = values_of(stacks[env], "datadog")
     datadog = values["datadog"]
     assert datadog["site"] == config.datadog.site
@@ -230,7 +230,7 @@ def test_the_api_key_is_synced_by_the_secret_operator_not_passed_by_terraform(st
         assert secret == {
             "name": "datadog-api-key",
             "refreshInterval": "1h",
-            "remoteKey": shipped_configs()[env].datadog.api_key_secret,
+            "remoteKey": fixture_configs()[env].datadog.api_key_secret,
             "template": {"api-key": "{{ .api_key }}"},
         }
         assert synced["secretStore"]["provider"] == {"aws": {"service": "SecretsManager", "region": "eu-west-1"}}
@@ -278,7 +278,7 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
     assert ingress["pod_selector"]["match_labels"] == {"app": "datadog"}
     (rule,) = ingress["ingress"]
     assert rule["ports"] == [{"port": "8125", "protocol": "UDP"}]
-    airflows = ["airflow", *(t.airflow_namespace for t in shipped_configs()["prod"].dedicated_teams)]
+    airflows = ["airflow", *(t.airflow_namespace for t in fixture_configs()["prod"].dedicated_teams)]
     assert [peer["namespace_selector"]["match_labels"] for peer in rule["from"]] == [
         {"kubernetes.io/metadata.name": namespace} for namespace in airflows
     ]
@@ -288,13 +288,13 @@ def test_agent_namespace_is_privileged_closed_and_open_only_to_airflow_statsd(st
 
 def test_agent_quota_fits_an_agent_on_every_node_the_cluster_can_have(stacks: dict[str, Any]) -> None:
     for env in ENVS:
-        cluster = shipped_configs()[env].cluster
+        cluster = fixture_configs()[env].cluster
         (quota,) = [q for q in resources(stacks[env], "kubernetes_resource_quota_v1").values() if q["metadata"]["namespace"] == "datadog"]
         # Karpenter's nodes have at least 2 vCPUs: a pool's CPU limit bounds its node count.
         pools = [cluster.node_pools.workers, cluster.node_pools.backfill]
-        pools += [t.dedicated_nodes for t in shipped_configs()[env].teams if t.dedicated_nodes]
+        pools += [t.dedicated_nodes for t in fixture_configs()[env].teams if t.dedicated_nodes]
         max_nodes = cluster.node_groups.system.max_size + sum(p.cpu_limit // 2 for p in pools)
-        assert int(quota["spec"]["hard"]["pods"]) >= max_nodes + shipped_configs()[env].datadog.cluster_agent_replicas
+        assert int(quota["spec"]["hard"]["pods"]) >= max_nodes + fixture_configs()[env].datadog.cluster_agent_replicas
         assert int(quota["spec"]["hard"]["requests.cpu"].rstrip("m")) >= max_nodes * 300
 
 
@@ -369,7 +369,7 @@ def test_outputs_link_every_dashboard(stacks: dict[str, Any], env: str) -> None:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_monitors_are_valid_tagged_and_use_real_metrics(stacks: dict[str, Any], env: str) -> None:
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     found = monitors(stacks[env])
     assert set(found) == {
         "monitor-scheduler-heartbeat",
@@ -406,7 +406,7 @@ def test_prod_pages_on_call_and_dev_notifies_a_channel(stacks: dict[str, Any]) -
 
 @pytest.mark.parametrize("env", ENVS)
 def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: str) -> None:
-    settings = shipped_configs()[env].datadog.monitors
+    settings = fixture_configs()[env].datadog.monitors
     found = monitors(stacks[env])
 
     def critical_in_query(monitor: dict[str, Any]) -> float:
@@ -436,7 +436,7 @@ def test_thresholds_come_from_the_environment_file(stacks: dict[str, Any], env: 
 
 def test_the_agent_ships_each_airflows_component_logs_and_not_the_tasks(stacks: dict[str, Any]) -> None:
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         if config.datadog is None:
             continue
         logs = values_of(stack, "datadog")["datadog"]["logs"]
@@ -458,7 +458,7 @@ def test_karpenter_is_scraped_and_its_failed_launches_alert(stacks: dict[str, An
     """Node provisioning failures: Datadog's Karpenter check scrapes the controller (annotation), the agent
     may reach exactly that endpoint (network policy), and the monitor counts failed EC2 launches."""
     for env, stack in stacks.items():
-        if shipped_configs()[env].datadog is None:
+        if fixture_configs()[env].datadog is None:
             continue
         karpenter = values_of(stack, "karpenter")
         (annotation,) = [v for k, v in karpenter["podAnnotations"].items() if k == "ad.datadoghq.com/controller.checks"]

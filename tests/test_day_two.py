@@ -11,13 +11,13 @@ import jsonschema
 import pytest
 import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, configs_in, resources, run_main, shipped_configs, values_of
+from .conftest import GKE_EXAMPLES, REPO, configs_in, fixture_configs, resources, run_main, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
     retention = {}
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         cleanup = values_of(stack)["databaseCleanup"]
         assert cleanup["enabled"] is config.airflow.database_cleanup.enabled
         assert cleanup["retentionDays"] == config.airflow.database_cleanup.retention_days
@@ -29,7 +29,7 @@ def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[
 
 
 def test_every_environment_outputs_where_its_ui_is(synthesized: dict[str, Any]) -> None:
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         outputs = synthesized[config.stack_name("cluster")]["output"]
         assert outputs["airflow_url"]["value"] == f"https://{config.airflow.ui.hostname}"
 
@@ -55,7 +55,7 @@ def releases_named(stack: dict[str, Any], name: str) -> list[dict[str, Any]]:
 def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(stacks: dict[str, Any], gke_stacks: dict[str, Any]) -> None:
     validator = jsonschema.Draft7Validator(json.loads(EXTERNAL_DNS_SCHEMA.read_text()))
     checked = set()
-    for configs, all_stacks in ((shipped_configs(), stacks), (configs_in(GKE_EXAMPLES), gke_stacks)):
+    for configs, all_stacks in ((fixture_configs(), stacks), (configs_in(GKE_EXAMPLES), gke_stacks)):
         for env, stack in all_stacks.items():
             config = configs[env]
             zone = config.airflow.ui.dns_zone

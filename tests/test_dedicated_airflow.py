@@ -22,7 +22,7 @@ from flightdeck.config import EnvironmentConfig, Team
 from platform_constructs.airflow.values import DATABASE_COMPONENTS, PGBOUNCER_PORT, TASK_COMPONENT
 from platform_constructs.workloads import AIRFLOW_COMPONENT_NAMES, AIRFLOW_RELEASE, SHARED_AIRFLOW, AirflowInstance
 
-from .conftest import releases, resources, run_main, shipped_configs, values_of
+from .conftest import fixture_configs, releases, resources, run_main, values_of
 from .test_airflow_trust import reaches
 from .test_placement import policies
 
@@ -38,7 +38,7 @@ def with_dedicated(stacks: dict[str, Any], gke_stacks: dict[str, Any]) -> list[t
     """Every fixture environment with a team's own Airflow, on each cloud, with its composed stacks."""
     from .conftest import GKE_EXAMPLES, configs_in
 
-    found = [(shipped_configs()[env], stack) for env, stack in stacks.items() if shipped_configs()[env].dedicated_teams]
+    found = [(fixture_configs()[env], stack) for env, stack in stacks.items() if fixture_configs()[env].dedicated_teams]
     gke = configs_in(GKE_EXAMPLES)
     found += [(gke[env], stack) for env, stack in gke_stacks.items() if gke[env].dedicated_teams]
     assert {config.cloud for config, _ in found} == {"aws", "gcp"}, "the fixtures give a team its own Airflow on both clouds"

@@ -13,7 +13,7 @@ import pytest
 
 from platform_constructs.airflow.hibernation import AWAKE_REPLICAS, RULES, SCRIPT, SERVICE_ACCOUNT
 
-from .conftest import resources, shipped_configs
+from .conftest import fixture_configs, resources
 
 
 @dataclass
@@ -79,7 +79,7 @@ def test_dev_sleeps_nights_and_weekends_and_qa_and_prod_never(stacks: dict[str, 
     dev = {c["metadata"]["name"]: c for c in resources(stacks["dev"], "kubernetes_cron_job_v1").values()}
     assert dev["airflow-sleep"]["spec"]["schedule"] == "0 20 * * 1-5"
     assert dev["airflow-wake"]["spec"]["schedule"] == "0 7 * * 1-5"
-    assert shipped_configs()["dev"].airflow.hibernation.enabled
+    assert fixture_configs()["dev"].airflow.hibernation.enabled
     for env in ("qa", "prod"):
         assert resources(stacks[env], "kubernetes_cron_job_v1") == {}
     for job in dev.values():

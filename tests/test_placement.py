@@ -20,7 +20,7 @@ import yaml
 from platform_constructs.aws.karpenter import INTERRUPTION_EVENTS, NODE_CAPACITY_CHART
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 
-from .conftest import REPO, releases, rendered, resources, shipped_configs, values_of
+from .conftest import REPO, fixture_configs, releases, rendered, resources, values_of
 
 ENVIRONMENTS = ("dev", "qa", "prod")
 NODE_LABELS = {"kubernetes.io/os": "linux"}
@@ -154,7 +154,7 @@ def task_template(stack: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_pod_lands_on_a_pool_that_exists_and_can_grow(stacks: dict[str, Any], env: str) -> None:
-    check_placement(stacks[env], shipped_configs()[env])
+    check_placement(stacks[env], fixture_configs()[env])
 
 
 def check_placement(stack: dict[str, Any], config: Any) -> None:
@@ -241,7 +241,7 @@ def test_example_dags_run_in_namespaces_the_platform_places(stacks: dict[str, An
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_node_pools_follow_the_file(stacks: dict[str, Any], env: str) -> None:
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     docs = {(d["kind"], d["metadata"]["name"]): d for d in node_capacity(stacks[env])}
     expected_capacity = {"dev": ["spot"], "qa": ["spot", "on-demand"], "prod": ["on-demand"]}[env]
     for name, capacity in (("workers", config.cluster.node_pools.workers), ("backfill", config.cluster.node_pools.backfill)):
@@ -274,7 +274,7 @@ def test_node_classes_are_private_imdsv2_encrypted_and_pinned(stacks: dict[str, 
             continue
         spec = doc["spec"]
         assert spec["role"] == f"${{aws_iam_role.{role}.name}}"
-        assert spec["amiSelectorTerms"] == [{"alias": shipped_configs()[env].cluster.node_image}]
+        assert spec["amiSelectorTerms"] == [{"alias": fixture_configs()[env].cluster.node_image}]
         assert spec["subnetSelectorTerms"] == spec["securityGroupSelectorTerms"] == [{"tags": discovery}]
         assert spec["metadataOptions"]["httpTokens"] == "required" and spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
         (device,) = spec["blockDeviceMappings"]
@@ -476,7 +476,7 @@ def per_node(stack: dict[str, Any]) -> tuple[int, int]:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_system_pool_at_its_minimum_holds_airflow_and_the_add_ons_with_headroom(stacks: dict[str, Any], env: str) -> None:
-    check_system_pool(stacks[env], shipped_configs()[env])
+    check_system_pool(stacks[env], fixture_configs()[env])
 
 
 def check_system_pool(stack: dict[str, Any], config: Any) -> None:

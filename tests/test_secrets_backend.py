@@ -14,7 +14,7 @@ from typing import Any
 
 from platform_constructs.workloads import SHARED_AIRFLOW, AirflowInstance
 
-from .conftest import GKE_EXAMPLES, configs_in, resources, shipped_configs, values_of
+from .conftest import GKE_EXAMPLES, configs_in, fixture_configs, resources, values_of
 
 
 def backend(stack: dict[str, Any], namespace: str) -> tuple[str, dict[str, Any]]:
@@ -40,7 +40,7 @@ def readable_by_role(stack: dict[str, Any]) -> dict[str, list[str]]:
 
 def test_every_airflow_on_aws_reads_its_own_prefixes_and_nothing_else(stacks: dict[str, Any]) -> None:
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         if config.cloud != "aws":
             continue
         readable = readable_by_role(stack)

@@ -18,7 +18,7 @@ import pytest
 from platform_constructs.airflow.signin import CLIENT_SECRET_KEY, CLIENT_SECRET_VARIABLE, SignInSpec, webserver_config
 from platform_constructs.airflow.values import SecretNames
 
-from .conftest import resources, shipped_configs, values_of
+from .conftest import fixture_configs, resources, values_of
 
 
 def load_config(text: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def load_config(text: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def test_every_environment_outside_dev_signs_in_with_single_sign_on(stacks: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     checked = 0
     for env, stack in stacks.items():
-        config = shipped_configs()[env]
+        config = fixture_configs()[env]
         auth = config.airflow.ui.auth
         api = values_of(stack)["apiServer"]
         if auth is None:

@@ -12,7 +12,7 @@ import pytest
 
 from flightdeck import ci
 
-from .conftest import REMOTE_OUTPUT, load_stacks, platform_reads, resources, shipped_configs
+from .conftest import REMOTE_OUTPUT, fixture_configs, load_stacks, platform_reads, resources
 
 ENVIRONMENTS = ("dev", "qa", "prod")
 
@@ -23,7 +23,7 @@ CLUSTER_PREFIXES = ("kubernetes_", "helm_", "datadog_")
 
 @pytest.fixture(scope="module")
 def every_stack(synth_dir: Path, gke_dir: Path, existing_dir: Path) -> dict[str, dict[str, Any]]:
-    """The shipped AWS environments, the GKE examples and the existing-cluster example: every cluster and platform stack."""
+    """The fixture AWS environments and the copies of the GKE and existing-cluster examples: every cluster and platform stack."""
     stacks: dict[str, dict[str, Any]] = {}
     for label, outdir in (("aws", synth_dir), ("gke", gke_dir), ("existing", existing_dir)):
         for name, stack in load_stacks(outdir).items():
@@ -34,12 +34,12 @@ def every_stack(synth_dir: Path, gke_dir: Path, existing_dir: Path) -> dict[str,
 
 def test_each_environment_file_becomes_its_stacks_named_after_it(synth_dir: Path) -> None:
     manifest = json.loads((synth_dir / "manifest.json").read_text())["stacks"]
-    for env, config in shipped_configs().items():
+    for env, config in fixture_configs().items():
         assert config.stack_parts == ("platform", "cluster")
         assert manifest[f"{env}_platform"]["dependencies"] == []
         # The cluster stack depends on its platform stack only: cdktf deploys them in this order.
         assert manifest[f"{env}_cluster"]["dependencies"] == [f"{env}_platform"]
-    assert sorted(manifest) == sorted(["bootstrap", *(f"{env}_{part}" for env in shipped_configs() for part in ("platform", "cluster"))])
+    assert sorted(manifest) == sorted(["bootstrap", *(f"{env}_{part}" for env in fixture_configs() for part in ("platform", "cluster"))])
 
 
 def test_an_existing_cluster_is_one_stack(existing_dir: Path) -> None:
@@ -108,7 +108,7 @@ def test_no_reference_in_a_cluster_stack_points_into_another_stack(every_stack: 
 def test_each_stack_keeps_its_own_state_under_the_environment_prefix(synthesized: dict[str, Any], env: str) -> None:
     for part in ("platform", "cluster"):
         backend = synthesized[f"{env}_{part}"]["terraform"]["backend"]["s3"]
-        assert backend["bucket"] == shipped_configs()[env].state.bucket
+        assert backend["bucket"] == fixture_configs()[env].state.bucket
         assert backend["key"] == f"flightdeck/{env}/{part}/terraform.tfstate"
         assert backend["encrypt"] is True and backend["use_lockfile"] is True
 
@@ -145,7 +145,7 @@ def runner_of(stack: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_runner_lives_in_the_environments_own_private_subnets(synthesized: dict[str, Any], env: str) -> None:
     stack = synthesized[f"{env}_platform"]
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     project = runner_of(stack)
     assert project["name"] == ci.runner_project(config)
     private = {f"${{aws_subnet.{logical}.id}}" for logical, s in resources(stack, "aws_subnet").items() if "private" in s["tags"]["Name"]}
@@ -178,7 +178,7 @@ def test_the_runners_own_role_can_only_log_attach_to_the_vpc_and_use_the_connect
     assert role["name"].startswith(f"flightdeck-{env}-"), "inside the prefix the environment's deployer manages"
     (trust,) = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": shipped_configs()[env].aws.account_id}}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": fixture_configs()[env].aws.account_id}}
     assert not [a for a in resources(stack, "aws_iam_role_policy_attachment").values() if role_id in a["role"]], "no managed policy"
     (policy,) = [p for p in resources(stack, "aws_iam_role_policy").values() if role_id in p["role"]]
     actions = {a for s in json.loads(policy["policy"])["Statement"] for a in s["Action"]}
@@ -187,7 +187,7 @@ def test_the_runners_own_role_can_only_log_attach_to_the_vpc_and_use_the_connect
     assert "logs:CreateLogGroup" not in actions and not [a for a in actions if a.endswith("*")]
     statements = json.loads(policy["policy"])["Statement"]
     (kms,) = [s for s in statements if s["Action"][0].startswith("kms:")]
-    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": f"codebuild.{shipped_configs()[env].aws.region}.amazonaws.com"}}
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": f"codebuild.{fixture_configs()[env].aws.region}.amazonaws.com"}}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -241,7 +241,7 @@ def test_a_dev_endpoint_may_be_public_with_its_allow_list(workstation: tuple[Pat
 def test_the_bootstrap_makes_each_accounts_github_connection_for_codebuild(bootstrap: dict[str, Any]) -> None:
     connections = resources(bootstrap, "aws_codeconnections_connection")
     credentials = resources(bootstrap, "aws_codebuild_source_credential")
-    regions = {(c.aws.account_id, c.aws.region) for c in shipped_configs().values()}
+    regions = {(c.aws.account_id, c.aws.region) for c in fixture_configs().values()}
     assert len(connections) == len(credentials) == len(regions)
     for logical, connection in connections.items():
         assert connection["provider_type"] == "GitHub"

@@ -22,12 +22,12 @@ from .conftest import (
     REPO,
     clean_environ,
     environments_of,
+    fixture_configs,
     releases,
     render_chart,
     rendered,
     resources,
     run_main,
-    shipped_configs,
     values_of,
 )
 
@@ -40,14 +40,14 @@ def in_namespace(stack: dict[str, Any], kind: str, namespace: str) -> list[dict[
 
 def test_qa_and_prod_declare_two_example_teams() -> None:
     for env in TEAM_ENVS:
-        assert [t.name for t in shipped_configs()[env].teams] == ["analytics", "marketing"]
-    assert shipped_configs()["dev"].teams == []
+        assert [t.name for t in fixture_configs()[env].teams] == ["analytics", "marketing"]
+    assert fixture_configs()["dev"].teams == []
 
 
 @pytest.mark.parametrize("env", TEAM_ENVS)
 def test_every_team_gets_its_namespace_quota_identity_and_launch_rights(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
-    for team in shipped_configs()[env].teams:
+    for team in fixture_configs()[env].teams:
         ns = team.namespace
         (namespace,) = [n for n in resources(stack, "kubernetes_namespace_v1").values() if n["metadata"]["name"] == ns]
         labels = namespace["metadata"]["labels"]
@@ -182,7 +182,7 @@ def test_dev_would_only_audit_unlabelled_pods() -> None:
 def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> None:
     # One pools Job per Airflow, in its namespace: a team's pool is in the Airflow that runs its DAGs.
     jobs = {job["metadata"]["namespace"]: job for job in resources(stacks[env], "kubernetes_job_v1").values()}
-    config = shipped_configs()[env]
+    config = fixture_configs()[env]
     assert set(jobs) == {"airflow", *(t.airflow_namespace for t in config.dedicated_teams)}
     for team in config.teams:
         job = jobs[team.airflow_namespace if team.airflow.dedicated else "airflow"]
@@ -201,7 +201,7 @@ def test_every_team_gets_an_airflow_pool(stacks: dict[str, Any], env: str) -> No
 
 def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
     tree = ast.parse((REPO / "tests" / "fixtures" / "dags" / "analytics_daily_orders.py").read_text())
-    team = next(t for t in shipped_configs()["prod"].teams if t.name == "analytics")
+    team = next(t for t in fixture_configs()["prod"].teams if t.name == "analytics")
     constants = {
         node.targets[0].id: node.value.value
         for node in tree.body
@@ -226,9 +226,9 @@ def qa_without_marketing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     qa = (ENVIRONMENTS / "qa.yaml").read_text()
     start = qa.index("  - name: marketing")
     (folder / "qa.yaml").write_text(qa[:start])
-    # The same CI settings as the shipped environments (so qa has its runner), its state in qa's bucket.
+    # The same CI settings as the fixture environments (so qa has its runner), its state in qa's bucket.
     bootstrap = yaml.safe_load((BOOTSTRAP).read_text())
-    bootstrap["state"] = {"bucket": shipped_configs()["qa"].state.bucket, "region": shipped_configs()["qa"].state_region}
+    bootstrap["state"] = {"bucket": fixture_configs()["qa"].state.bucket, "region": fixture_configs()["qa"].state_region}
     (folder.parent / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
     outdir = folder / "out"
     result = run_main(outdir, environments=folder)
@@ -281,7 +281,7 @@ def test_an_untagged_resource_stops_synthesis(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("env", ("dev", "qa", "prod"))
-def test_every_shipped_resource_is_tagged(stacks: dict[str, Any], env: str) -> None:
+def test_every_synthesized_resource_is_tagged(stacks: dict[str, Any], env: str) -> None:
     stack = stacks[env]
     defaults = stack["provider"]["aws"][0]["default_tags"][0]["tags"]
     for address, body in all_resources(stack).items():

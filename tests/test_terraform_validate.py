@@ -20,12 +20,12 @@ import pytest
 
 from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
 
-from .conftest import shipped_configs
+from .conftest import fixture_configs
 
 
 def aws_stacks(synthesized: dict[str, Any]) -> dict[str, Any]:
     """Every AWS environment's platform stack, and the bootstrap stack."""
-    names = [c.stack_name("platform") for c in shipped_configs().values() if c.cloud == "aws"]
+    names = [c.stack_name("platform") for c in fixture_configs().values() if c.cloud == "aws"]
     return {name: synthesized[name] for name in [*names, "bootstrap"]}
 
 

@@ -18,7 +18,7 @@ from flightdeck.loader import load_bootstrap, load_environments
 from flightdeck.plan_summary import summarize
 from flightdeck.workflow import ACTIONS, OVERRIDES_SCRIPT, PINNED_ACTIONS, expected, render
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, resources, shipped_configs
+from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, resources
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_stack(w
     assert [s.get("run") for s in jobs["lint"]["steps"]][-1] == "make lint"
     assert [s.get("run") for s in jobs["test"]["steps"]][-1] == "make test"
     assert "make synth" in [s.get("run") for s in jobs["synth"]["steps"]]
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         for part in config.stack_parts:
             stack = config.stack_name(part)
             plan = jobs[f"plan-{stack}"]
@@ -90,7 +90,7 @@ def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_stack(w
 
 
 def test_previews_run_on_hosted_runners_and_never_read_the_cluster(workflow: dict[str, Any]) -> None:
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         platform, cluster = (workflow["jobs"][f"plan-{config.stack_name(p)}"] for p in ("platform", "cluster"))
         assert platform["runs-on"] == cluster["runs-on"] == "ubuntu-24.04", "pull-request code never runs inside the network"
         # The platform preview refreshes through the planner's read access to AWS; the cluster's
@@ -106,7 +106,7 @@ def test_deploys_go_dev_then_qa_then_prod_platform_before_cluster_only_from_the_
     assert jobs["deploy-qa_platform"]["needs"] == ["lint", "test", "plan-qa_platform", "deploy-dev_cluster"]
     assert jobs["deploy-prod_platform"]["needs"] == ["lint", "test", "plan-prod_platform", "deploy-qa_cluster"]
     assert jobs["deploy-prod_cluster"]["needs"] == ["lint", "test", "plan-prod_cluster", "deploy-prod_platform"]
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         for part in config.stack_parts:
             assert jobs[f"deploy-{config.stack_name(part)}"]["if"] == (
                 "github.ref == 'refs/heads/main' && github.event_name != 'pull_request'"
@@ -115,7 +115,7 @@ def test_deploys_go_dev_then_qa_then_prod_platform_before_cluster_only_from_the_
 
 def test_each_deploy_is_bound_to_its_github_environment_one_at_a_time(workflow: dict[str, Any]) -> None:
     groups = set()
-    for env, config in shipped_configs().items():
+    for env, config in fixture_configs().items():
         platform, cluster = (workflow["jobs"][f"deploy-{config.stack_name(p)}"] for p in ("platform", "cluster"))
         for job in (platform, cluster):
             assert job["environment"] == {"name": env}
@@ -126,11 +126,11 @@ def test_each_deploy_is_bound_to_its_github_environment_one_at_a_time(workflow: 
         assert cluster["steps"][-1]["run"] == (
             f"npx cdktf deploy {env}_cluster --skip-synth --auto-approve --ignore-missing-stack-dependencies --no-color"
         )
-    assert len(groups) == len(shipped_configs())
+    assert len(groups) == len(fixture_configs())
 
 
 def test_cluster_stacks_deploy_from_the_runner_in_their_own_network(workflow: dict[str, Any], synthesized: dict[str, Any]) -> None:
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         assert not config.cluster.endpoint_public_access
         job = workflow["jobs"][f"deploy-{config.stack_name('cluster')}"]
         (project,) = resources(synthesized[config.stack_name("platform")], "aws_codebuild_project").values()
@@ -144,7 +144,7 @@ def test_cluster_stacks_deploy_from_the_runner_in_their_own_network(workflow: di
 def test_no_job_that_applies_a_private_cluster_runs_on_a_hosted_runner(workflow: dict[str, Any]) -> None:
     for name, job in workflow["jobs"].items():
         runs = " ".join(s.get("run", "") for s in job["steps"])
-        for config in shipped_configs().values():
+        for config in fixture_configs().values():
             cluster = config.stack_name("cluster")
             touches_cluster = f"deploy {cluster} " in runs or (f"diff {cluster} " in runs and "TF_CLI_ARGS_plan" not in job.get("env", {}))
             if touches_cluster:
@@ -154,7 +154,7 @@ def test_no_job_that_applies_a_private_cluster_runs_on_a_hosted_runner(workflow:
 def test_deploys_use_the_synthesized_and_previewed_stacks(workflow: dict[str, Any]) -> None:
     jobs = workflow["jobs"]
     upload = next(s for s in jobs["synth"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         for part in config.stack_parts:
             stack = config.stack_name(part)
             for job in (jobs[f"plan-{stack}"], jobs[f"deploy-{stack}"]):
@@ -170,7 +170,7 @@ def test_cloud_access_is_oidc_into_the_bootstrap_roles_never_keys(workflow: dict
     assert workflow["permissions"] == {}, "no job gets a token unless it asks"
     assert all("permissions" in job for job in workflow["jobs"].values()), "each job says what it needs"
     roles = {role["name"] for role in resources(bootstrap, "aws_iam_role").values()}
-    for config in shipped_configs().values():
+    for config in fixture_configs().values():
         for part in config.stack_parts:
             stack = config.stack_name(part)
             for job, role in ((f"plan-{stack}", ci.planner_role_name(config)), (f"deploy-{stack}", ci.deployer_role_name(config))):
@@ -310,7 +310,7 @@ def test_plan_summary_of_no_changes_and_of_a_failed_diff() -> None:
 
 
 def test_envdiff_lists_only_fields_that_differ() -> None:
-    configs = [shipped_configs()[e] for e in ("dev", "qa", "prod")]
+    configs = [fixture_configs()[e] for e in ("dev", "qa", "prod")]
     rows = {row[0]: row[1:] for row in config_rows(configs)}
     assert rows["database.multi_az"] == ["false", "false", "true"]
     assert rows["aws.account_id"] == ["111111111111", "222222222222", "333333333333"]
@@ -329,7 +329,7 @@ def test_envdiff_counts_resources_by_type_from_the_stacks(stacks: dict[str, Any]
 
 
 def test_envdiff_report_orders_environments_by_promotion(synth_dir: Path) -> None:
-    configs = [shipped_configs()[e] for e in ("prod", "dev", "qa")]
+    configs = [fixture_configs()[e] for e in ("prod", "dev", "qa")]
     text = report(configs, synth_dir)
     assert text.splitlines()[0].split() == ["configuration", "dev", "qa", "prod"]
     assert any(line.split()[:1] == ["resources"] for line in text.splitlines())
