@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 from constructs import Construct
 
 from flightdeck.config import AboveThreshold, BelowThreshold, Datadog, EnvironmentConfig
@@ -15,11 +12,9 @@ from platform_constructs.datadog.monitoring import DatadogMonitoring, DatadogMon
 from platform_constructs.datadog.monitors import MonitorSettings, Threshold
 from platform_constructs.datadog.scope import SERVICE, MonitoringScope
 from platform_constructs.handles import CloudPlatform
+from platform_constructs.kubernetes.addons import ClusterAddons
 
 from .airflow import airflow_instances
-
-if TYPE_CHECKING:
-    from cdktf import ITerraformDependable
 
 
 def _threshold(threshold: AboveThreshold | BelowThreshold) -> Threshold:
@@ -50,7 +45,7 @@ def build(
     datadog: Datadog,
     platform: CloudPlatform,
     airflow: AirflowRelease,
-    addons: Sequence[ITerraformDependable],
+    addons: ClusterAddons,
 ) -> DatadogMonitoring:
     DatadogAgent(
         scope,
@@ -69,8 +64,8 @@ def build(
                 instance.statsd_prefix: {INSTANCE_TAG: instance.tag, **({"team": instance.team} if instance.team else {})}
                 for instance in airflow_instances(config)
             },
-            scrape_targets=tuple(addon.metrics for addon in platform.cluster_addons if addon.metrics is not None),
-            depends_on=tuple(addons),
+            scrape_targets=tuple(addons.scraped),
+            depends_on=tuple(addons.all),
         ),
     )
     return DatadogMonitoring(

@@ -150,7 +150,7 @@ class ClusterStack(TerraformStack):
         if datadog is not None:
             from .datadog import build as build_monitoring
 
-            monitoring = build_monitoring(self, config, datadog, platform, self.airflow, self.addons.all)
+            monitoring = build_monitoring(self, config, datadog, platform, self.airflow, self.addons)
             TerraformOutput(
                 self,
                 "datadog_dashboards",

@@ -336,7 +336,6 @@ class EksCluster(Construct):
         may write to exactly those groups."""
         from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
         from cdktf_cdktf_provider_aws.eks_addon import EksAddon, EksAddonPodIdentityAssociation
-        from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
         # Fluent Bit writes to these; made here first, so they are encrypted and expire (it would make them bare).
@@ -350,12 +349,7 @@ class EksCluster(Construct):
             )
             for kind in CONTAINER_LOG_GROUPS
         ]
-        role = IamRole(
-            self,
-            "container-logs-role",
-            name=f"{props.name}-container-logs",
-            assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
-        )
+        role = self._pod_role("container-logs", f"{props.name}-container-logs")
         IamRolePolicy(
             self,
             "container-logs-policy",
@@ -381,17 +375,17 @@ class EksCluster(Construct):
             depends_on=[*self.node_groups, *groups],
         )
 
+    def _pod_role(self, id_prefix: str, name: str) -> IamRole:
+        """A role for an add-on's pods, assumed through EKS Pod Identity (construct id ``<id_prefix>-role``)."""
+        from cdktf_cdktf_provider_aws.iam_role import IamRole
+
+        return IamRole(self, f"{id_prefix}-role", name=name, assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True))
+
     def _ebs_csi_identity(self, props: EksClusterProps) -> EksPodIdentityAssociation:
         from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
-        from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-        role = IamRole(
-            self,
-            "ebs-csi-role",
-            name=f"{props.name}-ebs-csi",
-            assume_role_policy=service_trust("pods.eks.amazonaws.com", tag_session=True),
-        )
+        role = self._pod_role("ebs-csi", f"{props.name}-ebs-csi")
         IamRolePolicyAttachment(
             self,
             "ebs-csi-policy",

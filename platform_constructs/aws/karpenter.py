@@ -26,7 +26,6 @@ from .iam import allow, attachable_policy, policy, service_trust
 from .kms import KmsKeyHandle
 
 CHART_VERSION = "1.14.1"
-
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 NODE_CAPACITY_CHART = Path(__file__).resolve().parents[2] / "charts" / "node-capacity"
 KARPENTER = Workload(name="karpenter", namespace="kube-system", service_account="karpenter", log_access=LogAccess.NONE)

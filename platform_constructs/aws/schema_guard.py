@@ -41,7 +41,6 @@ class SchemaGuardProps:
     instance: str
     """The database instance's identifier (``flightdeck-prod``, ``flightdeck-prod-r1``): one record per instance."""
     airflow_version: str
-    tags: dict[str, str] | None = None
 
 
 class SchemaGuard(Construct):
@@ -56,10 +55,9 @@ class SchemaGuard(Construct):
         self.name = f"{path}/{props.instance}"
         # A list, empty before the first deploy (a single-parameter data source would fail on it).
         recorded = DataAwsSsmParametersByPath(self, "recorded", path=path)
-        deployed = "deployed"
         condition = (
-            f"${{alltrue([for name, {deployed} in zipmap({recorded.fqn}.names, nonsensitive({recorded.fqn}.values)) : "
-            f'name != "{self.name}" || {VERSION_ORDER.format(v=deployed)} <= {new}])}}'
+            f"${{alltrue([for name, deployed in zipmap({recorded.fqn}.names, nonsensitive({recorded.fqn}.values)) : "
+            f'name != "{self.name}" || {VERSION_ORDER.format(v="deployed")} <= {new}])}}'
         )
         self.record = SsmParameter(
             self,
@@ -69,7 +67,6 @@ class SchemaGuard(Construct):
             type="String",
             value=props.airflow_version,
             description=f"The Airflow version {props.instance} was last deployed with (Flightdeck refuses to go below it)",
-            tags=props.tags,
             lifecycle=TerraformResourceLifecycle(
                 precondition=[
                     Precondition(

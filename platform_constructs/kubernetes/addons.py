@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
-from ..handles import HelmChart, StatsdSink, WorkloadIdentity
+from ..handles import HelmChart, ScrapeTarget, StatsdSink, WorkloadIdentity
 from ..helm import local_chart_release, to_yaml
 from ..placement import SYSTEM_POOL
 from ..workloads import LogAccess, Workload
@@ -260,9 +260,13 @@ class ClusterAddons(Construct):
         from cdktf_cdktf_provider_helm.release import Release
 
         self.releases: dict[str, Release] = {}
+        self.scraped: list[ScrapeTarget] = []
+        """The metrics endpoints annotated for the agent (it needs a way to each: ``DatadogAgentProps.scrape_targets``)."""
         for addon in install_order(props.addons):
             after = [*props.depends_on, *(self.releases[name] for name in addon.after)]
             values = with_scrape_annotations(addon, props.metrics)
+            if addon.metrics is not None and values is not addon.values:
+                self.scraped.append(addon.metrics)
             if addon.repository is None:
                 release = local_chart_release(
                     self,
