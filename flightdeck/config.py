@@ -17,7 +17,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # AWS commercial and GovCloud regions that offer EKS, RDS PostgreSQL and S3.
 AWS_REGIONS = frozenset(
@@ -433,6 +433,11 @@ class AirflowImage(Model):
             return self.airflow_version
         match = AIRFLOW_RELEASE_TAG.match(self.tag)
         return match["version"] if match else None
+
+    def reference(self, own_repository: str) -> str:
+        """The image every Airflow of the environment runs (``platform``: the environment's own repository, by name)."""
+        repository = own_repository if self.repository == "platform" else self.repository
+        return f"{repository}:{self.tag}"
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -1211,6 +1216,41 @@ class GkeCluster(Model):
         return self
 
 
+class CloudSqlRestore(Model):
+    """Build the environment's database from a backup: always a new instance, beside the old one."""
+
+    instance: str = Field(pattern=r"^[a-z][a-z0-9]{0,9}$")
+    """The new instance's suffix: it is ``<env prefix>-<instance>`` (``flightdeck-prod-r1``)."""
+    replaces: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9]{0,9}$")
+    """The suffix of the instance this one replaces and is restored from (an earlier restore's ``instance``); None: the original."""
+    point_in_time: str | None = None
+    """A clone of that instance as it was then (RFC 3339, UTC: ``2026-12-01T02:10:00Z``), within its point-in-time window;
+    the instance's ``airflow-upgrade-point`` label (``20261201t021000z``) is taken as it is."""
+    backup_run_id: int | None = Field(default=None, ge=1)
+    """Or one of its backups (``gcloud sql backups list --instance …``), restored onto the new instance."""
+
+    @field_validator("point_in_time")
+    @classmethod
+    def _utc_time(cls, value: str | None) -> str | None:
+        if value is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z", value):
+            return value
+        # The instance's airflow-upgrade-point label as it is (20261202t153000z), copied from gcloud.
+        if label := re.fullmatch(r"(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})z", value):
+            year, month, day, hour, minute, second = label.groups()
+            return f"{year}-{month}-{day}T{hour}:{minute}:{second}Z"
+        raise ValueError(
+            f"'{value}' is not a time in RFC 3339 and UTC, like 2026-12-01T02:10:00Z (or an airflow-upgrade-point label, like 20261201t021000z)"
+        )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CloudSqlRestore:
+        if self.replaces == self.instance:
+            raise ValueError(f"instance '{self.instance}' is the instance it replaces; a restore always makes a new one")
+        if (self.point_in_time is None) == (self.backup_run_id is None):
+            raise ValueError("set exactly one of point_in_time (a clone as it was then) and backup_run_id (one of its backups)")
+        return self
+
+
 class CloudSql(Model):
     engine_version: str = Field(pattern=r"^1[4-8]$")
     """PostgreSQL major version (Cloud SQL applies minor versions itself)."""
@@ -1226,6 +1266,9 @@ class CloudSql(Model):
     """Days of write-ahead log kept for point-in-time recovery; 0 turns it off."""
     final_backup: bool
     """Keep a final backup when the instance is deleted."""
+    restore_from: CloudSqlRestore | None = None
+    """Build the database from a backup or a point in time, as a new instance; the old one is left running,
+    no longer managed, for you to retire (see the README, Restoring the database)."""
 
     @model_validator(mode="after")
     def _storage(self) -> CloudSql:
@@ -1264,8 +1307,17 @@ class GcpEnvironment(EnvironmentBase):
             raise ValueError("database.deletion_protection is false; prod's database must be protected from deletion")
         if self.tier is Tier.PROD and not self.database.final_backup:
             raise ValueError("database.final_backup is false; prod keeps a backup when its database is deleted")
-        if self.tier is Tier.PROD and self.database.point_in_time_recovery_days == 0:
-            raise ValueError("database.point_in_time_recovery_days is 0; prod keeps write-ahead logs for point-in-time recovery")
+        if self.tier is not Tier.DEV and self.database.point_in_time_recovery_days == 0:
+            raise ValueError(
+                f"database.point_in_time_recovery_days is 0; {self.tier.value} keeps write-ahead logs for point-in-time recovery "
+                "(on GCP the way back from an Airflow upgrade is a clone from just before it)"
+            )
+        restore = self.database.restore_from
+        if restore is not None and restore.point_in_time is not None and self.database.point_in_time_recovery_days == 0:
+            raise ValueError(
+                "database.restore_from.point_in_time is set but database.point_in_time_recovery_days is 0: "
+                "the instance keeps no write-ahead log to clone from; restore a backup_run_id instead"
+            )
         for field, certificate in self.ui_certificates():
             if not RESOURCE_NAME.match(certificate):
                 raise ValueError(

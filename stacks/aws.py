@@ -60,13 +60,6 @@ def _karpenter_pool(pool: NodePool, capacity: NodePoolCapacity, tags: dict[str, 
     )
 
 
-def airflow_image(config: AwsEnvironment) -> str:
-    """The image every Airflow of the environment runs (``platform``: the environment's own repository, by name)."""
-    image = config.airflow.image
-    repository = config.image_repository_name if image.repository == "platform" else image.repository
-    return f"{repository}:{image.tag}"
-
-
 def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None) -> AwsPlatformProps:
     aws = config.aws
     return AwsPlatformProps(
@@ -116,7 +109,7 @@ def platform_props(config: AwsEnvironment, deploy: DeploySettings | None = None)
             backup_retention_days=config.database.backup_retention_days,
             final_snapshot=config.database.final_snapshot,
             restore=Restore(snapshot=r.snapshot, instance=r.instance, replaces=r.replaces) if (r := config.database.restore_from) else None,
-            airflow_image=airflow_image(config),
+            airflow_image=config.airflow.image.reference(config.image_repository_name),
             airflow_version=config.airflow.image.version,
         ),
         log_bucket_name=config.log_bucket_name,

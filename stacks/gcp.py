@@ -10,6 +10,7 @@ from flightdeck.config import GcpEnvironment, NodeGroup
 from platform_constructs.gcp.labels import gcp_labels
 from platform_constructs.gcp.platform import GcpPlatform
 from platform_constructs.gcp.props import (
+    CloudSqlRestore,
     CloudSqlSettings,
     GcpNetworkSettings,
     GcpPlatformProps,
@@ -79,6 +80,13 @@ def platform_props(config: GcpEnvironment) -> GcpPlatformProps:
             backup_retention_days=database.backup_retention_days,
             point_in_time_recovery_days=database.point_in_time_recovery_days,
             final_backup=database.final_backup,
+            restore=(
+                CloudSqlRestore(instance=r.instance, replaces=r.replaces, point_in_time=r.point_in_time, backup_run_id=r.backup_run_id)
+                if (r := database.restore_from)
+                else None
+            ),
+            airflow_image=config.airflow.image.reference(config.image_repository_name),
+            airflow_version=config.airflow.image.version,
         ),
         log_bucket_name=config.log_bucket_name,
         log_expire_after_days=config.task_logs.expire_after_days,

@@ -115,7 +115,41 @@ GCP_BAD_INPUTS = {
     "prod-without-pitr": (
         "prod.yaml",
         ("network:\n", "database:\n  point_in_time_recovery_days: 0\nnetwork:\n"),
-        "database.point_in_time_recovery_days is 0; prod keeps write-ahead logs for point-in-time recovery",
+        "database.point_in_time_recovery_days is 0; prod keeps write-ahead logs for point-in-time recovery "
+        "(on GCP the way back from an Airflow upgrade is a clone from just before it)",
+    ),
+    "qa-without-pitr": (
+        "qa.yaml",
+        ("network:\n", "database:\n  point_in_time_recovery_days: 0\nnetwork:\n"),
+        "database.point_in_time_recovery_days is 0; qa keeps write-ahead logs for point-in-time recovery "
+        "(on GCP the way back from an Airflow upgrade is a clone from just before it)",
+    ),
+    "restore-from-two-sources": (
+        "prod.yaml",
+        ("network:\n", "database:\n  restore_from: {instance: r1, point_in_time: '2026-12-01T02:10:00Z', backup_run_id: 17}\nnetwork:\n"),
+        "database.restore_from: set exactly one of point_in_time (a clone as it was then) and backup_run_id (one of its backups)",
+    ),
+    "restore-from-nothing": (
+        "prod.yaml",
+        ("network:\n", "database:\n  restore_from: {instance: r1}\nnetwork:\n"),
+        "database.restore_from: set exactly one of point_in_time (a clone as it was then) and backup_run_id (one of its backups)",
+    ),
+    "restore-onto-itself": (
+        "prod.yaml",
+        ("network:\n", "database:\n  restore_from: {instance: r1, replaces: r1, backup_run_id: 17}\nnetwork:\n"),
+        "database.restore_from: instance 'r1' is the instance it replaces; a restore always makes a new one",
+    ),
+    "restore-from-a-local-time": (
+        "prod.yaml",
+        ("network:\n", "database:\n  restore_from: {instance: r1, point_in_time: '2026-12-01 02:10'}\nnetwork:\n"),
+        "database.restore_from.point_in_time: '2026-12-01 02:10' is not a time in RFC 3339 and UTC, like 2026-12-01T02:10:00Z "
+        "(or an airflow-upgrade-point label, like 20261201t021000z)",
+    ),
+    "clone-without-a-log": (
+        "dev.yaml",
+        ("network:\n", "database:\n  restore_from: {instance: r1, point_in_time: '2026-12-01T02:10:00Z'}\nnetwork:\n"),
+        "database.restore_from.point_in_time is set but database.point_in_time_recovery_days is 0: "
+        "the instance keeps no write-ahead log to clone from; restore a backup_run_id instead",
     ),
     "prod-without-ha": (
         "prod.yaml",
@@ -198,3 +232,11 @@ def test_bad_gcp_file_through_main_exits_2_and_writes_nothing(gke_files: Path, t
     assert result.returncode == 2
     assert result.stderr == f"flightdeck: {gke_files / 'prod.yaml'}: cluster.regional is false; only dev may run a zonal cluster\n"
     assert sorted(p.name for p in outdir.iterdir()) == ["previous-run"]
+
+
+def test_a_point_in_time_may_be_the_upgrade_point_label_as_it_is(gke_files: Path) -> None:
+    """The rollback copies the instance's airflow-upgrade-point label from gcloud; it is read as the time it names."""
+    edit(gke_files / "prod.yaml", "network:\n", "database:\n  restore_from: {instance: r1, point_in_time: 20261201t021000z}\nnetwork:\n")
+    config = load_environment(gke_files / "prod.yaml")
+    assert isinstance(config, GcpEnvironment) and config.database.restore_from is not None
+    assert config.database.restore_from.point_in_time == "2026-12-01T02:10:00Z"

@@ -112,12 +112,23 @@ def restores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
         (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
     # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
     (folder / "quiet.yaml").write_text(yaml.safe_dump({k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"}))
+    # The same on GCP, in the same run: the GKE fixture's prod as it is, cloned at a point in time, then
+    # restored from a backup of that clone.
+    gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
+    gcp_restores: tuple[tuple[str, dict[str, object] | None], ...] = (
+        ("glive", None),
+        ("grestored", {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}),
+        ("gagain", {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}),
+    )
+    for name, gcp_restore in gcp_restores:
+        database = {"restore_from": gcp_restore} if gcp_restore else {}
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
     outdir = tmp_path_factory.mktemp("restores-out")
     result = run_main(outdir, folder)
     assert result.returncode == 0, result.stderr
     return {
         name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
-        for name in ("live", "restored", "again", "quiet")
+        for name in ("live", "restored", "again", "quiet", "glive", "grestored", "gagain")
     }
 
 
@@ -150,6 +161,116 @@ def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: d
     # Airflow follows: the endpoint and the master secret are the new instance's.
     endpoint = restores["restored"]["output"]["database_endpoint"]["value"]
     assert endpoint == f"${{aws_db_instance.{restored_id}.address}}"
+
+
+def test_a_cloud_sql_restore_is_a_new_instance_cloned_or_restored_beside_the_old_one(restores: dict[str, dict[str, Any]]) -> None:
+    (original_id, original), = resources(restores["glive"], "google_sql_database_instance").items()
+    assert "clone" not in original and "restore_backup_context" not in original and "removed" not in restores["glive"]
+    (database_id,) = resources(restores["glive"], "google_sql_database")
+    (user_id,) = resources(restores["glive"], "google_sql_user")
+    # Cloned at a point in time from the original, under a new name and a new address.
+    (cloned_id, cloned), = resources(restores["grestored"], "google_sql_database_instance").items()
+    assert cloned_id != original_id and cloned["name"] == "flightdeck-grestored-r1"
+    assert cloned["clone"] == {
+        "source_instance_name": "flightdeck-grestored",
+        "point_in_time": "2026-12-01T02:10:00Z",
+        "allocated_ip_range": original["settings"]["ip_configuration"]["allocated_ip_range"],
+    }
+    assert "restore_backup_context" not in cloned
+    assert cloned["deletion_protection"] is True and cloned["settings"]["availability_type"] == "REGIONAL"
+    # The clone brings the database, the user and its password (the same secret): none is created again.
+    assert not resources(restores["grestored"], "google_sql_database") and not resources(restores["grestored"], "google_sql_user")
+    assert resources(restores["grestored"], "google_secret_manager_secret_version"), "the credentials secret stays"
+    # The original instance, its database and its user are forgotten, never destroyed.
+    assert restores["grestored"]["removed"] == [
+        {"from": f"google_sql_database_instance.{original_id}", "lifecycle": {"destroy": False}},
+        {"from": f"google_sql_database.{database_id}", "lifecycle": {"destroy": False}},
+        {"from": f"google_sql_user.{user_id}", "lifecycle": {"destroy": False}},
+    ]
+    # A later restore from one of the clone's backups forgets the clone.
+    (again_id, again), = resources(restores["gagain"], "google_sql_database_instance").items()
+    assert again["name"] == "flightdeck-gagain-r2" and again_id not in (original_id, cloned_id)
+    assert again["restore_backup_context"] == {
+        "backup_run_id": 1764555000000,
+        "instance_id": "flightdeck-gagain-r1",
+        "project": original["project"],
+    }
+    assert "clone" not in again
+    assert restores["gagain"]["removed"] == [{"from": f"google_sql_database_instance.{cloned_id}", "lifecycle": {"destroy": False}}]
+    # Airflow follows: the database host handed to the cluster stack is the new instance's.
+    hosts = [o["value"] for o in restores["grestored"]["output"].values() if "private_ip_address" in str(o["value"])]
+    assert hosts and all(f"google_sql_database_instance.{cloned_id}." in host for host in hosts)
+
+
+def test_cloud_sql_refuses_a_downgrade_and_records_the_point_before_each_upgrade(restores: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    """The instance's precondition and labels as synthesized, evaluated by Terraform itself.
+
+    Only the data source (the project's instances and their labels) is replaced by a variable, so every
+    case runs offline: the guard's condition and the upgrade point's expression are the synthesized ones,
+    on a built-in ``terraform_data`` resource.
+    """
+    import shutil
+
+    from platform_constructs.gcp.database import IMAGE_LABEL, UPGRADE_POINT_LABEL, VERSION_LABEL
+    from verify.terraform import terraform
+
+    if shutil.which("terraform") is None:
+        pytest.skip("needs the terraform CLI")
+    cli_config = tmp_path / "terraform.rc"
+    cli_config.write_text("")  # terraform_data is built in: no provider, no mirror
+    (instance,) = resources(restores["glive"], "google_sql_database_instance").values()
+    (listed,) = restores["glive"]["data"]["google_sql_database_instances"]
+    labels = instance["settings"]["user_labels"]
+    assert labels[VERSION_LABEL] == "3-2-2" and re.fullmatch(r"[0-9a-f]{12}", labels[IMAGE_LABEL])
+    (precondition,) = instance["lifecycle"]["precondition"]
+    reference = f"data.google_sql_database_instances.{listed}.instances"
+    assert reference in precondition["condition"] and reference in labels[UPGRADE_POINT_LABEL]
+
+    def deploy(recorded: list[dict[str, Any]]) -> tuple[int, str, str | None]:
+        """A plan and apply against the instances ``recorded`` lists: status, output, the upgrade point it sets."""
+        substitute = {k: v.replace(reference, "var.instances") for k, v in precondition.items()}
+        config = {
+            "variable": {"instances": {"type": "any"}},
+            "resource": {"terraform_data": {"instance": {"input": "flightdeck-glive", "lifecycle": {"precondition": [substitute]}}}},
+            "output": {"point": {"value": labels[UPGRADE_POINT_LABEL].replace(reference, "var.instances")}},
+        }
+        (tmp_path / "main.tf.json").write_text(json.dumps(config))
+        (tmp_path / "terraform.tfstate").unlink(missing_ok=True)
+        (tmp_path / "instances.auto.tfvars.json").write_text(json.dumps({"instances": recorded}))
+        if not (tmp_path / ".terraform").exists():
+            assert terraform(["init", "-input=false", "-no-color"], tmp_path, cli_config).returncode == 0
+        result = terraform(["apply", "-auto-approve", "-input=false", "-no-color"], tmp_path, cli_config)
+        if result.returncode != 0:
+            return result.returncode, result.stdout + result.stderr, None
+        point = json.loads(terraform(["output", "-json", "point"], tmp_path, cli_config).stdout)
+        return 0, result.stdout, point
+
+    def instance_with(**recorded: str) -> dict[str, Any]:
+        return {"name": "flightdeck-glive", "settings": [{"user_labels": {"env": "prod", **recorded}}]}
+
+    now = re.compile(r"\d{8}t\d{6}z")
+    # The first deploy: no instance yet. The point is this plan's time.
+    status, output, point = deploy([])
+    assert status == 0, output
+    assert point is not None and now.fullmatch(point)
+    # The same version and image again: the recorded point stays (no change on every plan).
+    same = {VERSION_LABEL: "3-2-2", IMAGE_LABEL: labels[IMAGE_LABEL], UPGRADE_POINT_LABEL: "20261101t020000z"}
+    assert deploy([instance_with(**same)])[2] == "20261101t020000z"
+    # Another image (an upgrade from 3.1.0): the point moves to this plan, before the new migration.
+    status, output, point = deploy([instance_with(**{**same, VERSION_LABEL: "3-1-0", IMAGE_LABEL: "0123456789ab"})])
+    assert status == 0, output
+    assert point is not None and now.fullmatch(point) and point != "20261101t020000z"
+    # An instance from before these labels: no record, no refusal.
+    assert deploy([instance_with()])[0] == 0
+    # Below the version the instance was migrated to: refused at plan time, the way back in the message.
+    status, output, _ = deploy([instance_with(**{**same, VERSION_LABEL: "3-10-1"})])
+    assert status != 0
+    flat = " ".join(output.split())
+    assert "Airflow 3.2.2 is older than the version the database flightdeck-glive was migrated to" in flat
+    assert "database.restore_from" in flat and "airflow-upgrade-point" in flat
+    # Another instance's version is not this one's (a restored instance starts without a record).
+    other = {"name": "flightdeck-glive-r1", "settings": [{"user_labels": {VERSION_LABEL: "3-10-1"}}]}
+    assert deploy([other])[0] == 0
 
 
 def test_a_new_airflow_image_is_preceded_by_a_snapshot(restores: dict[str, dict[str, Any]]) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from platform_constructs.aws.schema_guard import SchemaGuard, SchemaGuardProps, version_order
+from platform_constructs.aws.schema_guard import SchemaGuard, SchemaGuardProps
+from platform_constructs.migrations import version_order
 
 
 def guard_stack(version: str, instance: str = "flightdeck-live") -> dict[str, Any]:

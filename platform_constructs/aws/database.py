@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
-from cdktf import TerraformStack
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
+from ..migrations import forget, instance_construct_id
 from .iam import attachable_policy, service_trust
 from .kms import KmsKeyHandle
 
@@ -91,11 +91,6 @@ class PostgresDatabaseProps(DatabaseOptions):
             key=key,
             partition=partition,
         )
-
-
-def instance_construct_id(suffix: str | None) -> str:
-    """The original instance's construct id, or a restored one's (a new address, so Terraform never replaces the old in place)."""
-    return "instance" if suffix is None else f"instance-{suffix}"
 
 
 def before_upgrade_construct_id(suffix: str | None) -> str:
@@ -177,17 +172,10 @@ class PostgresDatabase(Construct):
             # The instance it replaces leaves Terraform's management without being destroyed: it keeps
             # running (deletion protection stays on) until it is retired by hand (see the README). So does
             # its pre-upgrade snapshot, which is often the very snapshot being restored.
-            stack = TerraformStack.of(self)
             forgotten = [("aws_db_instance", instance_construct_id(restore.replaces))]
             if props.airflow_image is not None:
                 forgotten.append(("aws_db_snapshot", before_upgrade_construct_id(restore.replaces)))
-            stack.add_override(
-                "removed",
-                [
-                    {"from": f"{kind}.{stack._allocate_logical_id(Construct(self, construct_id).node)}", "lifecycle": {"destroy": False}}
-                    for kind, construct_id in forgotten
-                ],
-            )
+            forget(self, forgotten)
         self.instance = DbInstance(
             self,
             instance_construct_id(restore.instance if restore else None),

@@ -17,16 +17,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-VERSION_ORDER = "tonumber(split(\".\", {v})[0]) * 1000000 + tonumber(split(\".\", {v})[1]) * 1000 + tonumber(split(\".\", {v})[2])"
-"""An ``x.y.z`` version as one comparable number in Terraform's language (minor and patch below 1000)."""
-
-
-def version_order(version: str) -> int:
-    """The same number in Python: ``3.2.2`` is 3002002."""
-    major, minor, patch = (int(part) for part in version.split("."))
-    if minor >= 1000 or patch >= 1000:
-        raise ValueError(f"Airflow version {version}: minor and patch versions above 999 cannot be compared")
-    return major * 1_000_000 + minor * 1000 + patch
+from ..migrations import VERSION_ORDER, downgrade_message, version_order
 
 
 def records_path(prefix: str) -> str:
@@ -71,12 +62,7 @@ class SchemaGuard(Construct):
                 precondition=[
                     Precondition(
                         condition=condition,
-                        error_message=(
-                            f"Airflow {props.airflow_version} is older than the version the database {props.instance} was "
-                            "migrated to, and Airflow's migrations do not go back. To go back, restore the snapshot taken "
-                            "before the upgrade as a new instance (database.restore_from) with the older image; see the "
-                            "README, Upgrading Airflow, and going back."
-                        ),
+                        error_message=downgrade_message(props.airflow_version, props.instance, "the snapshot taken before the upgrade"),
                     )
                 ]
             ),

@@ -9,6 +9,7 @@ bucket.)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
+from ..migrations import VERSION_ORDER, downgrade_message, forget, instance_construct_id, version_order
 from .props import CloudSqlSettings
 
 if TYPE_CHECKING:
-    from cdktf import ITerraformDependable
+    from cdktf import ITerraformDependable, TerraformResourceLifecycle
 
 POSTGRES_PORT = 5432
 DATABASE_NAME = "airflow"
@@ -45,6 +47,22 @@ DATABASE_FLAGS: Mapping[str, str] = {
     "cloudsql.enable_pgaudit": "on",
     "pgaudit.log": "role",
 }
+
+
+VERSION_LABEL = "airflow-version"
+"""The Airflow version the instance was last deployed with (``3-2-2``: labels take no dots)."""
+IMAGE_LABEL = "airflow-image"
+"""A digest of the Airflow image last deployed to it."""
+UPGRADE_POINT_LABEL = "airflow-upgrade-point"
+"""When the image last changed: the time of that deploy's plan (``20261202t153000z``), before its migration ran."""
+
+
+def version_label(version: str) -> str:
+    return version.replace(".", "-")
+
+
+def image_label(image: str) -> str:
+    return hashlib.sha256(image.encode()).hexdigest()[:12]
 
 
 def postgres_version(engine_version: str) -> str:
@@ -88,6 +106,8 @@ class CloudSqlDatabase(Construct):
         from cdktf_cdktf_provider_google.sql_database import SqlDatabase
         from cdktf_cdktf_provider_google.sql_database_instance import (
             SqlDatabaseInstance,
+            SqlDatabaseInstanceClone,
+            SqlDatabaseInstanceRestoreBackupContext,
             SqlDatabaseInstanceSettings,
             SqlDatabaseInstanceSettingsBackupConfiguration,
             SqlDatabaseInstanceSettingsBackupConfigurationBackupRetentionSettings,
@@ -102,11 +122,22 @@ class CloudSqlDatabase(Construct):
         settings = props.settings
         _validate(props)
         pitr_days = settings.point_in_time_recovery_days
+        restore = settings.restore
+        name = props.name if restore is None else f"{props.name}-{restore.instance}"
+        if restore is not None:
+            # The instance it replaces leaves Terraform without being destroyed: it keeps running (deletion
+            # protection stays on) until it is retired by hand (see the README). The original's database and
+            # user go with it, unmanaged; a restored instance has both from its backup.
+            forgotten = [("google_sql_database_instance", instance_construct_id(restore.replaces))]
+            if restore.replaces is None:
+                forgotten += [("google_sql_database", "database"), ("google_sql_user", "user")]
+            forget(self, forgotten)
+        labels, lifecycle = self._migration_records(props, name)
 
         self.instance = SqlDatabaseInstance(
             self,
-            "instance",
-            name=props.name,
+            instance_construct_id(restore.instance if restore else None),
+            name=name,
             project=props.project_id,
             region=props.region,
             database_version=postgres_version(settings.engine_version),
@@ -150,25 +181,44 @@ class CloudSqlDatabase(Construct):
                 database_flags=[
                     SqlDatabaseInstanceSettingsDatabaseFlags(name=name, value=value) for name, value in DATABASE_FLAGS.items()
                 ],
-                user_labels=dict(props.labels),
+                user_labels=labels,
             ),
+            clone=(
+                SqlDatabaseInstanceClone(
+                    source_instance_name=_source(props.name, restore.replaces),
+                    point_in_time=restore.point_in_time,
+                    allocated_ip_range=props.allocated_ip_range,
+                )
+                if restore is not None and restore.point_in_time is not None
+                else None
+            ),
+            restore_backup_context=(
+                SqlDatabaseInstanceRestoreBackupContext(
+                    backup_run_id=restore.backup_run_id, instance_id=_source(props.name, restore.replaces), project=props.project_id
+                )
+                if restore is not None and restore.backup_run_id is not None
+                else None
+            ),
+            lifecycle=lifecycle,
             depends_on=[props.service_networking],
         )
-        SqlDatabase(self, "database", name=DATABASE_NAME, project=props.project_id, instance=self.instance.name)
 
         # Letters and digits only: the password goes into connection URLs unescaped in some tools.
         password = Password(self, "password", length=40, special=False)
-        SqlUser(
-            self,
-            "user",
-            name=USERNAME,
-            project=props.project_id,
-            instance=self.instance.name,
-            password_wo=password.result,
-            password_wo_version=props.password_version,
-            # PostgreSQL refuses to drop a role that owns objects; the instance takes it along when it goes.
-            deletion_policy="ABANDON",
-        )
+        if restore is None:
+            # A restored instance has the database, the user and its password from its backup.
+            SqlDatabase(self, "database", name=DATABASE_NAME, project=props.project_id, instance=self.instance.name)
+            SqlUser(
+                self,
+                "user",
+                name=USERNAME,
+                project=props.project_id,
+                instance=self.instance.name,
+                password_wo=password.result,
+                password_wo_version=props.password_version,
+                # PostgreSQL refuses to drop a role that owns objects; the instance takes it along when it goes.
+                deletion_policy="ABANDON",
+            )
         self.secret = SecretManagerSecret(
             self,
             "credentials",
@@ -196,13 +246,55 @@ class CloudSqlDatabase(Construct):
             credentials_secret=self.secret.secret_id,
             # Datadog's Google Cloud integration reports Cloud SQL metrics tagged database_id:<project>:<instance>.
             metrics=DatabaseMetrics(
-                scope=f"database_id:{props.project_id}:{props.name}",
+                scope=f"database_id:{props.project_id}:{name}",
                 # Cloud SQL reports utilization as a fraction of the reserved cores.
                 cpu_percent="{agg}:gcp.cloudsql.database.cpu.utilization{filter} * 100",
                 free_storage_bytes="{agg}:gcp.cloudsql.database.disk.quota{filter} - {agg}:gcp.cloudsql.database.disk.bytes_used{filter}",
                 connections="{agg}:gcp.cloudsql.database.postgresql.num_backends{filter}",
             ),
         )
+
+    def _migration_records(self, props: CloudSqlDatabaseProps, name: str) -> tuple[dict[str, str], TerraformResourceLifecycle | None]:
+        """The instance's labels, with the records of its Airflow, and the precondition that refuses a downgrade.
+
+        Every instance of the project and region is listed at plan time (a list, empty before the first
+        deploy); this instance's labels, as they are before the apply, hold the version it was migrated to
+        and the image last deployed.
+        """
+        from cdktf import Precondition, TerraformResourceLifecycle
+        from cdktf_cdktf_provider_google.data_google_sql_database_instances import DataGoogleSqlDatabaseInstances
+
+        settings = props.settings
+        labels = dict(props.labels)
+        if settings.airflow_version is None and settings.airflow_image is None:
+            return labels, None
+        listed = DataGoogleSqlDatabaseInstances(self, "recorded", project=props.project_id, region=props.region)
+        instances = f"{listed.fqn}.instances"
+        current = f'merge([for i in {instances} : i.settings[0].user_labels if i.name == "{name}"]...)'
+        if settings.airflow_image is not None:
+            # A new image: the plan's time, which is before the platform stack applies and so before the
+            # cluster stack runs the new version's migration. The same image: the time recorded when it came.
+            labels[IMAGE_LABEL] = image_label(settings.airflow_image)
+            labels[UPGRADE_POINT_LABEL] = (
+                f'${{lookup({current}, "{IMAGE_LABEL}", "") == "{labels[IMAGE_LABEL]}" ? '
+                f'lookup({current}, "{UPGRADE_POINT_LABEL}", "") : lower(formatdate("YYYYMMDD\'T\'hhmmss\'Z\'", plantimestamp()))}}'
+            )
+        if settings.airflow_version is None:
+            return labels, None
+        labels[VERSION_LABEL] = version_label(settings.airflow_version)
+        # Only this instance's labels are read (another instance's are not this Airflow's to judge).
+        deployed = f'replace(lookup(i.settings[0].user_labels, "{VERSION_LABEL}", "0-0-0"), "-", ".")'
+        condition = (
+            f"${{alltrue([for i in {instances} : {VERSION_ORDER.format(v=deployed)} <= {version_order(settings.airflow_version)} "
+            f'if i.name == "{name}"])}}'
+        )
+        message = downgrade_message(settings.airflow_version, name, f"the instance as it was before the upgrade (its {UPGRADE_POINT_LABEL} label)")
+        return labels, TerraformResourceLifecycle(precondition=[Precondition(condition=condition, error_message=message)])
+
+
+def _source(name: str, replaces: str | None) -> str:
+    """The instance a restore is made from: the one it replaces."""
+    return name if replaces is None else f"{name}-{replaces}"
 
 
 def _validate(props: CloudSqlDatabaseProps) -> None:

@@ -53,6 +53,18 @@ class GkeSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CloudSqlRestore:
+    instance: str
+    """The new instance's suffix (``r1``: ``flightdeck-prod-r1``)."""
+    replaces: str | None = None
+    """The suffix of the instance it replaces and is restored from; None: the original (``flightdeck-prod``)."""
+    point_in_time: str | None = None
+    """Clone that instance as it was then (RFC 3339)."""
+    backup_run_id: int | None = None
+    """Or restore one of its backups onto the new instance."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloudSqlSettings:
     engine_version: str
     """PostgreSQL major version (``16`` → ``POSTGRES_16``)."""
@@ -69,6 +81,12 @@ class CloudSqlSettings:
     """Days of write-ahead log kept for point-in-time recovery (0: off)."""
     final_backup: bool
     """Keep a final backup when the instance is deleted."""
+    restore: CloudSqlRestore | None = None
+    """Build the instance from a backup or a point in time (a new instance, beside the old one); None: a new, empty database or the existing one."""
+    airflow_image: str | None = None
+    """The Airflow image about to run: when it changes, the instance records the plan's time, a point before its migration."""
+    airflow_version: str | None = None
+    """Its Airflow version: kept as a label of the instance, and a plan that goes below it is refused."""
 
 
 @dataclass(frozen=True, kw_only=True)
