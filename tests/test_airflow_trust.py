@@ -11,6 +11,7 @@ the policy's JMESPath evaluated by the ``jmespath`` library as Kyverno would.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -21,7 +22,7 @@ from platform_constructs.airflow.values import DATABASE_COMPONENTS, PGBOUNCER_PO
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.workloads import AIRFLOW_NAMESPACE, AIRFLOW_RELEASE, SHARED_AIRFLOW, AirflowInstance
 
-from .conftest import fixture_configs, render_chart, resources, values_of
+from .conftest import fixture_configs, releases, render_chart, resources, values_of
 from .test_placement import policies, task_template
 
 PLATFORM_SECRETS = {
@@ -314,6 +315,28 @@ def test_the_roles_job_makes_the_role_with_secrets_from_its_namespace_and_reache
         assert addresses and {port for _, port in addresses} == {database_port}, "only the database's port on its addresses"
         assert {port for cidr, port in targets if cidr is None} <= {"53"}, "and DNS"
         assert not [p for p in network_policies(stack, ROLES_NAMESPACE) if "Ingress" in p["spec"]["policy_types"] and p["spec"].get("ingress")]
+
+
+def test_the_roles_job_runs_again_when_the_database_moves_and_not_on_unrelated_changes(stacks: dict[str, Any], gke_stacks: dict[str, Any]) -> None:
+    """The Job's name is its revision: a hash of what it applies, and Terraform's hash of the database's host.
+
+    The host is another stack's output, a numbered token at synthesis; were that token hashed, every
+    unrelated change that shifts token numbers would start a new Job, and a restore (a new host) might not.
+    """
+    checked = 0
+    for stack in [*stacks.values(), *gke_stacks.values()]:
+        if "database-roles" not in releases(stack):
+            continue
+        checked += 1
+        values = values_of(stack, "database-roles")
+        digest, _, hashed = values["revision"].partition("-")
+        assert re.fullmatch(r"[0-9a-f]{10}", digest)
+        host = values["database"]["host"]
+        assert host.startswith("${") and host.endswith("}"), "the host is the platform stack's output"
+        assert hashed == f"${{substr(sha256({host[2:-1]}), 0, 6)}}"
+        rest = {k: v for k, v in values.items() if k not in ("revision", "database")}
+        assert "${" not in json.dumps(rest) + json.dumps({**values["database"], "host": None}), "everything else hashed is known"
+    assert checked == len(stacks) + len(gke_stacks), "every cluster stack has the roles job"
 
 
 def test_a_changed_password_reaches_pgbouncer_and_every_component_within_a_bound(stacks: dict[str, Any]) -> None:
