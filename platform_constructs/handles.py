@@ -104,6 +104,10 @@ class DatabaseHandle:
     """None where no cloud integration reports the database's metrics (an existing cluster's database)."""
     tls: str = "require"
     """PgBouncer's ``server_tls_sslmode`` towards the database (both clouds force TLS)."""
+    keeps_airflow_version: bool = True
+    """True: the cloud keeps, beside the database, the Airflow version it was migrated to and refuses a
+    downgrade (``aws/schema_guard.py``, ``gcp/database.py``). False: the cluster stack keeps it
+    (``kubernetes/schema_record.py``), for a database Flightdeck does not manage."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,13 +25,17 @@ def version_order(version: str) -> int:
     return major * 1_000_000 + minor * 1000 + patch
 
 
-def downgrade_message(version: str, instance: str, restore_point: str) -> str:
-    """The refusal's message, with the way back: ``restore_point`` is what the cloud restores from."""
+def downgrade_message(version: str, instance: str, way_back: str) -> str:
+    """The refusal's message, with the cloud's ``way_back`` (a clause: "restore … with the older image")."""
     return (
         f"Airflow {version} is older than the version the database {instance} was migrated to, and Airflow's "
-        f"migrations do not go back. To go back, restore {restore_point} as a new instance "
-        "(database.restore_from) with the older image; see the README, Upgrading Airflow, and going back."
+        f"migrations do not go back. To go back, {way_back}; see the README, Upgrading Airflow, and going back."
     )
+
+
+def restore_as_new_instance(restore_point: str) -> str:
+    """The way back where Flightdeck manages the database: ``restore_point`` restored beside it."""
+    return f"restore {restore_point} as a new instance (database.restore_from) with the older image"
 
 
 def instance_construct_id(suffix: str | None) -> str:

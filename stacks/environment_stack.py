@@ -28,6 +28,7 @@ from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.addons import ClusterAddons, ClusterAddonsProps
 from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
+from platform_constructs.kubernetes.schema_record import SchemaRecord, SchemaRecordProps
 from platform_constructs.kubernetes.tenancy import PodPolicies, Teams
 from platform_constructs.tagging import RequireTags
 from platform_constructs.workloads import SHARED_AIRFLOW
@@ -120,6 +121,20 @@ class ClusterStack(TerraformStack):
             for instance in airflow_instances(config)
         }
         self.airflow = self.airflows[SHARED_AIRFLOW.namespace]
+        version = config.airflow.image.version
+        if version is not None and not platform.database.keeps_airflow_version:
+            # Where no cloud keeps it: a record in the cluster, written once the release (its migration) succeeded.
+            database = platform.database
+            SchemaRecord(
+                self,
+                "schema-record",
+                SchemaRecordProps(
+                    namespace=SHARED_AIRFLOW.namespace,
+                    database=f"{database.host}/{database.database_name}",
+                    airflow_version=version,
+                    after=[self.airflow.release],
+                ),
+            )
         self.teams = Teams(self, "teams", teams_props(config, platform))
         self.policies = PodPolicies(
             self,

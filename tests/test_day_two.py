@@ -203,74 +203,45 @@ def test_a_cloud_sql_restore_is_a_new_instance_cloned_or_restored_beside_the_old
 
 
 def test_cloud_sql_refuses_a_downgrade_and_records_the_point_before_each_upgrade(restores: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    """The instance's precondition and labels as synthesized, evaluated by Terraform itself.
-
-    Only the data source (the project's instances and their labels) is replaced by a variable, so every
-    case runs offline: the guard's condition and the upgrade point's expression are the synthesized ones,
-    on a built-in ``terraform_data`` resource.
-    """
-    import shutil
-
+    """The instance's precondition and labels as synthesized, evaluated by Terraform itself, with the
+    project's instances (the one data source they read) given case by case."""
     from platform_constructs.gcp.database import IMAGE_LABEL, UPGRADE_POINT_LABEL, VERSION_LABEL
-    from verify.terraform import terraform
 
-    if shutil.which("terraform") is None:
-        pytest.skip("needs the terraform CLI")
-    cli_config = tmp_path / "terraform.rc"
-    cli_config.write_text("")  # terraform_data is built in: no provider, no mirror
+    from .terraform_eval import Evaluator
+
     (instance,) = resources(restores["glive"], "google_sql_database_instance").values()
     (listed,) = restores["glive"]["data"]["google_sql_database_instances"]
     labels = instance["settings"]["user_labels"]
     assert labels[VERSION_LABEL] == "3-2-2" and re.fullmatch(r"[0-9a-f]{12}", labels[IMAGE_LABEL])
     (precondition,) = instance["lifecycle"]["precondition"]
     reference = f"data.google_sql_database_instances.{listed}.instances"
-    assert reference in precondition["condition"] and reference in labels[UPGRADE_POINT_LABEL]
-
-    def deploy(recorded: list[dict[str, Any]]) -> tuple[int, str, str | None]:
-        """A plan and apply against the instances ``recorded`` lists: status, output, the upgrade point it sets."""
-        substitute = {k: v.replace(reference, "var.instances") for k, v in precondition.items()}
-        config = {
-            "variable": {"instances": {"type": "any"}},
-            "resource": {"terraform_data": {"instance": {"input": "flightdeck-glive", "lifecycle": {"precondition": [substitute]}}}},
-            "output": {"point": {"value": labels[UPGRADE_POINT_LABEL].replace(reference, "var.instances")}},
-        }
-        (tmp_path / "main.tf.json").write_text(json.dumps(config))
-        (tmp_path / "terraform.tfstate").unlink(missing_ok=True)
-        (tmp_path / "instances.auto.tfvars.json").write_text(json.dumps({"instances": recorded}))
-        if not (tmp_path / ".terraform").exists():
-            assert terraform(["init", "-input=false", "-no-color"], tmp_path, cli_config).returncode == 0
-        result = terraform(["apply", "-auto-approve", "-input=false", "-no-color"], tmp_path, cli_config)
-        if result.returncode != 0:
-            return result.returncode, result.stdout + result.stderr, None
-        point = json.loads(terraform(["output", "-json", "point"], tmp_path, cli_config).stdout)
-        return 0, result.stdout, point
+    evaluator = Evaluator(tmp_path, reference, precondition, {"point": labels[UPGRADE_POINT_LABEL]})
 
     def instance_with(**recorded: str) -> dict[str, Any]:
         return {"name": "flightdeck-glive", "settings": [{"user_labels": {"env": "prod", **recorded}}]}
 
     now = re.compile(r"\d{8}t\d{6}z")
     # The first deploy: no instance yet. The point is this plan's time.
-    status, output, point = deploy([])
-    assert status == 0, output
-    assert point is not None and now.fullmatch(point)
+    first = evaluator.run([])
+    assert first.status == 0, first.output
+    assert now.fullmatch(first.values["point"])
     # The same version and image again: the recorded point stays (no change on every plan).
     same = {VERSION_LABEL: "3-2-2", IMAGE_LABEL: labels[IMAGE_LABEL], UPGRADE_POINT_LABEL: "20261101t020000z"}
-    assert deploy([instance_with(**same)])[2] == "20261101t020000z"
+    assert evaluator.run([instance_with(**same)]).values["point"] == "20261101t020000z"
     # Another image (an upgrade from 3.1.0): the point moves to this plan, before the new migration.
-    status, output, point = deploy([instance_with(**{**same, VERSION_LABEL: "3-1-0", IMAGE_LABEL: "0123456789ab"})])
-    assert status == 0, output
-    assert point is not None and now.fullmatch(point) and point != "20261101t020000z"
+    upgrade = evaluator.run([instance_with(**{**same, VERSION_LABEL: "3-1-0", IMAGE_LABEL: "0123456789ab"})])
+    assert upgrade.status == 0, upgrade.output
+    assert now.fullmatch(upgrade.values["point"]) and upgrade.values["point"] != "20261101t020000z"
     # An instance from before these labels: no record, no refusal.
-    assert deploy([instance_with()])[0] == 0
+    assert evaluator.run([instance_with()]).status == 0
     # Below the version the instance was migrated to: refused at plan time, the way back in the message.
-    status, output, _ = deploy([instance_with(**{**same, VERSION_LABEL: "3-10-1"})])
-    assert status != 0
-    flat = " ".join(output.split())
-    assert "Airflow 3.2.2 is older than the version the database flightdeck-glive was migrated to" in flat
-    assert "database.restore_from" in flat and "airflow-upgrade-point" in flat
+    refused = evaluator.run([instance_with(**{**same, VERSION_LABEL: "3-10-1"})])
+    assert refused.status != 0
+    assert "Airflow 3.2.2 is older than the version the database flightdeck-glive was migrated to" in refused.output
+    assert "database.restore_from" in refused.output and "airflow-upgrade-point" in refused.output
     # Another instance's version is not this one's (a restored instance starts without a record).
     other = {"name": "flightdeck-glive-r1", "settings": [{"user_labels": {VERSION_LABEL: "3-10-1"}}]}
-    assert deploy([other])[0] == 0
+    assert evaluator.run([other]).status == 0
 
 
 def test_a_new_airflow_image_is_preceded_by_a_snapshot(restores: dict[str, dict[str, Any]]) -> None:

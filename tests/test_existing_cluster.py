@@ -5,6 +5,7 @@ A copy of ``examples/existing/dev.yaml`` (``tests/fixtures/existing``) is synthe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flightdeck.config import ExistingEnvironment
@@ -100,3 +101,30 @@ def test_the_airflow_and_team_layers_are_the_same_code_as_on_aws(existing_stack:
     # Teams: the same constructs as in AWS prod, for the one team the example has.
     assert layer(existing_stack, "teams/") == layer(stacks["prod"], "teams/")
     assert resource_paths(existing_stack, "teams/analytics/") == without_credentials(resource_paths(stacks["prod"], "teams/analytics/"))
+
+
+def test_the_version_its_database_was_migrated_to_is_kept_in_the_cluster_and_a_downgrade_refused(
+    existing_stack: dict[str, Any], tmp_path: Path
+) -> None:
+    """No cloud keeps it beside the owners' database: a ConfigMap written after the release, read at every plan."""
+    from platform_constructs.kubernetes.schema_record import RECORD_NAME, VERSION_KEY
+
+    from .terraform_eval import Evaluator
+
+    (record,) = resources(existing_stack, "kubernetes_config_map_v1").values()
+    assert record["metadata"]["name"] == RECORD_NAME and record["metadata"]["namespace"] == "airflow"
+    assert record["data"] == {VERSION_KEY: "3.2.2"}
+    (release_id,) = [key for key, release in resources(existing_stack, "helm_release").items() if release["name"] == "airflow"]
+    assert record["depends_on"] == [f"helm_release.{release_id}"], "recorded only once the release, and its migration, succeeded"
+    (listed_id, listed), = existing_stack["data"]["kubernetes_resources"].items()
+    assert (listed["kind"], listed["namespace"], listed["field_selector"]) == ("ConfigMap", "airflow", f"metadata.name={RECORD_NAME}")
+    (precondition,) = record["lifecycle"]["precondition"]
+    evaluator = Evaluator(tmp_path, f"data.kubernetes_resources.{listed_id}.objects", precondition)
+    assert evaluator.run([]).status == 0, "the first deploy finds no record"
+    assert evaluator.run([{"data": {VERSION_KEY: "3.2.2"}}]).status == 0
+    assert evaluator.run([{"data": {VERSION_KEY: "3.1.0"}}]).status == 0, "an upgrade"
+    assert evaluator.run([{"metadata": {"name": RECORD_NAME}}]).status == 0, "a record without data refuses nothing"
+    refused = evaluator.run([{"data": {VERSION_KEY: "3.10.0"}}])
+    assert refused.status != 0
+    assert "Airflow 3.2.2 is older than the version the database" in refused.output
+    assert f"delete the ConfigMap {RECORD_NAME} in airflow" in refused.output

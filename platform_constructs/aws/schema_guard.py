@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..migrations import VERSION_ORDER, downgrade_message, version_order
+from ..migrations import VERSION_ORDER, downgrade_message, restore_as_new_instance, version_order
 
 
 def records_path(prefix: str) -> str:
@@ -62,7 +62,9 @@ class SchemaGuard(Construct):
                 precondition=[
                     Precondition(
                         condition=condition,
-                        error_message=downgrade_message(props.airflow_version, props.instance, "the snapshot taken before the upgrade"),
+                        error_message=downgrade_message(
+                            props.airflow_version, props.instance, restore_as_new_instance("the snapshot taken before the upgrade")
+                        ),
                     )
                 ]
             ),

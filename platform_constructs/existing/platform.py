@@ -121,6 +121,8 @@ class ExistingCluster(Construct):
                 credentials_secret=database.secret,
                 metrics=None,
                 tls=database.tls,
+                # The owners' database: its Airflow version is kept in the cluster (kubernetes/schema_record.py).
+                keeps_airflow_version=False,
             ),
             log_store=LogStore(
                 bucket=logs.remote_base_log_folder.split("://", 1)[1].split("/", 1)[0],

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
-from ..migrations import VERSION_ORDER, downgrade_message, forget, instance_construct_id, version_order
+from ..migrations import VERSION_ORDER, downgrade_message, forget, instance_construct_id, restore_as_new_instance, version_order
 from .props import CloudSqlSettings
 
 if TYPE_CHECKING:
@@ -288,7 +288,9 @@ class CloudSqlDatabase(Construct):
             f"${{alltrue([for i in {instances} : {VERSION_ORDER.format(v=deployed)} <= {version_order(settings.airflow_version)} "
             f'if i.name == "{name}"])}}'
         )
-        message = downgrade_message(settings.airflow_version, name, f"the instance as it was before the upgrade (its {UPGRADE_POINT_LABEL} label)")
+        message = downgrade_message(
+            settings.airflow_version, name, restore_as_new_instance(f"the instance as it was before the upgrade (its {UPGRADE_POINT_LABEL} label)")
+        )
         return labels, TerraformResourceLifecycle(precondition=[Precondition(condition=condition, error_message=message)])
 
 
