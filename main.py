@@ -44,9 +44,18 @@ def main() -> int:
     # Imported only once the files are valid: the bindings take seconds to load.
     from cdktf import App
 
+    from stacks.airflow import refuse_managed_options
     from stacks.bootstrap import BootstrapStack
     from stacks.ci import deploy_settings
     from stacks.environment_stack import ClusterStack, PlatformStack, environment_stacks
+
+    # What the constructs decide about the files, before any stack is built (building loads the bindings).
+    try:
+        for config in configs:
+            refuse_managed_options(config)
+    except ValueError as exc:
+        print(f"flightdeck: {exc}", file=sys.stderr)
+        return 2
 
     # The App makes <outdir>/stacks at once; a build that fails leaves no trace of this run.
     fresh = [path for path in (Path(outdir), Path(outdir) / "stacks") if not path.exists()]

@@ -71,6 +71,14 @@ def database_roles_props(
     )
 
 
+def refuse_managed_options(config: EnvironmentConfig) -> None:
+    """A file may not set an ``airflow.config`` option Flightdeck sets (checked before any stack is built, see ``main.py``)."""
+    for section, options in config.airflow.config.items():
+        for option in options:
+            if (section, option) in MANAGED_CONFIG:
+                raise ValueError(f"{config.source}: airflow.config.{section}.{option} is set by Flightdeck and cannot be overridden here")
+
+
 def release_props(
     config: EnvironmentConfig,
     platform: CloudPlatform,
@@ -81,10 +89,7 @@ def release_props(
 ) -> AirflowReleaseProps:
     """One Airflow's props; ``platform`` is the cloud's handles as that Airflow sees them (``CloudPlatform.for_airflow``)."""
     airflow = config.airflow
-    for section, options in airflow.config.items():
-        for option in options:
-            if (section, option) in MANAGED_CONFIG:
-                raise ValueError(f"{config.source}: airflow.config.{section}.{option} is set by Flightdeck and cannot be overridden here")
+    refuse_managed_options(config)
     git = airflow.dags.git
     ui = UiSpec(
         hostname=airflow.ui.hostname,

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -108,46 +112,133 @@ EXISTING_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "existing"
 """A copy of ``examples/existing``."""
 
 
-def _synthesize(tmp_path_factory: pytest.TempPathFactory, name: str, environments: Path | None = None) -> Path:
-    outdir = tmp_path_factory.mktemp(name)
+# Background synthesis. Every synthesis the session's tests need runs in a process of its own; they
+# start as soon as the tests are collected, two at a time (the machine's two cores), in the order the
+# tests will want them, and a fixture waits only for its own. A run of one test module starts only
+# what that module uses. Slow checks that only read a synthesis (checkov, Terraform against the
+# emulator) run the same way.
+
+Job = Callable[[Path], Any]
+"""Given a fresh work folder of its own, synthesizes (and prepares) what a fixture returns."""
+
+
+@dataclass(frozen=True)
+class _Registered:
+    job: Job
+    seconds: float
+    """Roughly how long it takes here: the longest start first."""
+    needs: tuple[str, ...]
+    """Jobs whose results it reads (started before it, so a worker never waits on a job queued behind it)."""
+
+
+_JOBS: dict[str, _Registered] = {}
+_STARTED: dict[str, Future[Any]] = {}
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synthesis")
+_WORK = Path(tempfile.mkdtemp(prefix="flightdeck-tests-"))
+
+
+def background(name: str, seconds: float, needs: tuple[str, ...] = ()) -> Callable[[Job], Job]:
+    """Register ``job`` as the background work of the fixture ``name`` (which calls ``synthesized_by(name)``)."""
+
+    def register(job: Job) -> Job:
+        _JOBS[name] = _Registered(job, seconds, needs)
+        return job
+
+    return register
+
+
+def _start(name: str) -> Future[Any]:
+    for need in _JOBS[name].needs:
+        _start(need)
+    if name not in _STARTED:
+        work = _WORK / name
+        work.mkdir()
+        _STARTED[name] = _POOL.submit(_JOBS[name].job, work)
+    return _STARTED[name]
+
+
+def synthesized_by(name: str) -> Any:
+    """What the background job ``name`` made, waiting for it (started now if collection did not)."""
+    return _start(name).result()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    # In the order the tests will want them (a job a later job needs is wanted as early as that one).
+    first_use: dict[str, int] = {}
+    for index, item in enumerate(items):
+        for name in set(getattr(item, "fixturenames", ())) & set(_JOBS):
+            first_use.setdefault(name, index)
+    for name in sorted(first_use, key=first_use.__getitem__, reverse=True):
+        for need in _JOBS[name].needs:
+            first_use[need] = min(first_use.get(need, first_use[name]), first_use[name])
+    for name in sorted(first_use, key=lambda n: (first_use[n], bool(_JOBS[n].needs), -_JOBS[n].seconds)):
+        _start(name)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _POOL.shutdown(wait=True, cancel_futures=True)
+    shutil.rmtree(_WORK, ignore_errors=True)
+
+
+def _synthesize(outdir: Path, environments: Path) -> Path:
     # -X importtime lists every module the run imported, so a test can see which bindings loaded.
     result = run_main(outdir, environments=environments, python_flags=("-X", "importtime"))
-    assert result.returncode == 0, f"synthesis of {environments or ENVIRONMENTS} failed:\n{result.stderr[-5000:]}"
+    assert result.returncode == 0, f"synthesis of {environments} failed:\n{result.stderr[-5000:]}"
     (outdir / "imports.txt").write_text(result.stderr)
     return outdir
 
 
+@background("synth_dir", 27)
+def _fixture_environments(work: Path) -> Path:
+    return _synthesize(work / "cdktf.out", ENVIRONMENTS)
+
+
+@background("gke_dir", 22)
+def _gke(work: Path) -> Path:
+    return _synthesize(work / "gke.out", GKE_EXAMPLES)
+
+
+@background("existing_dir", 4)
+def _existing(work: Path) -> Path:
+    return _synthesize(work / "existing.out", EXISTING_EXAMPLES)
+
+
 @pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synth_dir() -> Path:
     """The fixture environments (``ENVIRONMENTS``) with their bootstrap, synthesized once for the whole session."""
-    return _synthesize(tmp_path_factory, "cdktf.out", ENVIRONMENTS)
+    return cast(Path, synthesized_by("synth_dir"))
 
 
 @pytest.fixture(scope="session")
-def gke_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gke_dir() -> Path:
     """The GKE fixture (a copy of ``examples/gke``), synthesized once for the whole session."""
-    return _synthesize(tmp_path_factory, "gke.out", GKE_EXAMPLES)
+    return cast(Path, synthesized_by("gke_dir"))
 
 
 @pytest.fixture(scope="session")
-def existing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def existing_dir() -> Path:
     """The existing-cluster fixture (a copy of ``examples/existing``), synthesized once for the whole session."""
-    return _synthesize(tmp_path_factory, "existing.out", EXISTING_EXAMPLES)
+    return cast(Path, synthesized_by("existing_dir"))
 
 
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
 
 
-@pytest.fixture(scope="session")
-def workstation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
-    """``tests/fixtures/workstation`` (no CI, a bastion, a public dev endpoint), synthesized into a
-    folder that still holds a stack of an older run; the stacks by name."""
-    outdir = tmp_path_factory.mktemp("workstation")
+@background("workstation", 23)
+def _workstation(work: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
+    outdir = work / "out"
     (outdir / "stacks" / "sandbox").mkdir(parents=True)
     (outdir / "stacks" / "sandbox" / "cdk.tf.json").write_text("{}")
     result = run_main(outdir, environments=WORKSTATION)
     assert result.returncode == 0, result.stderr[-3000:]
     return outdir, load_stacks(outdir)
+
+
+@pytest.fixture(scope="session")
+def workstation() -> tuple[Path, dict[str, dict[str, Any]]]:
+    """``tests/fixtures/workstation`` (no CI, a bastion, a public dev endpoint), synthesized into a
+    folder that still holds a stack of an older run; the stacks by name."""
+    return cast(tuple[Path, dict[str, dict[str, Any]]], synthesized_by("workstation"))
 
 
 @pytest.fixture(scope="session")

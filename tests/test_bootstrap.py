@@ -6,7 +6,7 @@ import fnmatch
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -15,7 +15,7 @@ from flightdeck import ci
 from flightdeck.errors import ConfigError
 from flightdeck.loader import bootstrap_path, load_bootstrap
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, load_stacks, resources, run_main
+from .conftest import BOOTSTRAP, ENVIRONMENTS, background, fixture_configs, load_stacks, resources, run_main, synthesized_by
 
 pytestmark = pytest.mark.synth
 
@@ -186,19 +186,35 @@ def test_deploys_may_take_two_hours(bootstrap: dict[str, Any]) -> None:
 @pytest.fixture
 def one_environment(tmp_path: Path) -> Path:
     """dev alone, with a bootstrap.yaml that keeps its state in dev's bucket."""
-    environments = tmp_path / "environments"
+    return _one_environment(tmp_path)
+
+
+def _one_environment(root: Path) -> Path:
+    """dev alone in ``root``, with a bootstrap.yaml that keeps its state in dev's bucket."""
+    environments = root / "environments"
     environments.mkdir()
     shutil.copy(ENVIRONMENTS / "dev.yaml", environments)
     data = yaml.safe_load((BOOTSTRAP).read_text())
     data["state"]["bucket"] = fixture_configs()["dev"].state.bucket
-    (tmp_path / "bootstrap.yaml").write_text(yaml.safe_dump(data))
+    (root / "bootstrap.yaml").write_text(yaml.safe_dump(data))
     return environments
 
 
-def test_first_deploy_keeps_the_bootstrap_state_local(one_environment: Path, tmp_path: Path) -> None:
-    result = run_main(tmp_path / "out", environments=one_environment, FLIGHTDECK_BOOTSTRAP_STATE="local")
+@background("first_bootstrap_deploy", 20)
+def _first_bootstrap_deploy(work: Path) -> dict[str, dict[str, Any]]:
+    result = run_main(work / "out", environments=_one_environment(work), FLIGHTDECK_BOOTSTRAP_STATE="local")
     assert result.returncode == 0, result.stderr[-3000:]
-    synthesized = load_stacks(tmp_path / "out")
+    return load_stacks(work / "out")
+
+
+@pytest.fixture(scope="module")
+def first_bootstrap_deploy() -> dict[str, dict[str, Any]]:
+    """dev alone with its bootstrap, synthesized as for the first deploy (``FLIGHTDECK_BOOTSTRAP_STATE=local``)."""
+    return cast(dict[str, dict[str, Any]], synthesized_by("first_bootstrap_deploy"))
+
+
+def test_first_deploy_keeps_the_bootstrap_state_local(first_bootstrap_deploy: dict[str, dict[str, Any]]) -> None:
+    synthesized = first_bootstrap_deploy
     assert sorted(synthesized) == ["bootstrap", "dev_cluster", "dev_platform"]
     assert synthesized["bootstrap"]["terraform"]["backend"] == {"local": {"path": "bootstrap.tfstate"}}
     assert len(resources(synthesized["bootstrap"], "aws_s3_bucket")) == 1, "only the folder's environments are prepared"

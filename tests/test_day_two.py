@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
 import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, configs_in, fixture_configs, resources, run_main, values_of
+from .conftest import GKE_EXAMPLES, REPO, background, configs_in, fixture_configs, resources, run_main, synthesized_by, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
@@ -96,12 +96,11 @@ def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(st
 # without being destroyed.
 
 
-@pytest.fixture(scope="module")
-def restores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and restored again (``again``)."""
+@background("restores", 38)
+def _restores(work: Path) -> dict[str, dict[str, Any]]:
     from .test_refusals import FIXTURES
 
-    folder = tmp_path_factory.mktemp("restores") / "environments"
+    folder = work / "environments"
     folder.mkdir()
     live = yaml.safe_load((FIXTURES / "live.yaml").read_text())
     (folder / "live.yaml").write_text(yaml.safe_dump(live))
@@ -123,13 +122,20 @@ def restores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     for name, gcp_restore in gcp_restores:
         database = {"restore_from": gcp_restore} if gcp_restore else {}
         (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
-    outdir = tmp_path_factory.mktemp("restores-out")
+    outdir = work / "out"
     result = run_main(outdir, folder)
     assert result.returncode == 0, result.stderr
     return {
         name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
         for name in ("live", "restored", "again", "quiet", "glive", "grestored", "gagain")
     }
+
+
+@pytest.fixture(scope="module")
+def restores() -> dict[str, dict[str, Any]]:
+    """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and again
+    (``again``), and without Datadog (``quiet``); the GKE fixture's prod likewise (``glive``, ``grestored``, ``gagain``)."""
+    return cast(dict[str, dict[str, Any]], synthesized_by("restores"))
 
 
 def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: dict[str, dict[str, Any]]) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from verify.policy import CONFIG, Report, scan, skips
+
+from .conftest import background, synthesized_by
 
 
 def scan_environment(outdir: Path, env: str) -> list[Report]:
@@ -14,9 +17,24 @@ def scan_environment(outdir: Path, env: str) -> list[Report]:
     return [scan(outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json") for part in ("platform", "cluster")]
 
 
+@background("prod_report", 10, needs=("synth_dir",))
+def _prod_report(work: Path) -> list[Report]:
+    return scan_environment(synthesized_by("synth_dir"), "prod")
+
+
+@background("gke_prod_report", 9, needs=("gke_dir",))
+def _gke_prod_report(work: Path) -> list[Report]:
+    return scan_environment(synthesized_by("gke_dir"), "prod")
+
+
+@background("bootstrap_report", 4, needs=("synth_dir",))
+def _bootstrap_report(work: Path) -> Report:
+    return scan(synthesized_by("synth_dir") / "stacks" / "bootstrap" / "cdk.tf.json")
+
+
 @pytest.fixture(scope="module")
-def prod_report(synth_dir: Path) -> list[Report]:
-    return scan_environment(synth_dir, "prod")
+def prod_report() -> list[Report]:
+    return cast(list[Report], synthesized_by("prod_report"))
 
 
 def test_prod_has_no_failed_check(prod_report: list[Report]) -> None:
@@ -26,8 +44,13 @@ def test_prod_has_no_failed_check(prod_report: list[Report]) -> None:
 
 
 @pytest.fixture(scope="module")
-def gke_prod_report(gke_dir: Path) -> list[Report]:
-    return scan_environment(gke_dir, "prod")
+def gke_prod_report() -> list[Report]:
+    return cast(list[Report], synthesized_by("gke_prod_report"))
+
+
+@pytest.fixture(scope="module")
+def bootstrap_report() -> Report:
+    return cast(Report, synthesized_by("bootstrap_report"))
 
 
 def test_gke_prod_has_no_failed_check(gke_prod_report: list[Report]) -> None:
@@ -51,7 +74,7 @@ def test_a_skip_without_a_reason_is_refused(tmp_path: Path, monkeypatch: pytest.
     assert CONFIG.name == ".checkov.yaml"
 
 
-def test_bootstrap_has_no_failed_check(synth_dir: Path) -> None:
-    report = scan(synth_dir / "stacks" / "bootstrap" / "cdk.tf.json")
+def test_bootstrap_has_no_failed_check(bootstrap_report: Report) -> None:
+    report = bootstrap_report
     assert [f"{f.check} {f.resource}: {f.name}" for f in report.failed] == []
     assert report.passed > 100

@@ -6,30 +6,45 @@ No synthesis of an environment: the construct alone, in a stack of its own, so t
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from platform_constructs.aws.schema_guard import SchemaGuard, SchemaGuardProps
 from platform_constructs.migrations import version_order
 
+from .conftest import REPO, background, clean_environ, synthesized_by
 
-def guard_stack(version: str, instance: str = "flightdeck-live") -> dict[str, Any]:
-    from cdktf import App, TerraformStack, Testing
-    from cdktf_cdktf_provider_aws.provider import AwsProvider
+GUARDS = ("flightdeck-live=3.2.2", "flightdeck-live=3.10.1", "flightdeck-live=3.9.0", "flightdeck-live-r1=3.2.2")
+"""The stacks the tests read: the first deploy, an upgrade, a downgrade, and a restored instance."""
 
-    app = Testing.app()
-    assert isinstance(app, App)
-    stack = TerraformStack(app, "guard")
-    AwsProvider(stack, "aws", region="eu-west-1")
-    SchemaGuard(stack, "schema", SchemaGuardProps(prefix="flightdeck-live", instance=instance, airflow_version=version))
-    synthesized: dict[str, Any] = json.loads(Testing.synth(stack))
-    return synthesized
+
+@background("guard_stacks", 13)
+def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "probes" / "schema_guard.py"), *GUARDS],
+        cwd=REPO,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    stacks: dict[str, dict[str, Any]] = json.loads(result.stdout)
+    return stacks
+
+
+@pytest.fixture(scope="module")
+def guard_stacks() -> dict[str, dict[str, Any]]:
+    """The stacks of ``GUARDS``, by argument."""
+    return cast(dict[str, dict[str, Any]], synthesized_by("guard_stacks"))
 
 
 def test_versions_compare_as_numbers() -> None:
@@ -38,8 +53,8 @@ def test_versions_compare_as_numbers() -> None:
         version_order("3.1000.0")
 
 
-def test_the_record_is_one_parameter_per_instance_under_the_environments_path() -> None:
-    stack = guard_stack("3.2.2", instance="flightdeck-live-r1")
+def test_the_record_is_one_parameter_per_instance_under_the_environments_path(guard_stacks: dict[str, dict[str, Any]]) -> None:
+    stack = guard_stacks["flightdeck-live-r1=3.2.2"]
     (record,) = stack["resource"]["aws_ssm_parameter"].values()
     assert record["name"] == "/flightdeck-live-airflow-schema/flightdeck-live-r1" and record["value"] == "3.2.2"
     (recorded,) = stack["data"]["aws_ssm_parameters_by_path"].values()
@@ -59,26 +74,11 @@ class Emulated:
     provider_version: str
 
 
-@pytest.fixture(scope="module")
-def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulated]:
-    from verify.e2e import emulator
-    from verify.terraform import find_mirror, write_cli_config
-
-    mirror = find_mirror()
-    if shutil.which("terraform") is None or mirror is None:
-        pytest.skip("needs the terraform CLI and an aws provider mirror (see the README, How it is verified)")
-    root, version = mirror
-    workdir = tmp_path_factory.mktemp("guard")
-    config = write_cli_config(root, workdir / "terraform.rc")
-    with emulator("555555555555") as endpoint:
-        yield Emulated(endpoint=endpoint, workdir=workdir, cli_config=config, provider_version=version)
-
-
-def plan_or_apply(emulated: Emulated, command: str, version: str) -> tuple[int, str]:
+def plan_or_apply(emulated: Emulated, stack: dict[str, Any], command: str) -> tuple[int, str]:
     from verify.terraform import terraform
 
     endpoint, workdir, config = emulated.endpoint, emulated.workdir, emulated.cli_config
-    stack = guard_stack(version)
+    stack = copy.deepcopy(stack)
     stack["terraform"] = {"required_providers": {"aws": {"source": "hashicorp/aws", "version": emulated.provider_version}}}
     stack["provider"]["aws"] = [
         {
@@ -101,15 +101,42 @@ def plan_or_apply(emulated: Emulated, command: str, version: str) -> tuple[int, 
     return result.returncode, result.stdout + result.stderr
 
 
-def test_a_deploy_may_go_up_but_never_below_the_version_its_database_was_migrated_to(emulated: Emulated) -> None:
+DEPLOYS = (("apply", "3.2.2"), ("apply", "3.10.1"), ("plan", "3.9.0"))
+"""One deploy after another against the same emulator: the first, an upgrade, then a downgrade."""
+
+
+@background("guard_deploys", 25, needs=("guard_stacks",))
+def _guard_deploys(work: Path) -> list[tuple[int, str]] | None:
+    """Each of ``DEPLOYS``' status and output; None without Terraform and its aws provider mirror."""
+    from verify.e2e import emulator
+    from verify.terraform import find_mirror, write_cli_config
+
+    mirror = find_mirror()
+    if shutil.which("terraform") is None or mirror is None:
+        return None
+    root, version = mirror
+    stacks = cast(dict[str, dict[str, Any]], synthesized_by("guard_stacks"))
+    with emulator("555555555555") as endpoint:
+        emulated = Emulated(endpoint=endpoint, workdir=work, cli_config=write_cli_config(root, work / "terraform.rc"), provider_version=version)
+        return [plan_or_apply(emulated, stacks[f"flightdeck-live={v}"], command) for command, v in DEPLOYS]
+
+
+@pytest.fixture(scope="module")
+def guard_deploys() -> list[tuple[int, str]]:
+    deploys = cast(list[tuple[int, str]] | None, synthesized_by("guard_deploys"))
+    if deploys is None:
+        pytest.skip("needs the terraform CLI and an aws provider mirror (see the README, How it is verified)")
+    return deploys
+
+
+def test_a_deploy_may_go_up_but_never_below_the_version_its_database_was_migrated_to(guard_deploys: list[tuple[int, str]]) -> None:
+    first, upgrade, downgrade = guard_deploys
     # The first deploy finds no record and keeps one.
-    status, output = plan_or_apply(emulated, "apply", "3.2.2")
-    assert status == 0, output
+    assert first[0] == 0, first[1]
     # An upgrade is applied, and recorded.
-    status, output = plan_or_apply(emulated, "apply", "3.10.1")
-    assert status == 0, output
+    assert upgrade[0] == 0, upgrade[1]
     # Going back below 3.10.1 is refused at plan time, with the way back in the message.
-    status, output = plan_or_apply(emulated, "plan", "3.9.0")
+    status, output = downgrade
     assert status != 0
     flat = " ".join(output.split())
     assert "Airflow 3.9.0 is older than the version the database flightdeck-live was migrated to" in flat

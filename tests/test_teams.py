@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -20,6 +19,7 @@ from .conftest import (
     BOOTSTRAP,
     ENVIRONMENTS,
     REPO,
+    background,
     clean_environ,
     environments_of,
     fixture_configs,
@@ -28,6 +28,7 @@ from .conftest import (
     rendered,
     resources,
     run_main,
+    synthesized_by,
     values_of,
 )
 
@@ -219,9 +220,9 @@ def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
 # Removing a team
 
 
-@pytest.fixture(scope="module")
-def qa_without_marketing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("one-team") / "environments"
+@background("qa_without_marketing", 26)
+def _qa_without_marketing(work: Path) -> dict[str, Any]:
+    folder = work / "environments"
     folder.mkdir()
     qa = (ENVIRONMENTS / "qa.yaml").read_text()
     start = qa.index("  - name: marketing")
@@ -234,6 +235,12 @@ def qa_without_marketing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     result = run_main(outdir, environments=folder)
     assert result.returncode == 0, result.stderr
     return environments_of(outdir)["qa"]
+
+
+@pytest.fixture(scope="module")
+def qa_without_marketing() -> dict[str, Any]:
+    """The fixture's qa with its second team, marketing, removed."""
+    return cast(dict[str, Any], synthesized_by("qa_without_marketing"))
 
 
 def all_resources(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -260,9 +267,10 @@ def test_missing_tags_considers_the_provider_defaults() -> None:
     assert missing_tags({"team": ""}, defaults) == ["team"]
 
 
-def test_an_untagged_resource_stops_synthesis(tmp_path: Path) -> None:
+@background("untagged_probe", 12)
+def _untagged_probe(work: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
     result = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "probes" / "untagged_role.py"), str(tmp_path / "out")],
+        [sys.executable, str(REPO / "tests" / "probes" / "untagged_role.py"), str(work / "out")],
         cwd=REPO,
         env=clean_environ(),
         capture_output=True,
@@ -270,14 +278,24 @@ def test_an_untagged_resource_stops_synthesis(tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
+    return result, work / "out"
+
+
+@pytest.fixture(scope="module")
+def untagged_probe() -> tuple[subprocess.CompletedProcess[str], Path]:
+    """A stack with a role that has no cost-center tag, synthesized by ``tests/probes/untagged_role.py``."""
+    return cast(tuple[subprocess.CompletedProcess[str], Path], synthesized_by("untagged_probe"))
+
+
+def test_an_untagged_resource_stops_synthesis(untagged_probe: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    result, outdir = untagged_probe
     findings, outcome = result.stdout.splitlines()[0], "\n".join(result.stdout.splitlines()[1:])
     assert json.loads(findings) == [
         "aws_iam_role at probe/untagged has no cost-center tag; set it on the resource or in the provider's default tags"
     ]
     assert outcome.startswith("SYNTH FAILED:"), result.stdout + result.stderr
     assert "[probe/untagged] aws_iam_role at probe/untagged has no cost-center tag" in outcome
-    assert not (tmp_path / "out" / "stacks" / "probe" / "cdk.tf.json").exists()
-    shutil.rmtree(tmp_path / "out", ignore_errors=True)
+    assert not (outdir / "stacks" / "probe" / "cdk.tf.json").exists()
 
 
 @pytest.mark.parametrize("env", ("dev", "qa", "prod"))
