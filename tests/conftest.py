@@ -53,6 +53,19 @@ def run_main(
     )
 
 
+def run_probe(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``tests/probes/<name>.py`` in a fresh process (its bindings stay out of the test process)."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "tests" / "probes" / f"{name}.py"), *args],
+        cwd=REPO,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
     """Every synthesized stack by its name (``prod_platform``, ``prod_cluster``, ``bootstrap``)."""
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}

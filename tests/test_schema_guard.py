@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -19,7 +17,7 @@ import pytest
 
 from platform_constructs.migrations import version_order
 
-from .conftest import REPO, background, clean_environ, synthesized_by
+from .conftest import background, run_probe, synthesized_by
 
 GUARDS = ("flightdeck-live=3.2.2", "flightdeck-live=3.10.1", "flightdeck-live=3.9.0", "flightdeck-live-r1=3.2.2")
 """The stacks the tests read: the first deploy, an upgrade, a downgrade, and a restored instance."""
@@ -27,15 +25,7 @@ GUARDS = ("flightdeck-live=3.2.2", "flightdeck-live=3.10.1", "flightdeck-live=3.
 
 @background("guard_stacks", 13)
 def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "probes" / "schema_guard.py"), *GUARDS],
-        cwd=REPO,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_probe("schema_guard", *GUARDS)
     assert result.returncode == 0, result.stderr[-3000:]
     stacks: dict[str, dict[str, Any]] = json.loads(result.stdout)
     return stacks

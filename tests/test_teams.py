@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,7 +19,6 @@ from .conftest import (
     ENVIRONMENTS,
     REPO,
     background,
-    clean_environ,
     environments_of,
     fixture_configs,
     releases,
@@ -28,6 +26,7 @@ from .conftest import (
     rendered,
     resources,
     run_main,
+    run_probe,
     synthesized_by,
     values_of,
 )
@@ -269,16 +268,7 @@ def test_missing_tags_considers_the_provider_defaults() -> None:
 
 @background("untagged_probe", 12)
 def _untagged_probe(work: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "probes" / "untagged_role.py"), str(work / "out")],
-        cwd=REPO,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return result, work / "out"
+    return run_probe("untagged_role", str(work / "out")), work / "out"
 
 
 @pytest.fixture(scope="module")
