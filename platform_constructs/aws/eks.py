@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Literal
 
 from constructs import Construct
@@ -56,17 +56,13 @@ class NodeGroupSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
-class EksClusterProps:
-    name: str
+class EksClusterOptions:
+    """What an environment decides about its cluster (version, system nodes, API access, logs, admins, add-ons);
+    ``EksClusterProps`` adds where it runs. Declared once: the platform takes these as they are."""
+
     kubernetes_version: str
-    subnet_ids: Sequence[str]
-    """Private subnets; the control plane's network interfaces and all nodes live here."""
-    encryption_key: KmsKeyHandle
-    region: str
     node_groups: Sequence[NodeGroupSpec]
     """Managed node groups (the system pool); task capacity comes from Karpenter (``karpenter.py``)."""
-    node_pools: Sequence[NodePool] = ()
-    """Pools whose nodes something else launches (Karpenter): the handle lists them beside the node groups."""
     endpoint_public_access: bool = False
     """False: the API server is reachable only from inside the VPC."""
     public_access_cidrs: Sequence[str] = ()
@@ -79,7 +75,36 @@ class EksClusterProps:
     """Granted AmazonEKSClusterAdminPolicy through access entries."""
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     """Pinned add-on versions; a missing add-on gets EKS's default for the cluster version."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterProps(EksClusterOptions):
+    name: str
+    subnet_ids: Sequence[str]
+    """Private subnets; the control plane's network interfaces and all nodes live here."""
+    encryption_key: KmsKeyHandle
+    region: str
+    node_pools: Sequence[NodePool] = ()
+    """Pools whose nodes something else launches (Karpenter): the handle lists them beside the node groups."""
     partition: str = "aws"
+
+    @classmethod
+    def of(
+        cls,
+        options: EksClusterOptions,
+        *,
+        name: str,
+        subnet_ids: Sequence[str],
+        encryption_key: KmsKeyHandle,
+        region: str,
+        node_pools: Sequence[NodePool] = (),
+        partition: str = "aws",
+    ) -> EksClusterProps:
+        """The environment's options, placed in its network."""
+        chosen = {f.name: getattr(options, f.name) for f in fields(EksClusterOptions)}
+        return cls(
+            **chosen, name=name, subnet_ids=subnet_ids, encryption_key=encryption_key, region=region, node_pools=node_pools, partition=partition
+        )
 
 
 class EksCluster(Construct):

@@ -9,7 +9,7 @@ the provider and the backend.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from cdktf import Aspects
@@ -20,7 +20,7 @@ from ..teams import TeamSpec
 from ..workloads import SHARED_AIRFLOW, AirflowInstance, Workload
 from .cluster_services import ClusterServices, ClusterServicesProps, HostedZone
 from .database import DatabaseOptions, PostgresDatabase, PostgresDatabaseProps
-from .eks import EksCluster, EksClusterProps, NodeGroupSpec
+from .eks import EksCluster, EksClusterOptions, EksClusterProps
 from .iam import PermissionsBoundary, secret_arn
 from .identity import LogBucketAccess, PodIdentities, PodIdentitiesProps, TeamIdentities, TeamIdentitiesProps
 from .karpenter import PROVISIONING_FAILURES, Karpenter, KarpenterPool, KarpenterProps
@@ -43,15 +43,9 @@ class NetworkSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClusterSettings:
-    kubernetes_version: str
-    node_groups: Sequence[NodeGroupSpec]
-    endpoint_public_access: bool = False
-    public_access_cidrs: Sequence[str] = ()
-    log_retention_days: int = 90
-    container_logs: bool = False
-    admin_role_arns: Sequence[str] = ()
-    addon_versions: Mapping[str, str] = field(default_factory=dict)
+class ClusterSettings(EksClusterOptions):
+    """The cluster's options (``EksClusterOptions``), and what the platform adds around it."""
+
     karpenter_pools: Sequence[KarpenterPool] = ()
     """Task capacity (workers, backfill, teams' dedicated nodes), launched by Karpenter."""
     node_image: str = "al2023@v20251110"
@@ -155,20 +149,13 @@ class AwsPlatform(Construct):
         cluster = EksCluster(
             self,
             "eks",
-            EksClusterProps(
+            EksClusterProps.of(
+                props.cluster,
                 name=props.name,
-                kubernetes_version=props.cluster.kubernetes_version,
                 subnet_ids=network.private_subnet_ids,
                 encryption_key=key,
                 region=props.region,
-                node_groups=props.cluster.node_groups,
                 node_pools=[spec.pool for spec in props.cluster.karpenter_pools],
-                endpoint_public_access=props.cluster.endpoint_public_access,
-                public_access_cidrs=props.cluster.public_access_cidrs,
-                log_retention_days=props.cluster.log_retention_days,
-                container_logs=props.cluster.container_logs,
-                admin_role_arns=props.cluster.admin_role_arns,
-                addon_versions=props.cluster.addon_versions,
                 partition=props.partition,
             ),
         )
