@@ -47,7 +47,8 @@ class NodeGroupSpec:
     min_size: int
     desired_size: int
     max_size: int
-    disk_size_gib: int = 50
+    disk_size_gib: int
+    """Each node's root volume; its default is the configuration's (``NodeGroup.disk_size_gib``), declared once there."""
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     ami_type: str = "AL2023_x86_64_STANDARD"
     """Amazon Linux 2023: the supported successor of AL2 (whose EKS AMIs end with Kubernetes 1.32)."""

@@ -64,7 +64,8 @@ class KarpenterPool:
     """``spot`` and/or ``on-demand``; with both, Karpenter takes spot first and falls back to on-demand."""
     cpu_limit: int
     memory_limit_gib: int
-    disk_size_gib: int = 100
+    disk_size_gib: int
+    """Each node's root volume; its default is the configuration's (``NodePoolCapacity.disk_size_gib``), declared once there."""
     architecture: str = "amd64"
     tags: Mapping[str, str] = field(default_factory=dict)
     """The nodes' tags over the environment's (a team's pool carries its team and cost center)."""

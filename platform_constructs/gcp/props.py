@@ -29,7 +29,8 @@ class GkeNodePoolSpec:
     """Nodes at creation, across all zones (the autoscaler owns the count afterwards)."""
     max_nodes: int
     """Autoscaling ceiling, across all zones."""
-    disk_size_gib: int = 100
+    disk_size_gib: int
+    """Each node's boot disk; its default is the configuration's (``NodeGroup.disk_size_gib``), declared once there."""
     spot: bool = False
     labels: Mapping[str, str] | None = None
     """GCP resource labels of the pool's VMs; None: the environment's."""
