@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,6 +52,51 @@ def run_main(
         timeout=600,
         check=False,
     )
+
+
+class _SynthesisServer:
+    """One process that runs ``main()`` for request after request (``tests/probes/synthesis_server.py``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[str] | None = None
+
+    def run(self, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        with self.lock:
+            if self.process is None:
+                self.process = subprocess.Popen(
+                    [sys.executable, str(REPO / "tests" / "probes" / "synthesis_server.py")],
+                    cwd=REPO,
+                    env=clean_environ(),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(json.dumps({"environ": environ}) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+            assert answer, "the synthesis server ended"
+            result = json.loads(answer)
+            return subprocess.CompletedProcess(["main.py"], result["returncode"], "", result["stderr"])
+
+    def close(self) -> None:
+        if self.process is not None and self.process.stdin is not None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+_SERVER = _SynthesisServer()
+
+
+def run_main_shared(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """``run_main`` in the session's one synthesis process: the same environment, the same exit status and
+    messages, without loading the bindings again. For syntheses a test only reads; a test about how
+    ``main.py`` ends (its status, its traceback-free output) runs it in a fresh process (``run_main``)."""
+    environ = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
+    if environments is not None:
+        environ["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
+    return _SERVER.run(environ)
 
 
 def run_probe(name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -190,6 +236,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _POOL.shutdown(wait=True, cancel_futures=True)
+    _SERVER.close()
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
@@ -242,7 +289,7 @@ def _workstation(work: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     outdir = work / "out"
     (outdir / "stacks" / "sandbox").mkdir(parents=True)
     (outdir / "stacks" / "sandbox" / "cdk.tf.json").write_text("{}")
-    result = run_main(outdir, environments=WORKSTATION)
+    result = run_main_shared(outdir, environments=WORKSTATION)
     assert result.returncode == 0, result.stderr[-3000:]
     return outdir, load_stacks(outdir)
 

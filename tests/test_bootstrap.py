@@ -15,7 +15,7 @@ from flightdeck import ci
 from flightdeck.errors import ConfigError
 from flightdeck.loader import bootstrap_path, load_bootstrap
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, background, fixture_configs, load_stacks, resources, run_main, synthesized_by
+from .conftest import BOOTSTRAP, ENVIRONMENTS, background, fixture_configs, load_stacks, resources, run_main, run_main_shared, synthesized_by
 
 pytestmark = pytest.mark.synth
 
@@ -202,7 +202,7 @@ def _one_environment(root: Path) -> Path:
 
 @background("first_bootstrap_deploy", 20)
 def _first_bootstrap_deploy(work: Path) -> dict[str, dict[str, Any]]:
-    result = run_main(work / "out", environments=_one_environment(work), FLIGHTDECK_BOOTSTRAP_STATE="local")
+    result = run_main_shared(work / "out", environments=_one_environment(work), FLIGHTDECK_BOOTSTRAP_STATE="local")
     assert result.returncode == 0, result.stderr[-3000:]
     return load_stacks(work / "out")
 

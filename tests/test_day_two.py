@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, background, configs_in, fixture_configs, resources, run_main, synthesized_by, values_of
+from .conftest import GKE_EXAMPLES, REPO, background, configs_in, fixture_configs, resources, run_main_shared, synthesized_by, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
@@ -123,7 +123,7 @@ def _restores(work: Path) -> dict[str, dict[str, Any]]:
         database = {"restore_from": gcp_restore} if gcp_restore else {}
         (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
     outdir = work / "out"
-    result = run_main(outdir, folder)
+    result = run_main_shared(outdir, folder)
     assert result.returncode == 0, result.stderr
     return {
         name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())

@@ -25,7 +25,7 @@ from .conftest import (
     render_chart,
     rendered,
     resources,
-    run_main,
+    run_main_shared,
     run_probe,
     synthesized_by,
     values_of,
@@ -231,7 +231,7 @@ def _qa_without_marketing(work: Path) -> dict[str, Any]:
     bootstrap["state"] = {"bucket": fixture_configs()["qa"].state.bucket, "region": fixture_configs()["qa"].state_region}
     (folder.parent / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
     outdir = folder / "out"
-    result = run_main(outdir, environments=folder)
+    result = run_main_shared(outdir, environments=folder)
     assert result.returncode == 0, result.stderr
     return environments_of(outdir)["qa"]
 
