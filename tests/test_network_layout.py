@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 import pytest
 
@@ -29,3 +30,15 @@ def test_private_subnets_get_most_addresses() -> None:
 def test_more_than_three_zones_is_refused() -> None:
     with pytest.raises(ValueError, match="a VPC spans 1 to 3 zones, got 4"):
         subnet_layout("10.0.0.0/16", 4)
+
+
+def test_a_gke_network_that_is_no_ipv4_network_is_refused_with_the_reason() -> None:
+    from platform_constructs.gcp.network import GcpNetworkLayout
+
+    with pytest.raises(ValueError, match=r"network cidr '10.120.0.1/16' is not an IPv4 network with its host bits zero"):
+        GcpNetworkLayout.of("10.120.0.1/16")
+    layout = GcpNetworkLayout.of("10.120.0.0/16")
+    with pytest.raises(ValueError, match=r"the pods range 10.0.0.0/17 is not inside the network cidr 10.120.0.0/16"):
+        replace(layout, pods="10.0.0.0/17")._check()
+    with pytest.raises(ValueError, match=r"the nodes range .* overlaps the services range"):
+        replace(layout, services=layout.nodes)._check()

@@ -100,3 +100,20 @@ def test_github_uses_fabs_own_user_lookup(monkeypatch: pytest.MonkeyPatch) -> No
     assert loaded["SECURITY_MANAGER_CLASS"]().get_oauth_user_info("github", {}) == {"username": "fab-github"}
     (provider,) = loaded["OAUTH_PROVIDERS"]
     assert provider["name"] == "github" and provider["remote_app"]["access_token_url"] == "https://github.com/login/oauth/access_token"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (SignInSpec(provider="okta", client_id="c"), "sign-in with okta needs its issuer"),
+        (SignInSpec(provider="oidc", client_id="c"), "sign-in with oidc needs its issuer"),
+        (SignInSpec(provider="entra", client_id="c"), "sign-in with Microsoft Entra ID needs its tenant"),
+        (
+            SignInSpec(provider="github", client_id="c", groups={"{{ .Values.x }}": "Admin"}),
+            "the chart templates apiServerConfig: the sign-in configuration must not contain",
+        ),
+    ],
+)
+def test_a_sign_in_the_chart_could_not_carry_is_refused(spec: SignInSpec, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        webserver_config(spec)
