@@ -17,6 +17,39 @@ from platform_constructs.kubernetes.addons import ClusterAddons
 from .airflow import airflow_instances
 
 
+def datadog_provider(stack: Construct, api_url: str) -> None:
+    """The Datadog provider, for the site's API (``https://api.datadoghq.eu/``).
+
+    It takes its keys from the ``datadog_api_key`` / ``datadog_app_key`` Terraform variables when they
+    are set (``TF_VAR_datadog_api_key``) and otherwise from ``DD_API_KEY`` / ``DD_APP_KEY`` in the
+    environment: no key is ever written into the synthesized JSON.
+    """
+    from cdktf import TerraformVariable
+    from cdktf_cdktf_provider_datadog.provider import DatadogProvider
+
+    def key(name: str, env_name: str) -> str:
+        variable = TerraformVariable(
+            stack,
+            name,
+            type="string",
+            default="",
+            sensitive=True,
+            description=f"Datadog {name.split('_')[1]} key; empty: the provider reads {env_name}",
+        )
+        # The name users set (TF_VAR_datadog_api_key), not a generated one.
+        variable.override_logical_id(name)
+        # null, not "", lets the provider fall back to its environment variable.
+        return f'${{var.{name} == "" ? null : var.{name}}}'
+
+    DatadogProvider(
+        stack,
+        "datadog-provider",
+        api_url=api_url,
+        api_key=key("datadog_api_key", "DD_API_KEY"),
+        app_key=key("datadog_app_key", "DD_APP_KEY"),
+    )
+
+
 def _threshold(threshold: AboveThreshold | BelowThreshold) -> Threshold:
     return Threshold(critical=threshold.critical, warning=threshold.warning)
 
@@ -68,11 +101,11 @@ def build(
             depends_on=tuple(addons.all),
         ),
     )
+    datadog_provider(scope, datadog.api_url)
     return DatadogMonitoring(
         scope,
         "datadog",
         DatadogMonitoringProps(
-            api_url=datadog.api_url,
             app_url=datadog.app_url,
             scope=MonitoringScope(
                 env=config.name,

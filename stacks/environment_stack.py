@@ -27,7 +27,6 @@ from platform_constructs.airflow.database_roles import DatabaseRoles
 from platform_constructs.airflow.release import AirflowRelease
 from platform_constructs.handles import CloudPlatform
 from platform_constructs.kubernetes.addons import ClusterAddons, ClusterAddonsProps
-from platform_constructs.kubernetes.providers import ClusterProviders, ClusterProvidersProps
 from platform_constructs.kubernetes.schema_record import SchemaRecord, SchemaRecordProps
 from platform_constructs.kubernetes.tenancy import PodPolicies, Teams
 from platform_constructs.tagging import RequireTags
@@ -36,6 +35,7 @@ from platform_constructs.workloads import SHARED_AIRFLOW
 from .addons import cluster_addons
 from .airflow import airflow_instances, database_roles_props, release_props
 from .ci import DeploySettings
+from .providers import ClusterProviders, ClusterProvidersProps
 from .teams import pod_policies_props, teams_props
 
 # The cloud seam: the one place that maps ``cloud:`` to an implementation. Modules are imported

@@ -154,3 +154,15 @@ def test_the_checker_sees_a_wrong_import(edges: dict[str, set[str]], expected: l
 
 def test_the_checker_sees_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_providers_and_backends_are_set_only_in_the_stacks() -> None:
+    """A construct never configures its stack's providers or backend: ``stacks/`` does, once per stack."""
+    found = []
+    for path in (REPO / "platform_constructs").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                names = {alias.name for alias in node.names}
+                if node.module.endswith(".provider") or (node.module == "cdktf" and any(n.endswith("Backend") for n in names)):
+                    found.append(f"{path.relative_to(REPO)}: from {node.module} import {', '.join(sorted(names))}")
+    assert found == []

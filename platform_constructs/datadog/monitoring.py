@@ -1,8 +1,6 @@
-"""DatadogMonitoring: the Datadog provider, an environment's dashboards and its monitors.
+"""DatadogMonitoring: an environment's dashboards and its monitors.
 
-The provider takes its keys from the ``datadog_api_key`` / ``datadog_app_key`` Terraform variables
-when they are set (``TF_VAR_datadog_api_key``) and otherwise from ``DD_API_KEY`` / ``DD_APP_KEY``
-in the environment: no key is ever written into the synthesized JSON.
+The stack sets the Datadog provider (``stacks/datadog.py``: ``datadog_provider``), like every provider.
 """
 
 from __future__ import annotations
@@ -19,8 +17,6 @@ from .scope import MonitoringScope
 
 @dataclass(frozen=True, kw_only=True)
 class DatadogMonitoringProps:
-    api_url: str
-    """The site's API (``https://api.datadoghq.eu/``)."""
     app_url: str
     """The site's web app, to link dashboards (``https://app.datadoghq.eu``)."""
     scope: MonitoringScope
@@ -30,32 +26,9 @@ class DatadogMonitoringProps:
 class DatadogMonitoring(Construct):
     def __init__(self, scope: Construct, id: str, props: DatadogMonitoringProps) -> None:
         super().__init__(scope, id)
-        from cdktf import TerraformVariable
         from cdktf_cdktf_provider_datadog.dashboard_json import DashboardJson
         from cdktf_cdktf_provider_datadog.monitor import Monitor, MonitorMonitorThresholds
-        from cdktf_cdktf_provider_datadog.provider import DatadogProvider
 
-        def key(name: str, env_name: str) -> str:
-            variable = TerraformVariable(
-                self,
-                name,
-                type="string",
-                default="",
-                sensitive=True,
-                description=f"Datadog {name.split('_')[1]} key; empty: the provider reads {env_name}",
-            )
-            # The name users set (TF_VAR_datadog_api_key), not a generated one.
-            variable.override_logical_id(name)
-            # null, not "", lets the provider fall back to its environment variable.
-            return f'${{var.{name} == "" ? null : var.{name}}}'
-
-        DatadogProvider(
-            self,
-            "provider",
-            api_url=props.api_url,
-            api_key=key("datadog_api_key", "DD_API_KEY"),
-            app_key=key("datadog_app_key", "DD_APP_KEY"),
-        )
         self.dashboards = {
             name: DashboardJson(self, f"dashboard-{name}", dashboard=json.dumps(build(props.scope), sort_keys=True))
             for name, build in DASHBOARDS.items()

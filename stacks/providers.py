@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..handles import ClusterHandle
+from platform_constructs.handles import ClusterHandle
 
 
 @dataclass(frozen=True, kw_only=True)
