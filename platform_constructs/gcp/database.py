@@ -179,7 +179,7 @@ class CloudSqlDatabase(Construct):
                     query_string_length=1024,
                 ),
                 database_flags=[
-                    SqlDatabaseInstanceSettingsDatabaseFlags(name=name, value=value) for name, value in DATABASE_FLAGS.items()
+                    SqlDatabaseInstanceSettingsDatabaseFlags(name=flag, value=value) for flag, value in DATABASE_FLAGS.items()
                 ],
                 user_labels=labels,
             ),
