@@ -10,8 +10,12 @@ A restore is always a new instance; the one it replaces leaves Terraform without
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from constructs import Construct
+
+if TYPE_CHECKING:
+    from cdktf import TerraformResourceLifecycle
 
 VERSION_ORDER = "tonumber(split(\".\", {v})[0]) * 1000000 + tonumber(split(\".\", {v})[1]) * 1000 + tonumber(split(\".\", {v})[2])"
 """An ``x.y.z`` version as one comparable number in Terraform's language (minor and patch below 1000)."""
@@ -31,6 +35,15 @@ def downgrade_message(version: str, instance: str, way_back: str) -> str:
         f"Airflow {version} is older than the version the database {instance} was migrated to, and Airflow's "
         f"migrations do not go back. To go back, {way_back}; see the README, Upgrading Airflow, and going back."
     )
+
+
+def refuse_downgrade(*, each: str, deployed: str, of_this: str, version: str, message: str) -> TerraformResourceLifecycle:
+    """The precondition every cloud's record carries: no version ``deployed`` (an expression of ``each``, a
+    ``for`` clause over the records) of this instance (``of_this``, a condition) is above ``version``."""
+    from cdktf import Precondition, TerraformResourceLifecycle
+
+    condition = f"${{alltrue([for {each} : {VERSION_ORDER.format(v=deployed)} <= {version_order(version)} if {of_this}])}}"
+    return TerraformResourceLifecycle(precondition=[Precondition(condition=condition, error_message=message)])
 
 
 def restore_as_new_instance(restore_point: str) -> str:

@@ -53,7 +53,7 @@ def test_the_record_is_one_parameter_per_instance_under_the_environments_path(gu
     assert "3002002" in precondition["condition"] and "restore_from" in precondition["error_message"]
     # Only this instance's own record counts: a restored instance (a new identifier) starts without one,
     # so the older image may run against the snapshot taken before the upgrade.
-    assert 'name != "/flightdeck-live-airflow-schema/flightdeck-live-r1"' in precondition["condition"]
+    assert 'if name == "/flightdeck-live-airflow-schema/flightdeck-live-r1"' in precondition["condition"]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from ..migrations import VERSION_ORDER, downgrade_message, restore_as_new_instance, version_order
+from ..migrations import downgrade_message, refuse_downgrade, restore_as_new_instance
 
 
 def records_path(prefix: str) -> str:
@@ -37,19 +37,13 @@ class SchemaGuardProps:
 class SchemaGuard(Construct):
     def __init__(self, scope: Construct, id: str, props: SchemaGuardProps) -> None:
         super().__init__(scope, id)
-        from cdktf import Precondition, TerraformResourceLifecycle
         from cdktf_cdktf_provider_aws.data_aws_ssm_parameters_by_path import DataAwsSsmParametersByPath
         from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 
-        new = version_order(props.airflow_version)
         path = records_path(props.prefix)
         self.name = f"{path}/{props.instance}"
         # A list, empty before the first deploy (a single-parameter data source would fail on it).
         recorded = DataAwsSsmParametersByPath(self, "recorded", path=path)
-        condition = (
-            f"${{alltrue([for name, deployed in zipmap({recorded.fqn}.names, nonsensitive({recorded.fqn}.values)) : "
-            f'name != "{self.name}" || {VERSION_ORDER.format(v="deployed")} <= {new}])}}'
-        )
         self.record = SsmParameter(
             self,
             "record",
@@ -58,14 +52,11 @@ class SchemaGuard(Construct):
             type="String",
             value=props.airflow_version,
             description=f"The Airflow version {props.instance} was last deployed with (Flightdeck refuses to go below it)",
-            lifecycle=TerraformResourceLifecycle(
-                precondition=[
-                    Precondition(
-                        condition=condition,
-                        error_message=downgrade_message(
-                            props.airflow_version, props.instance, restore_as_new_instance("the snapshot taken before the upgrade")
-                        ),
-                    )
-                ]
+            lifecycle=refuse_downgrade(
+                each=f"name, deployed in zipmap({recorded.fqn}.names, nonsensitive({recorded.fqn}.values))",
+                deployed="deployed",
+                of_this=f'name == "{self.name}"',
+                version=props.airflow_version,
+                message=downgrade_message(props.airflow_version, props.instance, restore_as_new_instance("the snapshot taken before the upgrade")),
             ),
         )

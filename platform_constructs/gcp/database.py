@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
-from ..migrations import VERSION_ORDER, downgrade_message, forget, instance_construct_id, restore_as_new_instance, version_order
+from ..migrations import downgrade_message, forget, instance_construct_id, refuse_downgrade, restore_as_new_instance
 from .props import CloudSqlSettings
 
 if TYPE_CHECKING:
@@ -261,7 +261,6 @@ class CloudSqlDatabase(Construct):
         deploy); this instance's labels, as they are before the apply, hold the version it was migrated to
         and the image last deployed.
         """
-        from cdktf import Precondition, TerraformResourceLifecycle
         from cdktf_cdktf_provider_google.data_google_sql_database_instances import DataGoogleSqlDatabaseInstances
 
         settings = props.settings
@@ -283,15 +282,17 @@ class CloudSqlDatabase(Construct):
             return labels, None
         labels[VERSION_LABEL] = version_label(settings.airflow_version)
         # Only this instance's labels are read (another instance's are not this Airflow's to judge).
-        deployed = f'replace(lookup(i.settings[0].user_labels, "{VERSION_LABEL}", "0-0-0"), "-", ".")'
-        condition = (
-            f"${{alltrue([for i in {instances} : {VERSION_ORDER.format(v=deployed)} <= {version_order(settings.airflow_version)} "
-            f'if i.name == "{name}"])}}'
+        return labels, refuse_downgrade(
+            each=f"i in {instances}",
+            deployed=f'replace(lookup(i.settings[0].user_labels, "{VERSION_LABEL}", "0-0-0"), "-", ".")',
+            of_this=f'i.name == "{name}"',
+            version=settings.airflow_version,
+            message=downgrade_message(
+                settings.airflow_version,
+                name,
+                restore_as_new_instance(f"the instance as it was before the upgrade (its {UPGRADE_POINT_LABEL} label)"),
+            ),
         )
-        message = downgrade_message(
-            settings.airflow_version, name, restore_as_new_instance(f"the instance as it was before the upgrade (its {UPGRADE_POINT_LABEL} label)")
-        )
-        return labels, TerraformResourceLifecycle(precondition=[Precondition(condition=condition, error_message=message)])
 
 
 def _source(name: str, replaces: str | None) -> str:

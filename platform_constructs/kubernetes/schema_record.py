@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from ..migrations import VERSION_ORDER, downgrade_message, version_order
+from ..migrations import downgrade_message, refuse_downgrade
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -41,16 +41,11 @@ class SchemaRecordProps:
 class SchemaRecord(Construct):
     def __init__(self, scope: Construct, id: str, props: SchemaRecordProps) -> None:
         super().__init__(scope, id)
-        from cdktf import Precondition, TerraformResourceLifecycle
         from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
         from cdktf_cdktf_provider_kubernetes.data_kubernetes_resources import DataKubernetesResources
 
         recorded = DataKubernetesResources(
             self, "recorded", api_version="v1", kind="ConfigMap", namespace=props.namespace, field_selector=f"metadata.name={RECORD_NAME}"
-        )
-        deployed = f'try(o.data["{VERSION_KEY}"], "0.0.0")'
-        condition = (
-            f"${{alltrue([for o in {recorded.fqn}.objects : {VERSION_ORDER.format(v=deployed)} <= {version_order(props.airflow_version)}])}}"
         )
         self.record = ConfigMapV1(
             self,
@@ -60,17 +55,17 @@ class SchemaRecord(Construct):
             ),
             data={VERSION_KEY: props.airflow_version},
             depends_on=list(props.after),
-            lifecycle=TerraformResourceLifecycle(
-                precondition=[
-                    Precondition(
-                        condition=condition,
-                        error_message=downgrade_message(
-                            props.airflow_version,
-                            props.database,
-                            f"restore the database's own backup from before the upgrade, delete the ConfigMap {RECORD_NAME} "
-                            f"in {props.namespace}, and deploy the older image",
-                        ),
-                    )
-                ]
+            # The list holds this record only (selected by name), so every object in it is this database's.
+            lifecycle=refuse_downgrade(
+                each=f"o in {recorded.fqn}.objects",
+                deployed=f'try(o.data["{VERSION_KEY}"], "0.0.0")',
+                of_this="true",
+                version=props.airflow_version,
+                message=downgrade_message(
+                    props.airflow_version,
+                    props.database,
+                    f"restore the database's own backup from before the upgrade, delete the ConfigMap {RECORD_NAME} "
+                    f"in {props.namespace}, and deploy the older image",
+                ),
             ),
         )
