@@ -8,23 +8,41 @@ export CHECKPOINT_DISABLE := 1
 
 PIPENV_VERSION := 2026.10.3
 PYTHON ?= python3
-VENV_PY := .venv/bin/python
-PYTHON_DEPS := .venv/.flightdeck-synced
 NODE_DEPS := node_modules/.flightdeck-installed
 
-.PHONY: help synth test snapshots new-env lint workflow envdiff check verify verify-snapshots iam-report e2e bench deps clean deploy diff
+# The CDK line (README, "Two CDK lines"): cdktf 0.21 from ./Pipfile.lock into .venv, or its maintained
+# fork cdktn 0.24 from cdk-lines/cdktn/Pipfile.lock into cdk-lines/cdktn/.venv. Unset means the
+# default of flightdeck/cdk_line.py (a test keeps the two the same).
+FLIGHTDECK_CDK ?=
+CDK_LINE := $(or $(strip $(FLIGHTDECK_CDK)),cdktf)
+ifeq ($(CDK_LINE),cdktf)
+LINE_DIR := .
+else ifeq ($(CDK_LINE),cdktn)
+LINE_DIR := cdk-lines/cdktn
+else
+$(error FLIGHTDECK_CDK: '$(CDK_LINE)' is not a CDK line; use cdktf or cdktn)
+endif
+export FLIGHTDECK_CDK := $(CDK_LINE)
+VENV_PY := $(LINE_DIR)/.venv/bin/python
+PYTHON_DEPS := $(LINE_DIR)/.venv/.flightdeck-synced
+
+.PHONY: help app synth test snapshots new-env lint workflow envdiff check verify verify-snapshots iam-report e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z0-9-]+):.*## /\1\t/' | expand -t 12
 
-deps: $(PYTHON_DEPS) $(NODE_DEPS) ## install pipenv, the locked Python packages and the cdktf CLI
+deps: $(PYTHON_DEPS) $(NODE_DEPS) ## install pipenv, the line's locked Python packages and the cdktf CLI ([FLIGHTDECK_CDK=cdktn])
 
-# pipenv itself, then the locked dependencies; redone whenever Pipfile.lock changes.
-$(PYTHON_DEPS): Pipfile.lock
+# pipenv itself, then the line's locked dependencies; redone whenever its Pipfile.lock changes.
+$(PYTHON_DEPS): $(LINE_DIR)/Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
-	$(PYTHON) -m pipenv sync --dev
+	PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev
 	@touch $@
+
+# What the cdktf CLI runs (cdktf.json's "app"): main.py on the selected line.
+app: $(PYTHON_DEPS)
+	@$(VENV_PY) main.py
 
 # The cdktf CLI (for diff and deploy), pinned in package-lock.json.
 $(NODE_DEPS): package-lock.json
@@ -38,13 +56,19 @@ synth: $(PYTHON_DEPS) $(NODE_DEPS) ## synthesize every environment's stacks into
 test: $(PYTHON_DEPS) ## run the test suite
 	$(VENV_PY) -m pytest
 
-snapshots: $(PYTHON_DEPS) ## refresh the stack snapshots after an intended change (then review git diff tests/__snapshots__)
-	$(VENV_PY) -m pytest tests/test_snapshots.py --snapshot-update
+# syrupy would delete the other line's snapshots as unused: they are kept aside meanwhile.
+snapshots: $(PYTHON_DEPS) ## refresh this line's stack snapshots after an intended change (then review git diff tests/__snapshots__)
+	@kept=$$(mktemp -d) && for d in tests/__snapshots__/* verify/environments/__snapshots__/*; do \
+	  case "$$d" in */$(CDK_LINE)) ;; *) mkdir -p "$$kept/$$(dirname $$d)" && cp -a "$$d" "$$kept/$$d" ;; esac; done; \
+	$(VENV_PY) -m pytest tests/test_snapshots.py --snapshot-update; status=$$?; \
+	cp -a "$$kept/." . && rm -rf "$$kept"; exit $$status
 
 # ruff and mypy, as the pull-request workflow runs them.
-lint: $(PYTHON_DEPS) ## ruff and mypy
-	$(VENV_PY) -m ruff check .
-	$(VENV_PY) -m mypy
+# The source is typed against the cdktf line's names (flightdeck/cdk_line.py), so lint runs on that line.
+lint: ## ruff and mypy (on the cdktf line's environment, whichever line is selected)
+	@$(MAKE) --no-print-directory deps FLIGHTDECK_CDK=cdktf
+	.venv/bin/python -m ruff check .
+	.venv/bin/python -m mypy
 
 # .github/workflows/flightdeck.yml from environments/*.yaml and bootstrap.yaml (a test fails when it is stale).
 workflow: $(PYTHON_DEPS) ## regenerate .github/workflows/flightdeck.yml from the environment files
@@ -75,8 +99,10 @@ BENCH_REPETITIONS ?= 5
 iam-report: synth ## cloudsplaining on every IAM policy, each finding with why it remains (fails on an unexplained one)
 	$(VENV_PY) -m verify.iam_report $${CDKTF_OUTDIR:-cdktf.out}
 
-bench: $(PYTHON_DEPS) ## synthesis time and memory against the bindings' floor
-	$(VENV_PY) -m verify.bench $(BENCH_REPETITIONS)
+bench: ## synthesis time and memory on both CDK lines, each against its bindings' floor
+	@$(MAKE) --no-print-directory deps FLIGHTDECK_CDK=cdktf
+	@$(MAKE) --no-print-directory deps FLIGHTDECK_CDK=cdktn
+	.venv/bin/python -m verify.bench $(BENCH_REPETITIONS)
 
 new-env: $(PYTHON_DEPS) ## new-env NAME=<name> FROM=<env>: copy an environment file and list what still points at the source
 	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make new-env NAME=<name> FROM=<environment>" >&2; exit 2; }

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from flightdeck.cdk_line import APP_CONTEXT, activate
 from flightdeck.errors import ConfigError
 from flightdeck.loader import BOOTSTRAP_STATE_VARIABLE, environments_directory, find_bootstrap, load_environments
 
@@ -26,6 +27,8 @@ def main() -> int:
     directory = environments_directory(os.environ)
     outdir = os.environ.get("CDKTF_OUTDIR", "cdktf.out")
     try:
+        # Which CDK line builds the stacks (FLIGHTDECK_CDK), settled before any binding loads.
+        activate(os.environ)
         configs = load_environments(directory, os.environ)
         # bootstrap.yaml next to the environments folder adds the bootstrap stack (see the README).
         bootstrap = find_bootstrap(directory, configs)
@@ -59,7 +62,7 @@ def main() -> int:
 
     # The App makes <outdir>/stacks at once; a build that fails leaves no trace of this run.
     fresh = [path for path in (Path(outdir), Path(outdir) / "stacks") if not path.exists()]
-    app = App(outdir=outdir, stack_traces=False)
+    app = App(outdir=outdir, stack_traces=False, context=APP_CONTEXT)
     try:
         deploy = deploy_settings(bootstrap)
         stacks: list[PlatformStack | ClusterStack | BootstrapStack] = [

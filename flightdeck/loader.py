@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .cdk_line import VARIABLE as CDK_LINE_VARIABLE
 from .config import BOOTSTRAP_NAME, CI_NAME, ENVIRONMENT_MODELS, SLUG_PATTERN, AwsEnvironment, BootstrapConfig, EnvironmentConfig, Tier
 from .errors import ConfigError
 from .tiers import deep_merge, tier_defaults
@@ -43,7 +44,7 @@ BOOTSTRAP_STATE_VARIABLE = "FLIGHTDECK_BOOTSTRAP_STATE"
 """``local`` keeps the bootstrap stack's state on disk: its first deploy, before its bucket exists."""
 
 OVERRIDE_PREFIX = "FLIGHTDECK_SET"
-KNOWN_VARIABLES = frozenset({ENVIRONMENTS_VARIABLE, BOOTSTRAP_STATE_VARIABLE})
+KNOWN_VARIABLES = frozenset({ENVIRONMENTS_VARIABLE, BOOTSTRAP_STATE_VARIABLE, CDK_LINE_VARIABLE})
 """``FLIGHTDECK_`` variables that are not overrides."""
 
 # Fields that identify an environment rather than configure it.

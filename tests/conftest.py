@@ -20,6 +20,12 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from flightdeck.cdk_line import VARIABLE as CDK_LINE_VARIABLE
+from flightdeck.cdk_line import activate
+
+LINE = activate(os.environ)
+"""The CDK line this session runs on (``FLIGHTDECK_CDK``): settled before any test module imports a binding."""
+
 REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = Path(__file__).resolve().parent / "fixtures" / "platform" / "environments"
 """The environments the product's tests synthesize: a fixture of their own (a copy of the examples as
@@ -30,7 +36,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def clean_environ(**extra: str) -> dict[str, str]:
     """The process environment without any Flightdeck or cdktf variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_", "CDKTF_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_", "CDKTF_")) or k == CDK_LINE_VARIABLE}
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     env.update(extra)
     return env
@@ -112,9 +118,27 @@ def run_probe(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def load_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
-    """Every synthesized stack by its name (``prod_platform``, ``prod_cluster``, ``bootstrap``)."""
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+def load_stacks(outdir: Path, raw: bool = False) -> dict[str, dict[str, Any]]:
+    """Every synthesized stack by its name (``prod_platform``, ``prod_cluster``, ``bootstrap``).
+
+    Tests read one shape on both CDK lines: the kubernetes 3.x bindings (cdktn line) write the
+    ``metadata`` of a namespace or a role as a list of one block, the 2.x bindings as the block, and
+    Terraform reads both alike (``platform_constructs/shapes.py``); the list is shown as its block.
+    ``raw`` keeps the files exactly as written (the snapshots compare those).
+    """
+    stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+    return stacks if raw else {name: one_block_view(stack) for name, stack in stacks.items()}
+
+
+def one_block_view(stack: dict[str, Any]) -> dict[str, Any]:
+    """The stack with every kubernetes resource's ``metadata`` list of one block replaced by that block."""
+    for resource_type, resources in stack.get("resource", {}).items():
+        if resource_type.startswith("kubernetes_"):
+            for body in resources.values():
+                metadata = body.get("metadata")
+                if isinstance(metadata, list) and len(metadata) == 1:
+                    body["metadata"] = metadata[0]
+    return stack
 
 
 REMOTE_OUTPUT = re.compile(r"data\.terraform_remote_state\.cross-stack-reference-input-([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)")

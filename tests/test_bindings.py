@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from .conftest import imported_packages, load_stacks
+from .conftest import LINE, imported_packages, load_stacks
 
 
 def _loaded_bindings(outdir: Path) -> set[str]:
-    return {p.removeprefix("cdktf_cdktf_provider_") for p in imported_packages(outdir) if p.startswith("cdktf_cdktf_provider_")}
+    """The providers whose bindings loaded, by the session's line's package names (``cdktn_provider_aws`` is aws)."""
+    return {p.removeprefix(LINE.provider_prefix) for p in imported_packages(outdir) if p.startswith(LINE.provider_prefix)}
 
 
 def _used_providers(stacks: dict[str, Any]) -> set[str]:
@@ -37,4 +38,4 @@ def test_synthesis_loads_exactly_the_bindings_the_stacks_use(run: str, expected:
     used = _used_providers(load_stacks(outdir))
     assert used == expected
     assert _loaded_bindings(outdir) == used
-    assert "cdktf" in imported_packages(outdir)
+    assert LINE.core in imported_packages(outdir)

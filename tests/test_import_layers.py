@@ -20,7 +20,7 @@ SOURCES = ("flightdeck", "platform_constructs", "stacks", "verify")
 LAYERS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     # (rank, unit, module prefixes): lower ranks first.
     (0, "names", ("platform_constructs.workloads", "platform_constructs.placement", "platform_constructs.tagging")),
-    (1, "handles", ("platform_constructs.handles", "platform_constructs.helm", "platform_constructs.migrations")),
+    (1, "handles", ("platform_constructs.handles", "platform_constructs.helm", "platform_constructs.migrations", "platform_constructs.shapes")),
     (2, "kubernetes", ("platform_constructs.kubernetes", "platform_constructs.teams")),
     (3, "airflow", ("platform_constructs.airflow",)),
     (3, "datadog", ("platform_constructs.datadog",)),

@@ -1,12 +1,15 @@
-"""Synthesis cost against its floor (``make bench``).
+"""Synthesis cost on both CDK lines, each against its own floor (``make bench``).
 
     python -m verify.bench [repetitions]
 
-Interleaves repetitions of (a) synthesizing every environment (``python main.py``) and (b) the
-floor: a process that only imports cdktf and the provider bindings those environments use, and
-exits. Prints the median wall time and median peak memory of each and their ratios. Peak memory
-is the largest sum of resident memory over the whole process tree (Python and its Node child),
-sampled every 20 ms.
+For each CDK line whose virtual environment is installed (cdktf: ``.venv``, cdktn:
+``cdk-lines/cdktn/.venv``; ``make bench`` installs both), interleaves repetitions of (a) synthesizing
+every environment (``main.py`` with ``FLIGHTDECK_CDK`` set to the line) and (b) that line's floor: a
+process that only imports the line's core package and the provider bindings those environments use,
+and exits. The lines alternate inside every repetition, so a slow moment of the machine falls on
+both. Prints the median wall time and median peak memory of each, each line against its floor, and
+the lines against each other. Peak memory is the largest sum of resident memory over the whole
+process tree (Python and its Node child), sampled every 20 ms.
 
 Run it on a quiet machine; it is a measurement, never a test.
 """
@@ -20,8 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from flightdeck.cdk_line import DEFAULT, LINES, VARIABLE, Line
 from flightdeck.manifest import synthesized_stacks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,40 +73,65 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     return wall, peak
 
 
-def floor_command(providers: list[str]) -> list[str]:
-    """A process that imports cdktf and the given providers' bindings, then leaves as main.py does."""
-    imports = "; ".join(["import cdktf", *(f"import cdktf_cdktf_provider_{p}.provider" for p in providers)])
-    return [sys.executable, "-c", f"{imports}; import os, sys; sys.stdout.flush(); os._exit(0)"]
+def python_of(line: Line) -> Path:
+    return REPO / line.venv / "bin" / "python"
+
+
+def floor_command(line: Line, providers: list[str]) -> list[str]:
+    """A process that imports the line's core and the given providers' bindings, then leaves as main.py does."""
+    imports = "; ".join([f"import {line.core}", *(f"import {line.provider_package(p)}.provider" for p in providers)])
+    return [str(python_of(line)), "-c", f"{imports}; import os, sys; sys.stdout.flush(); os._exit(0)"]
+
+
+@dataclass
+class Runs:
+    line: Line
+    env: dict[str, str]
+    synth: list[tuple[float, int]] = field(default_factory=list)
+    floor: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def synth_command(self) -> list[str]:
+        return [str(python_of(self.line)), str(REPO / "main.py")]
+
+
+def _median(runs: list[tuple[float, int]]) -> tuple[float, float]:
+    return statistics.median(w for w, _ in runs), statistics.median(m for _, m in runs) / 1024
 
 
 def main(argv: list[str]) -> int:
     repetitions = int(argv[1]) if len(argv) > 1 else 5
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLIGHTDECK_SET")}
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_SET", VARIABLE))}
+    base["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    lines = [line for line in LINES.values() if python_of(line).exists()]
+    missing = sorted(set(LINES) - {line.name for line in lines})
+    if missing:
+        print(f"not measured (no virtual environment): {', '.join(missing)}; `make bench` installs every line", file=sys.stderr)
+    if not lines:
+        return 1
     with tempfile.TemporaryDirectory(prefix="flightdeck-bench-") as tmp:
-        env["CDKTF_OUTDIR"] = str(Path(tmp) / "cdktf.out")
-        synth_command = [sys.executable, str(REPO / "main.py")]
-        measure(synth_command, env)  # warm-up: fills the jsii package cache and the OS file cache
-        providers = sorted(
-            {
-                name
-                for stack_file in synthesized_stacks(Path(tmp) / "cdktf.out").values()
-                for name in json.loads(stack_file.read_text())["terraform"]["required_providers"]
-            }
-        )
-        floor = floor_command(providers)
-        synth_runs, floor_runs = [], []
+        all_runs = [
+            Runs(line, {**base, VARIABLE: line.name, "CDKTF_OUTDIR": str(Path(tmp) / line.name / "cdktf.out")}) for line in lines
+        ]
+        providers = []
+        for runs in all_runs:
+            measure(runs.synth_command, runs.env)  # warm-up: fills the jsii package cache and the OS file cache
+            stacks = synthesized_stacks(Path(runs.env["CDKTF_OUTDIR"]))
+            providers = sorted({name for f in stacks.values() for name in json.loads(f.read_text())["terraform"]["required_providers"]})
         for _ in range(repetitions):
-            synth_runs.append(measure(synth_command, env))
-            floor_runs.append(measure(floor, env))
-    synth_wall = statistics.median(w for w, _ in synth_runs)
-    floor_wall = statistics.median(w for w, _ in floor_runs)
-    synth_mem = statistics.median(m for _, m in synth_runs)
-    floor_mem = statistics.median(m for _, m in floor_runs)
-    print(f"bindings: {', '.join(providers)}; {repetitions} interleaved repetitions, medians")
-    print(f"synthesis of all environments: {synth_wall:6.2f} s  {synth_mem / 1024:7.0f} MiB peak")
-    print(f"floor (imports only):          {floor_wall:6.2f} s  {floor_mem / 1024:7.0f} MiB peak")
-    print(f"ratio:                         {synth_wall / floor_wall:6.2f} x  {synth_mem / floor_mem:7.2f} x")
+            for runs in all_runs:
+                runs.synth.append(measure(runs.synth_command, runs.env))
+                runs.floor.append(measure(floor_command(runs.line, providers), runs.env))
+    print(f"bindings: {', '.join(providers)}; {repetitions} interleaved repetitions, medians; default line {DEFAULT}")
+    for runs in all_runs:
+        (synth_wall, synth_mem), (floor_wall, floor_mem) = _median(runs.synth), _median(runs.floor)
+        name = runs.line.name
+        print(f"{name} synthesis of all environments: {synth_wall:6.2f} s  {synth_mem:7.0f} MiB peak")
+        print(f"{name} floor (imports only):          {floor_wall:6.2f} s  {floor_mem:7.0f} MiB peak")
+        print(f"{name} against its floor:             {synth_wall / floor_wall:6.2f} x  {synth_mem / floor_mem:7.2f} x")
+    if len(all_runs) == 2:
+        (a_wall, a_mem), (b_wall, b_mem) = _median(all_runs[1].synth), _median(all_runs[0].synth)
+        print(f"{all_runs[1].line.name} against {all_runs[0].line.name} (synthesis):    {a_wall / b_wall:6.2f} x  {a_mem / b_mem:7.2f} x")
     return 0
 
 

@@ -27,6 +27,7 @@ from ..handles import (
     WorkloadIdentity,
 )
 from ..placement import SYSTEM_POOL, WORKERS_POOL
+from ..shapes import metadata_argument, metadata_of
 from ..workloads import AIRFLOW_WORKLOADS, EXTERNAL_SECRETS, Workload, team_workload
 
 SECRET_READER = "flightdeck-secret-reader"
@@ -89,14 +90,14 @@ class ExistingCluster(Construct):
         role = RoleV1(
             self,
             "secret-reader",
-            metadata=RoleV1Metadata(name=SECRET_READER, namespace=props.secrets_namespace),
+            metadata=metadata_argument(RoleV1, RoleV1Metadata(name=SECRET_READER, namespace=props.secrets_namespace)),
             rule=[RoleV1Rule(api_groups=[""], resources=["secrets"], resource_names=secrets, verbs=["get"])],
         )
         RoleBindingV1(
             self,
             "secret-reader-binding",
             metadata=RoleBindingV1Metadata(name=SECRET_READER, namespace=props.secrets_namespace),
-            role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+            role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=metadata_of(role).name),
             subject=[
                 RoleBindingV1Subject(kind="ServiceAccount", name=SECRET_READER, namespace=namespace)
                 for namespace in props.store_namespaces

@@ -18,6 +18,7 @@ from constructs import Construct
 
 from ..handles import DatabaseHandle, DatabaseMetrics
 from ..migrations import downgrade_message, forget, instance_construct_id, refuse_downgrade, restore_as_new_instance
+from ..shapes import version_argument
 from .props import CloudSqlSettings
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ class CloudSqlDatabase(Construct):
             "credentials-version",
             secret=self.secret.id,
             secret_data_wo=Fn.jsonencode({"username": USERNAME, "password": password.result}),
-            secret_data_wo_version=props.password_version,
+            secret_data_wo_version=version_argument(SecretManagerSecretVersion, "secret_data_wo_version", props.password_version),
         )
 
         self.private_cidr = props.private_cidr

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from constructs import Construct
 
 from ..handles import CredentialEndpoint
+from ..shapes import metadata_argument
 
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
@@ -110,14 +111,17 @@ class GuardedNamespace(Construct):
         self.namespace = NamespaceV1(
             self,
             "namespace",
-            metadata=NamespaceV1Metadata(
-                name=props.name,
-                labels={
-                    **props.labels,
-                    "pod-security.kubernetes.io/enforce": props.enforce,
-                    "pod-security.kubernetes.io/warn": props.warn,
-                    "pod-security.kubernetes.io/audit": props.warn,
-                },
+            metadata=metadata_argument(
+                NamespaceV1,
+                NamespaceV1Metadata(
+                    name=props.name,
+                    labels={
+                        **props.labels,
+                        "pod-security.kubernetes.io/enforce": props.enforce,
+                        "pod-security.kubernetes.io/warn": props.warn,
+                        "pod-security.kubernetes.io/audit": props.warn,
+                    },
+                ),
             ),
             depends_on=list(props.depends_on) or None,
         )

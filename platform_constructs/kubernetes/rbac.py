@@ -20,6 +20,7 @@ from constructs import Construct
 if TYPE_CHECKING:
     from cdktf import ITerraformDependable
 
+from ..shapes import metadata_argument, metadata_of
 from ..workloads import Workload
 
 Rule = tuple[str, Sequence[str], Sequence[str]]
@@ -65,7 +66,7 @@ def bound_role(
     role = RoleV1(
         scope,
         "role",
-        metadata=RoleV1Metadata(name=name, namespace=namespace),
+        metadata=metadata_argument(RoleV1, RoleV1Metadata(name=name, namespace=namespace)),
         rule=[RoleV1Rule(api_groups=[group], resources=list(resources), verbs=list(verbs)) for group, resources, verbs in rules],
         depends_on=list(depends_on) or None,
     )
@@ -73,7 +74,7 @@ def bound_role(
         scope,
         "binding",
         metadata=RoleBindingV1Metadata(name=name, namespace=namespace),
-        role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+        role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=metadata_of(role).name),
         subject=[RoleBindingV1Subject(kind="ServiceAccount", name=account, namespace=ns) for ns, account in subjects],
     )
 
