@@ -56,12 +56,9 @@ synth: $(PYTHON_DEPS) $(NODE_DEPS) ## synthesize every environment's stacks into
 test: $(PYTHON_DEPS) ## run the test suite
 	$(VENV_PY) -m pytest
 
-# syrupy would delete the other line's snapshots as unused: they are kept aside meanwhile.
+# Each line's snapshots live in their own folder (tests/line_snapshots.py), so this refreshes and prunes only this line's.
 snapshots: $(PYTHON_DEPS) ## refresh this line's stack snapshots after an intended change (then review git diff tests/__snapshots__)
-	@kept=$$(mktemp -d) && for d in tests/__snapshots__/* verify/environments/__snapshots__/*; do \
-	  case "$$d" in */$(CDK_LINE)) ;; *) mkdir -p "$$kept/$$(dirname $$d)" && cp -a "$$d" "$$kept/$$d" ;; esac; done; \
-	$(VENV_PY) -m pytest tests/test_snapshots.py --snapshot-update; status=$$?; \
-	cp -a "$$kept/." . && rm -rf "$$kept"; exit $$status
+	$(VENV_PY) -m pytest tests/test_snapshots.py --snapshot-update
 
 # ruff and mypy, as the pull-request workflow runs them.
 # The source is typed against the cdktf line's names (flightdeck/cdk_line.py), so lint runs on that line.

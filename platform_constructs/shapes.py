@@ -21,7 +21,8 @@ from typing import Any
 
 @cache
 def _annotation(resource_class: type, argument: str) -> str:
-    return str(inspect.signature(resource_class.__init__).parameters[argument].annotation)
+    initializer = vars(resource_class)["__init__"]  # each generated resource class defines its own
+    return str(inspect.signature(initializer).parameters[argument].annotation)
 
 
 def metadata_is_list(resource_class: type) -> bool:
@@ -39,7 +40,11 @@ def metadata_of(resource: Any) -> Any:
     return resource.metadata.get(0) if metadata_is_list(type(resource)) else resource.metadata
 
 
-def version_argument(resource_class: type, argument: str, version: int) -> int | str:
-    """A write-only argument's version number as this binding types it (a number, or its digits)."""
+def version_argument(resource_class: type, argument: str, version: int) -> Any:
+    """A write-only argument's version number as this binding types it (a number, or its digits).
+
+    Typed ``Any``: which of the two it is depends on the installed line, which a type checker of
+    one line cannot know.
+    """
     annotation = _annotation(resource_class, argument)
     return str(version) if "builtins.str" in annotation and "Number" not in annotation else version

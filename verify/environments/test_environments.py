@@ -14,9 +14,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import compose, load_stacks
+from tests.line_snapshots import stable
 from tests.test_placement import check_placement, check_system_pool
 from tests.test_secret_hygiene import helm_values, literal_secrets
-from tests.test_snapshots import LineSnapshots, stable
 
 from .conftest import configs
 
@@ -57,4 +57,4 @@ def test_its_stacks_match_their_snapshots(synthesized: dict, outdir: Path, env: 
     config = configs()[env]
     written = load_stacks(outdir, raw=True)  # as written: the fixture shows kubernetes 3.x metadata lists as blocks
     for part in config.stack_parts:
-        assert stable(written[config.stack_name(part)]) == snapshot(name=part, extension_class=LineSnapshots)
+        assert stable(written[config.stack_name(part)]) == snapshot(name=part)
