@@ -17,8 +17,13 @@ FLIGHTDECK_CDK ?=
 CDK_LINE := $(or $(strip $(FLIGHTDECK_CDK)),cdktf)
 ifeq ($(CDK_LINE),cdktf)
 LINE_DIR := .
+SYNC_ENV :=
 else ifeq ($(CDK_LINE),cdktn)
 LINE_DIR := cdk-lines/cdktn
+# Not byte-compiled at install: cdktn's bindings load lazily, so a synthesis imports about a hundred
+# of their thousands of modules, while compiling all of them was most of the install (about 2 min of CPU).
+# (pip reads PIP_NO_COMPILE=0 as "compile: no"; =1 would turn compiling on.)
+SYNC_ENV := PIP_NO_COMPILE=0
 else
 $(error FLIGHTDECK_CDK: '$(CDK_LINE)' is not a CDK line; use cdktf or cdktn)
 endif
@@ -26,7 +31,7 @@ export FLIGHTDECK_CDK := $(CDK_LINE)
 VENV_PY := $(LINE_DIR)/.venv/bin/python
 PYTHON_DEPS := $(LINE_DIR)/.venv/.flightdeck-synced
 
-.PHONY: help app synth test snapshots new-env lint workflow envdiff check verify verify-snapshots iam-report e2e bench deps clean deploy diff
+.PHONY: help app synth test snapshots new-env lint workflow envdiff envdiff-written check verify verify-snapshots iam-report e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -37,7 +42,10 @@ deps: $(PYTHON_DEPS) $(NODE_DEPS) ## install pipenv, the line's locked Python pa
 # pipenv itself, then the line's locked dependencies; redone whenever its Pipfile.lock changes.
 $(PYTHON_DEPS): $(LINE_DIR)/Pipfile.lock
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
-	PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev
+	@echo "installing the $(CDK_LINE) line's $$($(PYTHON) -c 'import json, sys; lock = json.load(open(sys.argv[1])); print(len(lock["default"]) + len(lock["develop"]))' $<) locked packages into $(LINE_DIR)/.venv (minutes on a fresh machine)"
+	@( while sleep 30; do echo "  still installing ($$SECONDS s)"; done ) & beat=$$!; \
+	$(SYNC_ENV) PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev; status=$$?; \
+	kill $$beat; exit $$status
 	@touch $@
 
 # What the cdktf CLI runs (cdktf.json's "app"): main.py on the selected line.
@@ -72,8 +80,11 @@ workflow: $(PYTHON_DEPS) ## regenerate .github/workflows/flightdeck.yml from the
 	$(VENV_PY) -m flightdeck.workflow
 
 # How the environments differ: configuration fields and resource counts by type, side by side.
-envdiff: synth ## how the environments differ: fields and resource counts
-	$(VENV_PY) -m flightdeck.envdiff $${CDKTF_OUTDIR:-cdktf.out}
+envdiff: synth envdiff-written ## how the environments differ: fields and resource counts
+
+# The same from what is already in cdktf.out (the workflow's synth job runs it after make synth).
+envdiff-written: $(PYTHON_DEPS)
+	@$(VENV_PY) -m flightdeck.envdiff $${CDKTF_OUTDIR:-cdktf.out}
 
 # checkov on every synthesized stack: failed and skipped counts per environment (prod must have 0 failed).
 check: synth ## checkov on every synthesized stack
