@@ -2,7 +2,7 @@
 
     python -m flightdeck.workflow            # writes .github/workflows/flightdeck.yml
 
-Pull requests: lint (ruff), type check (mypy), ``make test``, one synthesis, and a read-only
+Pull requests: lint (ruff), type check (mypy), ``make test`` and ``make verify``, one synthesis, and a read-only
 ``cdktf diff`` per stack (each environment's platform and cluster stack) whose summary is attached
 to the run. The default branch: the same, then deploys in promotion order (every dev, then qa, then
 prod environment; within an environment the platform stack, then the cluster stack from the runner
@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import ci
+from .cdk_line import DEFAULT, VARIABLE
 from .config import AwsEnvironment, BootstrapConfig, EnvironmentConfig, StackPart
 from .errors import ConfigError
 from .loader import bootstrap_path, find_bootstrap, load_environments
@@ -89,7 +90,7 @@ printf '%s' "$checked" >> "$GITHUB_ENV"
 
 
 ENVDIFF_SCRIPT = """\
-{ echo '```'; .venv/bin/python -m flightdeck.envdiff; echo '```'; } | tee -a "$GITHUB_STEP_SUMMARY"
+{ echo '```'; make --no-print-directory -s envdiff-written; echo '```'; } | tee -a "$GITHUB_STEP_SUMMARY"
 """
 
 
@@ -229,10 +230,11 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
             "steps": [*_steps_to_run_the_project(), {"run": "make lint"}],
         },
         "test": {
-            "name": "make test",
+            "name": "make test and make verify",
             "runs-on": HOSTED_RUNNER,
             "permissions": {"contents": "read"},
-            "steps": [*_steps_to_run_the_project(), {"run": "make test"}],
+            # The product's tests, then the checks of this repository's own environment files.
+            "steps": [*_steps_to_run_the_project(), {"run": "make test"}, {"run": "make verify"}],
         },
         "synth": {
             "name": "synthesize every environment",
@@ -285,6 +287,10 @@ def render(all_configs: Sequence[EnvironmentConfig], bootstrap: BootstrapConfig)
             "cancel-in-progress": True,
         },
         "env": {
+            # The CDK line every job synthesizes, tests and deploys with (README, "Two CDK lines"): the
+            # repository variable of the same name, else the default line. One line per repository,
+            # since one synthesis holds every environment; a deployed environment's line is one-way.
+            VARIABLE: f"${{{{ vars.{VARIABLE} || '{DEFAULT}' }}}}",
             "PIPENV_VENV_IN_PROJECT": "1",
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": NODE_VERSION,
             "CHECKPOINT_DISABLE": "1",

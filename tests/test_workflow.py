@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from flightdeck import ci
+from flightdeck.cdk_line import DEFAULT, LINES
 from flightdeck.envdiff import config_rows, report, resource_rows
 from flightdeck.loader import load_bootstrap, load_environments
 from flightdeck.plan_summary import summarize
@@ -76,7 +77,7 @@ def test_pull_requests_lint_type_check_test_synthesize_and_preview_every_stack(w
     jobs = workflow["jobs"]
     assert workflow["on"]["pull_request"] == {"branches": ["main"]}
     assert [s.get("run") for s in jobs["lint"]["steps"]][-1] == "make lint"
-    assert [s.get("run") for s in jobs["test"]["steps"]][-1] == "make test"
+    assert [s.get("run") for s in jobs["test"]["steps"]][-2:] == ["make test", "make verify"], "the product's tests, then your environments'"
     assert "make synth" in [s.get("run") for s in jobs["synth"]["steps"]]
     for config in fixture_configs().values():
         for part in config.stack_parts:
@@ -307,6 +308,28 @@ def test_plan_summary_of_no_changes_and_of_a_failed_diff() -> None:
     assert "**no changes**" in summarize("dev", "dev  No changes. Your infrastructure matches the configuration.\n")
     with pytest.raises(ValueError, match="dev: no plan in the cdktf diff output"):
         summarize("dev", "Error: No valid credential sources found\n")
+
+
+def _run_lines(workflow: dict[str, Any]) -> list[str]:
+    return [line for job in workflow["jobs"].values() for step in job["steps"] if "run" in step for line in step["run"].splitlines()]
+
+
+def test_every_job_runs_on_the_repositorys_cdk_line(workflow: dict[str, Any]) -> None:
+    """The line comes from the repository variable (the default line when unset) for every job, and
+    no step names one line's environment, so choosing cdktn changes every synthesis, test and deploy."""
+    expression = workflow["env"]["FLIGHTDECK_CDK"]
+    match = re.fullmatch(r"\$\{\{ vars\.FLIGHTDECK_CDK \|\| '(\w+)' \}\}", expression)
+    assert match and match.group(1) == DEFAULT and DEFAULT in LINES, expression
+    assert not any(job.get("env", {}).get("FLIGHTDECK_CDK") for job in workflow["jobs"].values()), "no job overrides it"
+    direct = [line for line in _run_lines(workflow) if re.search(r"\.venv/|cdk-lines/", line)]
+    assert not direct, f"steps that bypass the line's environment: {direct}"
+
+
+def test_every_make_target_the_workflow_runs_exists(workflow: dict[str, Any]) -> None:
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z0-9-]+):", makefile, flags=re.MULTILINE))
+    called = {target for line in _run_lines(workflow) for _flags, target in re.findall(r"\bmake((?:\s+-\S+)*)\s+([a-z0-9-]+)", line)}
+    assert called and called <= targets, called - targets
 
 
 def test_envdiff_lists_only_fields_that_differ() -> None:
