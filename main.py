@@ -33,6 +33,7 @@ def main() -> int:
         # bootstrap.yaml next to the environments folder adds the bootstrap stack (see the README).
         bootstrap = find_bootstrap(directory, configs)
         local_state = _bootstrap_state(os.environ.get(BOOTSTRAP_STATE_VARIABLE))
+        _check_outdir(Path(outdir))
     except ConfigError as exc:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
@@ -96,6 +97,17 @@ def _bootstrap_state(value: str | None) -> bool:
     if value == "local":
         return True
     raise ConfigError(f"{BOOTSTRAP_STATE_VARIABLE}: '{value}' is not a state location; use 'local' for the first deploy, or unset it")
+
+
+def _check_outdir(outdir: Path) -> None:
+    """The output folder can be made: checked before the bindings load, so a typo costs no synthesis."""
+    if outdir.exists() and not outdir.is_dir():
+        raise ConfigError(f"CDKTF_OUTDIR: '{outdir}' is a file, not a folder")
+    parent = outdir.absolute().parent
+    if not outdir.exists() and not parent.is_dir():
+        raise ConfigError(f"CDKTF_OUTDIR: '{outdir}': its parent folder {parent} does not exist")
+    if not os.access(outdir if outdir.exists() else parent, os.W_OK):
+        raise ConfigError(f"CDKTF_OUTDIR: '{outdir}' cannot be written")
 
 
 def exit_now(status: int) -> None:

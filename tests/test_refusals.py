@@ -339,3 +339,12 @@ def test_office_ranges_are_not_the_internet(trust_dir: Path) -> None:
     setting("airflow.ui.allowed_cidrs", ["203.0.113.0/24", "198.51.100.0/24", "10.0.0.0/8"])(live)
     (config,) = [c for c in load_environments(trust_dir, {}) if c.name == "live"]
     assert not config.airflow.ui.internet_facing
+
+
+@pytest.mark.parametrize(("where", "message"), [("missing/out", "its parent folder"), ("file", "is a file, not a folder")])
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_synthesis(trust_dir: Path, tmp_path: Path, where: str, message: str) -> None:
+    (tmp_path / "file").write_text("keep me\n")
+    result = run_main(tmp_path / where, environments=trust_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"flightdeck: CDKTF_OUTDIR: '{tmp_path / where}'") and message in result.stderr
+    assert (tmp_path / "file").read_text() == "keep me\n" and not (tmp_path / "missing").exists()

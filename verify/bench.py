@@ -103,6 +103,9 @@ def main(argv: list[str]) -> int:
     repetitions = int(argv[1]) if len(argv) > 1 else 5
     base = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_SET", VARIABLE))}
     base["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    # Steady state, as on a user's machine: the warm-up writes the bytecode of every module a run
+    # imports (the cdktn line is installed without it, and some shells turn writing it off).
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
     lines = [line for line in LINES.values() if python_of(line).exists()]
     missing = sorted(set(LINES) - {line.name for line in lines})
     if missing:
@@ -115,6 +118,7 @@ def main(argv: list[str]) -> int:
         ]
         providers = []
         for runs in all_runs:
+            Path(runs.env["CDKTF_OUTDIR"]).parent.mkdir(parents=True)
             measure(runs.synth_command, runs.env)  # warm-up: fills the jsii package cache and the OS file cache
             stacks = synthesized_stacks(Path(runs.env["CDKTF_OUTDIR"]))
             providers = sorted({name for f in stacks.values() for name in json.loads(f.read_text())["terraform"]["required_providers"]})
