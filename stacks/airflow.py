@@ -89,7 +89,8 @@ def release_props(
 ) -> AirflowReleaseProps:
     """One Airflow's props; ``platform`` is the cloud's handles as that Airflow sees them (``CloudPlatform.for_airflow``)."""
     airflow = config.airflow
-    refuse_managed_options(config)
+    # airflow.config was checked against MANAGED_CONFIG with the file's name before any stack was
+    # built (main.py, refuse_managed_options); the values construct refuses it again on its own.
     git = airflow.dags.git
     ui = UiSpec(
         hostname=airflow.ui.hostname,
