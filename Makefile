@@ -31,7 +31,7 @@ export FLIGHTDECK_CDK := $(CDK_LINE)
 VENV_PY := $(LINE_DIR)/.venv/bin/python
 PYTHON_DEPS := $(LINE_DIR)/.venv/.flightdeck-synced
 
-.PHONY: help app synth test snapshots new-env lint workflow envdiff envdiff-written check verify verify-snapshots iam-report e2e bench deps clean deploy diff
+.PHONY: help pipenv python-deps app synth test snapshots new-env lint workflow envdiff envdiff-written check verify verify-snapshots iam-report e2e bench deps clean deploy diff
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -39,9 +39,18 @@ help: ## list the targets
 
 deps: $(PYTHON_DEPS) $(NODE_DEPS) ## install pipenv, the line's locked Python packages and the cdktf CLI ([FLIGHTDECK_CDK=cdktn])
 
+ENSURE_PIPENV := $(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+
+# pipenv itself, alone (.ci/run installs it before the two lines' environments, which it installs side by side).
+pipenv:
+	@$(ENSURE_PIPENV)
+
+# The line's locked Python packages alone (no cdktf CLI).
+python-deps: $(PYTHON_DEPS)
+
 # pipenv itself, then the line's locked dependencies; redone whenever its Pipfile.lock changes.
 $(PYTHON_DEPS): $(LINE_DIR)/Pipfile.lock
-	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@$(ENSURE_PIPENV)
 	@echo "installing the $(CDK_LINE) line's $$($(PYTHON) -c 'import json, sys; lock = json.load(open(sys.argv[1])); print(len(lock["default"]) + len(lock["develop"]))' $<) locked packages into $(LINE_DIR)/.venv (minutes on a fresh machine)"
 	@( while sleep 30; do echo "  still installing ($$SECONDS s)"; done ) & beat=$$!; \
 	$(SYNC_ENV) PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev; status=$$?; \
