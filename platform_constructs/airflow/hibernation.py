@@ -66,6 +66,10 @@ class HibernationProps:
     """Labels of the CronJobs' pods (the namespace's policies let them reach the Kubernetes API)."""
     depends_on: Sequence[ITerraformDependable] = ()
 
+    def __post_init__(self) -> None:
+        if self.sleep == self.wake:
+            raise ValueError(f"hibernation sleeps and wakes at the same time ({self.sleep})")
+
 
 class Hibernation(Construct):
     def __init__(self, scope: Construct, id: str, props: HibernationProps) -> None:
@@ -73,8 +77,6 @@ class Hibernation(Construct):
         from cdktf_cdktf_provider_kubernetes import cron_job_v1 as cron
         from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 
-        if props.sleep == props.wake:
-            raise ValueError(f"hibernation sleeps and wakes at the same time ({props.sleep})")
         depends = list(props.depends_on) or None
         account = ServiceAccountV1(
             self, "service-account", metadata=ServiceAccountV1Metadata(name=SERVICE_ACCOUNT, namespace=props.namespace), depends_on=depends

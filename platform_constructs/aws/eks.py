@@ -77,6 +77,22 @@ class EksClusterOptions:
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     """Pinned add-on versions; a missing add-on gets EKS's default for the cluster version."""
 
+    def __post_init__(self) -> None:
+        pools = [spec.pool.name for spec in self.node_groups]
+        if len(set(pools)) != len(pools):
+            raise ValueError(f"node group pools must be unique, got {pools}")
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError("a public cluster endpoint needs public_access_cidrs; an open endpoint is not allowed")
+        # Admins' access entries are keyed by role name (unique in an account), never by list position.
+        names = admin_role_names(self.admin_role_arns)
+        if len(set(names)) != len(names):
+            raise ValueError(f"admin_role_arns name a role twice: {sorted({n for n in names if names.count(n) > 1})}")
+
+
+def admin_role_names(role_arns: Sequence[str]) -> list[str]:
+    """Each admin role's name (its ARN's last part), which keys its access entry."""
+    return [role_arn.rsplit("/", 1)[-1] for role_arn in role_arns]
+
 
 @dataclass(frozen=True, kw_only=True)
 class EksClusterProps(EksClusterOptions):
@@ -129,11 +145,6 @@ class EksCluster(Construct):
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-        pools = [spec.pool.name for spec in props.node_groups]
-        if len(set(pools)) != len(pools):
-            raise ValueError(f"node group pools must be unique, got {pools}")
-        if props.endpoint_public_access and not props.public_access_cidrs:
-            raise ValueError("a public cluster endpoint needs public_access_cidrs; an open endpoint is not allowed")
 
         self.role = IamRole(
             self,
@@ -185,9 +196,7 @@ class EksCluster(Construct):
 
         # Keyed by role name (unique in an account), never by list position: reordering the file's
         # admin_role_arns changes nothing, and removing one removes exactly its entry.
-        names = [role_arn.rsplit("/", 1)[-1] for role_arn in props.admin_role_arns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"admin_role_arns name a role twice: {sorted({n for n in names if names.count(n) > 1})}")
+        names = admin_role_names(props.admin_role_arns)
         for name, role_arn in zip(names, props.admin_role_arns, strict=True):
             entry = EksAccessEntry(
                 self,

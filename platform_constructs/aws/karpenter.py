@@ -70,6 +70,10 @@ class KarpenterPool:
     tags: Mapping[str, str] = field(default_factory=dict)
     """The nodes' tags over the environment's (a team's pool carries its team and cost center)."""
 
+    def __post_init__(self) -> None:
+        if not self.capacity_types or set(self.capacity_types) - {"spot", "on-demand"}:
+            raise ValueError(f"pool {self.pool.name}: capacity types {list(self.capacity_types)} must be spot and/or on-demand")
+
 
 @dataclass(frozen=True, kw_only=True)
 class KarpenterProps:
@@ -90,6 +94,11 @@ class KarpenterProps:
     node_role_name: str = ""
     """Default: ``<cluster>-karpenter-node``."""
 
+    def __post_init__(self) -> None:
+        names = [p.pool.name for p in self.pools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Karpenter pools must be unique, got {names}")
+
 
 class Karpenter(Construct):
     def __init__(self, scope: Construct, id: str, props: KarpenterProps) -> None:
@@ -105,12 +114,6 @@ class Karpenter(Construct):
 
         from .identity import bind_pod_identity
 
-        names = [p.pool.name for p in props.pools]
-        if len(set(names)) != len(names):
-            raise ValueError(f"Karpenter pools must be unique, got {names}")
-        for spec in props.pools:
-            if not spec.capacity_types or set(spec.capacity_types) - {"spot", "on-demand"}:
-                raise ValueError(f"pool {spec.pool.name}: capacity types {list(spec.capacity_types)} must be spot and/or on-demand")
         name = props.cluster_name
         self.node_role = IamRole(
             self,

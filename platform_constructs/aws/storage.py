@@ -29,6 +29,10 @@ class LogBucketProps:
     noncurrent_expire_after_days: int = 7
     """Overwritten or deleted log versions are kept this long (versioning guards against mistakes, not for archive)."""
 
+    def __post_init__(self) -> None:
+        if self.expire_after_days < 1:
+            raise ValueError(f"log expiry must be at least one day, got {self.expire_after_days}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class PrivateBucketProps:
@@ -158,8 +162,6 @@ def private_bucket(scope: Construct, props: PrivateBucketProps) -> S3Bucket:
 class LogBucket(Construct):
     def __init__(self, scope: Construct, id: str, props: LogBucketProps) -> None:
         super().__init__(scope, id)
-        if props.expire_after_days < 1:
-            raise ValueError(f"log expiry must be at least one day, got {props.expire_after_days}")
         self.bucket = private_bucket(
             self,
             PrivateBucketProps(

@@ -25,6 +25,10 @@ class GcsLogBucketProps:
     noncurrent_expire_after_days: int = 7
     """Overwritten or deleted log versions are kept this long (versioning guards against mistakes, not for archive)."""
 
+    def __post_init__(self) -> None:
+        if self.expire_after_days < 1:
+            raise ValueError(f"log expiry must be at least one day, got {self.expire_after_days}")
+
 
 class GcsLogBucket(Construct):
     def __init__(self, scope: Construct, id: str, props: GcsLogBucketProps) -> None:
@@ -37,8 +41,6 @@ class GcsLogBucket(Construct):
             StorageBucketVersioning,
         )
 
-        if props.expire_after_days < 1:
-            raise ValueError(f"log expiry must be at least one day, got {props.expire_after_days}")
         self.bucket = StorageBucket(
             self,
             "bucket",
@@ -84,6 +86,10 @@ class ArtifactRepositoryProps:
     keep_untagged_days: int = 14
     """Untagged images (superseded builds) are removed after this many days."""
 
+    def __post_init__(self) -> None:
+        if self.keep_untagged_days < 1:
+            raise ValueError(f"untagged images must be kept at least one day, got {self.keep_untagged_days}")
+
 
 class ArtifactRepository(Construct):
     def __init__(self, scope: Construct, id: str, props: ArtifactRepositoryProps) -> None:
@@ -98,8 +104,6 @@ class ArtifactRepository(Construct):
             ArtifactRegistryRepositoryIamMember,
         )
 
-        if props.keep_untagged_days < 1:
-            raise ValueError(f"untagged images must be kept at least one day, got {props.keep_untagged_days}")
         self.repository = ArtifactRegistryRepository(
             self,
             "repository",
