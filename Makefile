@@ -106,9 +106,10 @@ verify: check ## generic checks on every file in environments/ (make check, then
 verify-snapshots: synth ## refresh the snapshots make verify compares your environments with (then review the diff)
 	$(VENV_PY) -m pytest verify/environments -p no:cacheprovider -q --snapshot-update
 
-# terraform apply + destroy of the AWS part of dev and prod against a local AWS emulator (moto on 127.0.0.1).
-E2E_ENVIRONMENTS ?= dev prod
-e2e: $(PYTHON_DEPS) ## apply and destroy the AWS platform stacks against a local emulator
+# terraform apply + destroy of the AWS platform stacks against a local AWS emulator (moto on 127.0.0.1):
+# every AWS environment unless E2E_ENVIRONMENTS names some.
+E2E_ENVIRONMENTS ?=
+e2e: $(PYTHON_DEPS) ## apply and destroy every AWS platform stack against a local emulator ([E2E_ENVIRONMENTS="dev prod"])
 	$(VENV_PY) -m verify.e2e $(E2E_ENVIRONMENTS)
 
 # Synthesis against its floor (importing the bindings only): medians of wall time and peak memory.

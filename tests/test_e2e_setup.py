@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from verify.e2e import EMULATOR_GAPS, emulated_part
+from flightdeck.manifest import synthesized_stacks
+from verify.e2e import EMULATOR_GAPS, aws_environments, emulated_part
+
+from .conftest import fixture_configs
 
 
 def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(synthesized: dict[str, Any]) -> None:
@@ -30,3 +34,9 @@ def test_everything_the_emulator_can_create_is_applied(synthesized: dict[str, An
     left_out = {t for t in stack["resource"] if t not in part["resource"]}
     assert left_out == set(EMULATOR_GAPS) & set(stack["resource"]), "only the listed gaps are left out"
     assert "aws_codebuild_project" in part["resource"], "the runner itself is created, only its GitHub webhook is not"
+
+
+def test_the_emulated_deploy_takes_every_aws_environment_and_no_other(synth_dir: Path, gke_dir: Path) -> None:
+    aws = sorted(name for name, config in fixture_configs().items() if config.cloud == "aws")
+    assert aws and aws_environments(synthesized_stacks(synth_dir)) == aws
+    assert aws_environments(synthesized_stacks(gke_dir)) == [], "a GKE platform stack is not for the AWS emulator"

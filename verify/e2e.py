@@ -1,12 +1,12 @@
 """Deploy an environment's platform stack into a local AWS emulator, check it, destroy it (``make e2e``).
 
-    python -m verify.e2e dev [prod ...]
+    python -m verify.e2e [dev prod ...]     # no names: every AWS environment
 
-For each environment: synthesize, start moto's server on 127.0.0.1 and a free port, ``terraform
-apply`` the whole platform stack with the real hashicorp/aws provider pointed at it, check the key
-resources through boto3, ``terraform destroy``, then check that the state and the emulator are
-empty. The emulator is stopped at the end, whatever happened. Nothing talks to a real cloud. The
-cluster stack needs a real cluster, so it is not applied here.
+For each environment (by default every one whose platform stack is AWS's): synthesize, start moto's
+server on 127.0.0.1 and a free port, ``terraform apply`` the whole platform stack with the real
+hashicorp/aws provider pointed at it, check the key resources through boto3, ``terraform destroy``,
+then check that the state and the emulator are empty. The emulator is stopped at the end, whatever
+happened. Nothing talks to a real cloud. The cluster stack needs a real cluster, so it is not applied here.
 
 What the emulator cannot do is left out and said so (``EMULATOR_GAPS``); prod's deletion protection
 is lifted for the emulated run only, or the emulated database could not be destroyed.
@@ -301,8 +301,16 @@ def _codebuild_delete_gap(endpoint: str, region: str) -> list[str]:
     return [f"CodeBuild project {name} deleted by name after the destroy (emulator gap)" for name in left]
 
 
+def aws_environments(synthesized: dict[str, Path]) -> list[str]:
+    """The environments whose platform stack deploys to AWS (a GKE one is not for this emulator)."""
+    return sorted(
+        name.removesuffix("_platform")
+        for name, path in synthesized.items()
+        if name.endswith("_platform") and "aws" in json.loads(path.read_text())["terraform"]["required_providers"]
+    )
+
+
 def main(argv: list[str]) -> int:
-    envs = argv[1:] or ["dev"]
     mirror = find_mirror()
     if mirror is None:
         print("e2e: no filesystem mirror with hashicorp/aws found (see README, How it is verified)", file=sys.stderr)
@@ -319,9 +327,12 @@ def main(argv: list[str]) -> int:
             return synth.returncode
         cli_config = write_cli_config(root, tmpdir / "terraform.rc")
         synthesized = synthesized_stacks(outdir)
-        missing = [env for env in envs if f"{env}_platform" not in synthesized]
-        if missing:
-            print(f"e2e: no AWS environment '{missing[0]}' (no stack {missing[0]}_platform)", file=sys.stderr)
+        available = aws_environments(synthesized)
+        envs = argv[1:] or available
+        missing = [env for env in envs if env not in available]
+        if missing or not envs:
+            named = f"'{missing[0]}'" if missing else "at all"
+            print(f"e2e: no AWS environment {named} (AWS environments: {', '.join(available) or 'none'})", file=sys.stderr)
             return 2
         bootstrap = json.loads(synthesized["bootstrap"].read_text()) if "bootstrap" in synthesized else None
 
