@@ -3,9 +3,9 @@
 Each line's snapshots are checked against its own synthesis (``tests/test_snapshots.py``, run on both
 lines in CI), so comparing the two committed sets compares what the lines synthesize. What may
 differ (README, "Two CDK lines"): the providers' versions and source spellings (``aws`` against
-``hashicorp/aws``), the kubernetes 3.x
-``metadata`` of namespaces and roles as a list of one block, the google 8.x write-only version as a
-string, and the cdktf version (already stubbed in every snapshot). Everything else (every resource,
+``hashicorp/aws``), the kubernetes 3.x ``metadata`` of namespaces and roles as a list of one block,
+the google 8.x write-only version as a string, and the cdktf version (already stubbed in every
+snapshot). Everything else (every resource,
 address, argument and reference) must be equal, which is why the emulated deploy and the policy scan
 of one line speak for the other's AWS stacks.
 """
