@@ -110,7 +110,7 @@ def test_system_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None
         (group,) = resources(stacks[env], "aws_eks_node_group").values()
         return {**group["scaling_config"], "instance_types": group["instance_types"]}
 
-    from flightdeck.tiers import _AWS_BY_TIER
+    from flightdeck.tiers import AWS_TIERS
 
     from .conftest import fixture_configs
 
@@ -122,7 +122,7 @@ def test_system_node_group_sizes_follow_the_tier(stacks: dict[str, Any]) -> None
             "instance_types": list(group.instance_types),
         }  # fmt: skip
         # Sizes come from the tier unless the file says otherwise (the fixture's prod grows its minimum for two Airflows).
-        assert group.instance_types == _AWS_BY_TIER[config.tier]["cluster"]["node_groups"]["system"]["instance_types"]
+        assert group.instance_types == AWS_TIERS[config.tier].cluster.node_groups.system.instance_types
     assert system("dev")["min_size"] == 1 and system("prod")["instance_types"] == ["m6i.2xlarge"]
 
 

@@ -1,12 +1,13 @@
 """The tier defaults (``flightdeck/tiers.py``) against the models they fill, with no file loaded.
 
-Every key of every tier's defaults, on every cloud, must be a field of the model at that place, and
-every leaf value must be valid for that field's type: a field renamed or retyped in ``flightdeck/config``
-fails here, at ``make test``, instead of in the first file that relies on the default.
+The defaults are model instances, so mypy checks their names and types and the import validates
+them. Here: each defaults record fills the right section of each cloud's environment model, and the
+mappings ``tier_defaults`` hands the loader, once merged, are still valid field by field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from flightdeck.config import ENVIRONMENT_MODELS, Tier
-from flightdeck.tiers import tier_defaults
+from flightdeck.tiers import CLOUD_TIERS, TIERS, tier_defaults
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -66,3 +67,32 @@ def test_a_renamed_field_is_found() -> None:
     defaults["cluster"]["node_groups"]["system"]["min_size"] = "three"
     found = problems(ENVIRONMENT_MODELS["aws"], defaults)
     assert sorted(p.split(":")[0] for p in found) == ["cluster.node_groups.system.min_size", "database.instance_klass", "database.multi_az"]
+
+
+def _records() -> list[tuple[str, Any, type[BaseModel]]]:
+    """Every tier's defaults record, with the environment model whose sections it fills."""
+    found: list[tuple[str, Any, type[BaseModel]]] = []
+    for cloud, model in ENVIRONMENT_MODELS.items():
+        found += [(f"{cloud} {tier.value}", TIERS[tier], model) for tier in Tier]
+        found += [(f"{cloud} {tier.value}", by_tier[tier], model) for by_tier in [CLOUD_TIERS.get(cloud)] if by_tier for tier in Tier]
+    return found
+
+
+@pytest.mark.parametrize(("where", "record", "model"), _records(), ids=lambda v: v if isinstance(v, str) else "")
+def test_each_default_section_is_the_environment_models_section_or_its_by_tier_part(where: str, record: Any, model: type[BaseModel]) -> None:
+    """A defaults record names only sections the environment model has, and holds for each the section's
+    model or a base of it (``NetworkByTier`` under ``Network``): so mypy checks every default's name and type."""
+    for field in dataclasses.fields(record):
+        if field.name == "task_logs" and "task_logs" not in model.model_fields:
+            continue  # an existing cluster keeps no task logs of Flightdeck's; tier_defaults leaves them out
+        section = _model_of(model.model_fields[field.name].annotation)
+        value = getattr(record, field.name)
+        assert section is not None and isinstance(value, BaseModel), f"{where}: {field.name}"
+        assert issubclass(section, type(value)), f"{where}: {field.name} holds a {type(value).__name__}, not part of {section.__name__}"
+
+
+def test_an_existing_cluster_gets_no_cloud_sections_and_no_task_log_expiry() -> None:
+    defaults = tier_defaults(Tier.PROD, "existing", sections=["datadog"])
+    assert sorted(defaults) == ["airflow", "datadog"]
+    assert sorted(tier_defaults(Tier.DEV, "existing")) == ["airflow"]
+    assert set(tier_defaults(Tier.DEV, "aws")) == {"airflow", "task_logs", "network", "cluster", "database"}

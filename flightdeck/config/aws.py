@@ -40,14 +40,19 @@ class StateBackend(Model):
     """Region of the state bucket; defaults to the environment's region."""
 
 
-class Network(Model):
-    cidr: VpcCidr
+class NetworkByTier(Model):
+    """The part of ``network:`` that each tier sets (``flightdeck/tiers.py``)."""
+
     availability_zones: int = Field(ge=2, le=3)
     """Public, private and database subnets are spread over this many zones (3 outside dev)."""
     nat_gateways: Literal["single", "per_az"]
     """``per_az`` survives the loss of a zone; ``single`` is cheaper and fine for dev."""
     flow_logs: bool
     flow_log_retention_days: RetentionDays = 90
+
+
+class Network(NetworkByTier):
+    cidr: VpcCidr
 
 
 CapacityType = Literal["spot", "on-demand", "spot-or-on-demand"]

@@ -361,30 +361,35 @@ class DatabaseCleanup(Model):
     schedule: str = Field(default="30 3 * * *", pattern=CRON)
 
 
-class Airflow(Model):
-    executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
-    image: AirflowImage = AirflowImage()
+class AirflowByTier(Model):
+    """The part of ``airflow:`` that each tier sets (``flightdeck/tiers.py``): sizes, replicas and what dev alone gets."""
+
     components: Components
     task_resources: Resources
     """Default requests of a task pod (the KubernetesExecutor pod template); tasks may ask for more."""
     celery_workers: int = Field(default=2, ge=1, le=100)
     """The most Celery workers KEDA scales to, when a Celery executor is selected."""
-    task_namespaces: list[KubernetesName] = ["airflow-tasks"]
-    """Namespaces where KubernetesPodOperator may launch pods (besides Airflow's own)."""
-    dags: Dags = Dags()
-    ui: Ui
     quota: Quota
     """Resource quota of the Airflow namespace."""
     create_admin_user: bool
     """Create a default admin user with a generated password (dev only)."""
-    config: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], dict[str, str | int | float | bool]] = {}
-    """Airflow configuration overrides by section (the chart's ``config:``, successor of airflow.cfg)."""
     deploy_timeout_minutes: int = Field(default=20, ge=5, le=60)
     """How long a deploy waits for migrations and rollout before failing."""
     hibernation: Hibernation
     """On by default in dev (nights and weekends), off in qa and prod."""
     database_cleanup: DatabaseCleanup
     """Keeps the metadata database from growing forever; purged rows are dropped, not archived (the README says why)."""
+
+
+class Airflow(AirflowByTier):
+    executor: Literal[EXECUTORS] = "KubernetesExecutor"  # type: ignore[valid-type]
+    image: AirflowImage = AirflowImage()
+    task_namespaces: list[KubernetesName] = ["airflow-tasks"]
+    """Namespaces where KubernetesPodOperator may launch pods (besides Airflow's own)."""
+    dags: Dags = Dags()
+    ui: Ui
+    config: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], dict[str, str | int | float | bool]] = {}
+    """Airflow configuration overrides by section (the chart's ``config:``, successor of airflow.cfg)."""
     backfill_pool_slots: int = Field(default=8, ge=1, le=1024)
     """Slots of the Airflow pool ``backfill``: how many backfill tasks run at once (on the backfill nodes)."""
 

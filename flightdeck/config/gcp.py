@@ -56,11 +56,16 @@ class GcsState(Model):
     """GCS bucket holding Terraform state (versioned, created once per organisation, see the README)."""
 
 
-class GcpNetwork(Model):
+class GcpNetworkByTier(Model):
+    """The part of ``network:`` that each tier sets (``flightdeck/tiers.py``)."""
+
+    flow_logs: bool
+
+
+class GcpNetwork(GcpNetworkByTier):
     cidr: VpcCidr
     """The VPC's whole range: nodes, pods, services, the load balancer's proxies, the control plane and
     Cloud SQL's peering range are carved from it."""
-    flow_logs: bool
 
 
 class GkeCluster(Model):

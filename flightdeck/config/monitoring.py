@@ -63,9 +63,9 @@ class BelowThreshold(Threshold):
         return self
 
 
-class Monitors(Model):
-    notify: list[NotificationHandle] = Field(min_length=1)
-    """Who is told: ``@pagerduty-<service>`` pages on-call, ``@slack-<channel>`` posts to a channel."""
+class MonitorsByTier(Model):
+    """The part of ``datadog.monitors:`` that each tier sets (``flightdeck/tiers.py``): urgency and thresholds."""
+
     priority: int = Field(ge=1, le=5)
     """Datadog priority of every monitor (1 is the most urgent)."""
     renotify_minutes: int | None = Field(default=None, ge=10, le=1440)
@@ -89,11 +89,22 @@ class Monitors(Model):
     a quota, an IAM or launch-template error). A few are normal: Karpenter falls back to other instance types."""
 
 
-class Datadog(Model):
+class Monitors(MonitorsByTier):
+    notify: list[NotificationHandle] = Field(min_length=1)
+    """Who is told: ``@pagerduty-<service>`` pages on-call, ``@slack-<channel>`` posts to a channel."""
+
+
+class DatadogByTier(Model):
+    """The part of ``datadog:`` that each tier sets (``flightdeck/tiers.py``)."""
+
+    cluster_agent_replicas: int = Field(ge=1, le=3)
+    monitors: MonitorsByTier
+
+
+class Datadog(DatadogByTier):
     site: DatadogSite
     api_key_secret: SecretName
     """Name of the cloud secret holding ``{"api_key": "…"}``; synced into the cluster, never into Terraform."""
-    cluster_agent_replicas: int = Field(ge=1, le=3)
     monitors: Monitors
 
     @property
