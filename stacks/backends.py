@@ -61,5 +61,5 @@ def environment_backend(stack: TerraformStack, config: EnvironmentConfig, part: 
             gcs_backend(stack, bucket=state.bucket, prefix=config.state_folder(part))
         else:
             local_backend(stack, path=(state or LocalState(path=f"terraform-state/{config.name}.tfstate")).path)
-    else:  # pragma: no cover - the configuration's union is closed
+    else:  # the configuration's union is closed; a new cloud meets this first
         raise TypeError(f"no backend for {type(config).__name__}")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -230,13 +231,25 @@ def background(name: str, seconds: float, needs: tuple[str, ...] = ()) -> Callab
     return register
 
 
+_TIMES: dict[str, tuple[float, float]] = {}
+"""Each job that ran: when it started and ended (``time.monotonic``), for the session's summary."""
+
+
+def _timed(name: str, work: Path) -> Any:
+    started = time.monotonic()
+    try:
+        return _JOBS[name].job(work)
+    finally:
+        _TIMES[name] = (started, time.monotonic())
+
+
 def _start(name: str) -> Future[Any]:
     for need in _JOBS[name].needs:
         _start(need)
     if name not in _STARTED:
         work = _WORK / name
         work.mkdir()
-        _STARTED[name] = _POOL.submit(_JOBS[name].job, work)
+        _STARTED[name] = _POOL.submit(_timed, name, work)
     return _STARTED[name]
 
 
@@ -256,6 +269,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             first_use[need] = min(first_use.get(need, first_use[name]), first_use[name])
     for name in sorted(first_use, key=lambda n: (first_use[n], bool(_JOBS[n].needs), -_JOBS[n].seconds)):
         _start(name)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say what the background work took: where a slow session's time went, without a profiler."""
+    if not _TIMES:
+        return
+    origin = min(start for start, _ in _TIMES.values())
+    terminalreporter.section("background work (two at a time)")
+    for name, (start, end) in sorted(_TIMES.items(), key=lambda item: item[1][0]):
+        terminalreporter.write_line(f"{name:<24} {end - start:6.1f} s  (from {start - origin:5.1f} s)")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -80,6 +80,11 @@ class AirflowReleaseProps:
     before: Sequence[ITerraformDependable] = ()
     """What must be in place before the release and its migration: the database roles (``DatabaseRoles``)."""
 
+    def __post_init__(self) -> None:
+        namespace = self.values.namespace
+        if namespace in self.task_namespaces:
+            raise ValueError(f"task namespace '{namespace}' is Airflow's own namespace; list only extra namespaces")
+
 
 @dataclass(frozen=True, kw_only=True)
 class HibernationSchedule:
@@ -94,8 +99,6 @@ class AirflowRelease(Construct):
         from cdktf_cdktf_provider_helm.release import Release
 
         namespace = props.values.namespace
-        if namespace in props.task_namespaces:
-            raise ValueError(f"task namespace '{namespace}' is Airflow's own namespace; list only extra namespaces")
         ready = list(props.cluster.ready)
         defaults = DefaultResources(cpu=props.values.task_resources.cpu, memory=props.values.task_resources.memory)
 

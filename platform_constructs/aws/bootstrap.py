@@ -79,6 +79,10 @@ class GithubConnectionProps:
     name: str
     """The connection's name (at most 32 characters), one per account and region."""
 
+    def __post_init__(self) -> None:
+        if len(self.name) > 32:
+            raise ValueError(f"GitHub connection name '{self.name}' is longer than 32 characters")
+
 
 class GithubConnection(Construct):
     """The GitHub connection of one account and region, and CodeBuild's default credential for GitHub there."""
@@ -88,8 +92,6 @@ class GithubConnection(Construct):
         from cdktf_cdktf_provider_aws.codebuild_source_credential import CodebuildSourceCredential
         from cdktf_cdktf_provider_aws.codeconnections_connection import CodeconnectionsConnection
 
-        if len(props.name) > 32:
-            raise ValueError(f"GitHub connection name '{props.name}' is longer than 32 characters")
         self.connection = CodeconnectionsConnection(self, "connection", name=props.name, provider_type="GitHub")
         # CodeBuild keeps one credential per source provider and region: every runner project there uses it.
         CodebuildSourceCredential(
@@ -124,6 +126,10 @@ class GithubDeployersProps:
     max_session_hours: int = 2
     """A deploy that creates a cluster and a Multi-AZ database takes most of an hour."""
 
+    def __post_init__(self) -> None:
+        if not self.environments:
+            raise ValueError(f"account {self.account_id}: no environment to create CI roles for")
+
 
 class GithubDeployers(Construct):
     """GitHub's OIDC provider in one account and the deployer and planner role of each environment."""
@@ -136,8 +142,6 @@ class GithubDeployers(Construct):
         from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
         from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-        if not props.environments:
-            raise ValueError(f"account {props.account_id}: no environment to create CI roles for")
         provider = IamOpenidConnectProvider(
             self,
             "github",

@@ -55,6 +55,12 @@ class DatabaseOptions:
     airflow_version: str | None = None
     """Its Airflow version: kept per instance, and a plan that goes below it is refused (see ``schema_guard``)."""
 
+    def __post_init__(self) -> None:
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError(
+                f"max_allocated_storage_gib {self.max_allocated_storage_gib} is below allocated_storage_gib {self.allocated_storage_gib}"
+            )
+
 
 @dataclass(frozen=True, kw_only=True)
 class PostgresDatabaseProps(DatabaseOptions):
@@ -117,10 +123,6 @@ class PostgresDatabase(Construct):
         from cdktf_cdktf_provider_aws.security_group import SecurityGroup
         from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-        if props.max_allocated_storage_gib < props.allocated_storage_gib:
-            raise ValueError(
-                f"max_allocated_storage_gib {props.max_allocated_storage_gib} is below allocated_storage_gib {props.allocated_storage_gib}"
-            )
         major = props.engine_version.split(".")[0]
 
         subnets = DbSubnetGroup(self, "subnets", name=props.identifier, subnet_ids=list(props.subnet_ids))

@@ -88,6 +88,10 @@ class DeployRunnerOptions:
     log_retention_days: int = 90
     """How long the jobs' logs are kept in CloudWatch."""
 
+    def __post_init__(self) -> None:
+        if self.timeout_minutes < 10:
+            raise ValueError(f"runner {self.name}: a timeout of {self.timeout_minutes} minutes is too short for a deploy")
+
 
 @dataclass(frozen=True, kw_only=True)
 class DeployRunnerProps(DeployRunnerOptions):
@@ -121,8 +125,6 @@ class DeployRunner(Construct):
         from cdktf_cdktf_provider_aws.iam_role import IamRole
         from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-        if props.timeout_minutes < 10:
-            raise ValueError(f"runner {props.name}: a timeout of {props.timeout_minutes} minutes is too short for a deploy")
         arn = f"arn:{props.partition}"
         log_group = CloudwatchLogGroup(
             self,

@@ -83,6 +83,10 @@ class DatadogAgentProps:
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
     """The External Secrets Operator release (the API key needs its CRDs)."""
 
+    def __post_init__(self) -> None:
+        if self.max_nodes < 1:
+            raise ValueError(f"max_nodes is {self.max_nodes}; the cluster needs at least one node for the agent")
+
 
 def agent_values(props: DatadogAgentProps) -> dict[str, Any]:
     """Values of the ``datadog`` chart for one environment."""
@@ -153,8 +157,6 @@ class DatadogAgent(Construct):
         super().__init__(scope, id)
         from cdktf_cdktf_provider_helm.release import Release
 
-        if props.max_nodes < 1:
-            raise ValueError(f"max_nodes is {props.max_nodes}; the cluster needs at least one node for the agent")
         ready = list(props.cluster.ready)
         # The node agent reads host paths and the host's process table: Pod Security "privileged".
         self.namespace = GuardedNamespace(

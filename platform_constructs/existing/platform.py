@@ -69,6 +69,12 @@ class ExistingClusterProps:
     teams: Sequence[str] = ()
     """Team names: each team's task service account, with no cloud identity."""
 
+    def __post_init__(self) -> None:
+        if self.secrets_namespace in self.store_namespaces:
+            raise ValueError(
+                f"secrets_namespace '{self.secrets_namespace}' is also a namespace Flightdeck manages; keep the owners' secrets apart"
+            )
+
 
 class ExistingCluster(Construct):
     def __init__(self, scope: Construct, id: str, props: ExistingClusterProps) -> None:
@@ -81,10 +87,6 @@ class ExistingCluster(Construct):
         )
         from cdktf_cdktf_provider_kubernetes.role_v1 import RoleV1, RoleV1Metadata, RoleV1Rule
 
-        if props.secrets_namespace in props.store_namespaces:
-            raise ValueError(
-                f"secrets_namespace '{props.secrets_namespace}' is also a namespace Flightdeck manages; keep the owners' secrets apart"
-            )
         secrets = sorted({props.database.secret, *props.readable_secrets})
         # The operator's Kubernetes provider reads secrets by name through the API, so ``get`` on exactly these.
         role = RoleV1(

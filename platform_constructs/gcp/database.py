@@ -93,6 +93,9 @@ class CloudSqlDatabaseProps:
     """Raise to write a new password (after replacing ``random_password``): write-only arguments are
     sent again only when their version changes."""
 
+    def __post_init__(self) -> None:
+        _validate(self)
+
 
 class CloudSqlDatabase(Construct):
     def __init__(self, scope: Construct, id: str, props: CloudSqlDatabaseProps) -> None:
@@ -121,7 +124,6 @@ class CloudSqlDatabase(Construct):
         from cdktf_cdktf_provider_random.password import Password
 
         settings = props.settings
-        _validate(props)
         pitr_days = settings.point_in_time_recovery_days
         restore = settings.restore
         name = props.name if restore is None else f"{props.name}-{restore.instance}"

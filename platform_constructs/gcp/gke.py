@@ -63,6 +63,9 @@ class GkeClusterProps:
     """True: traffic between pods on the same node also goes through the VPC, so flow logs see it
     (worth its extra hop only where flow logs are on)."""
 
+    def __post_init__(self) -> None:
+        _validate(self)
+
 
 class GkeCluster(Construct):
     def __init__(self, scope: Construct, id: str, props: GkeClusterProps) -> None:
@@ -102,7 +105,6 @@ class GkeCluster(Construct):
         from cdktf_cdktf_provider_google.service_account import ServiceAccount
 
         settings = props.settings
-        _validate(props)
         location = props.region if settings.regional else props.zones[0]
         zone_count = len(props.zones) if settings.regional else 1
 

@@ -172,6 +172,10 @@ class WorkloadIdentitiesProps:
     project_number: str = ""
     """The project's number (Secret Manager's resource names use it); needed with ``readable_secret_prefixes``."""
 
+    def __post_init__(self) -> None:
+        if self.readable_secret_prefixes and not self.project_number:
+            raise ValueError("readable_secret_prefixes need the project's number (Secret Manager names secrets by it)")
+
 
 def secret_prefix_condition(project_number: str, prefixes: Sequence[str]) -> str:
     """An IAM condition limiting a Secret Manager role to secrets whose id starts with one of ``prefixes`` (pure)."""
@@ -183,8 +187,6 @@ class WorkloadIdentities(Construct):
 
     def __init__(self, scope: Construct, id: str, props: WorkloadIdentitiesProps) -> None:
         super().__init__(scope, id)
-        if props.readable_secret_prefixes and not props.project_number:
-            raise ValueError("readable_secret_prefixes need the project's number (Secret Manager names secrets by it)")
         self.identities: dict[str, WorkloadIdentity] = {}
         for workload in props.workloads:
             bound = bind_workload_identity(

@@ -54,6 +54,14 @@ class TeamsProps:
     """The cluster's network: where pods get their cloud credentials."""
     depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        missing = [t.name for t in self.teams if t.name not in self.identities]
+        if missing:
+            raise ValueError(f"no cloud identity for teams {missing}")
+        unlaunched = [t.name for t in self.teams if not self.launchers.get(t.name)]
+        if unlaunched:
+            raise ValueError(f"no Airflow launches the pods of teams {unlaunched}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class AirflowTaskRule:
@@ -105,12 +113,6 @@ class Teams(Construct):
         super().__init__(scope, id)
         from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 
-        missing = [t.name for t in props.teams if t.name not in props.identities]
-        if missing:
-            raise ValueError(f"no cloud identity for teams {missing}")
-        unlaunched = [t.name for t in props.teams if not props.launchers.get(t.name)]
-        if unlaunched:
-            raise ValueError(f"no Airflow launches the pods of teams {unlaunched}")
         self.namespaces: dict[str, GuardedNamespace] = {}
         for team in props.teams:
             # One construct per team: removing the team from the file removes exactly this subtree.

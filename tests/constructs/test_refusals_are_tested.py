@@ -4,7 +4,8 @@ A construct (or its props) that raises on what it cannot build states a contract
 ``raise SomeError("…")`` under ``platform_constructs/`` and asks that the test module of its layer
 (``tests/constructs/test_<layer>.py``: ``aws``, ``gcp``, ``kubernetes``, ``airflow``, ``datadog``,
 ``existing``, and ``core`` for the modules at the top) names part of its message. The stack-level
-tests reach many of the same refusals through environment files; these reach them directly.
+tests reach many of the same refusals through environment files; these reach them directly. The
+stack layer's own refusals (``stacks/``) must be named by some test outside this folder.
 """
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def test_every_refusal_of_a_layer_is_tested_in_its_module(layer: str) -> None:
         if layer_of(path) == layer:
             missing += untested(path.read_text(), tests, str(path.relative_to(ROOT)))
     assert missing == [], f"refusals not tested in {module.name}:\n" + "\n".join(missing)
+
+
+def test_every_refusal_of_the_stack_layer_is_tested() -> None:
+    """``stacks/`` translates configuration into props; its few refusals are guards on its own contract."""
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py") if p.parent != HERE)
+    missing = []
+    for path in sorted((ROOT / "stacks").rglob("*.py")):
+        missing += untested(path.read_text(), tests, str(path.relative_to(ROOT)))
+    assert missing == [], "refusals of stacks/ no test names:\n" + "\n".join(missing)
 
 
 def test_the_check_finds_an_untested_refusal() -> None:
