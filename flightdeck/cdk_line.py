@@ -7,6 +7,11 @@ the very same module objects, loaded once, under both names. This is the one pla
 two lines exist; what differs between their provider majors (the kubernetes 3.x metadata lists) is
 handled in ``platform_constructs/kubernetes/shapes.py``.
 
+On the cdktf line, ``activate`` puts a finder of its own there instead: cdktf's prebuilt provider
+packages import every one of their resource modules when the package is first imported (2,212 for
+aws), which is most of a synthesis' time; ``_LazyBindings`` makes the package without that, so a
+synthesis loads the hundred or so modules it uses, as cdktn's bindings do by themselves.
+
 ``FLIGHTDECK_CDK`` selects the line (``cdktf`` or ``cdktn``, default ``DEFAULT``); each line has its own
 locked virtual environment (see the README, "Two CDK lines"). Nothing here imports a binding.
 """
@@ -17,6 +22,8 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -97,6 +104,58 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = self.specs.pop(module.__name__, module.__spec__)
 
 
+def _jsii_submodule(python_name: str) -> str:
+    """The jsii name of a binding's submodule from its Python name (``s3_bucket``: ``s3Bucket``); checked
+    against every installed binding's own ``jsii_type`` strings by tests/test_cdk_lines.py."""
+    return re.sub(r"_([a-z0-9])", lambda match: match.group(1).upper(), python_name)
+
+
+class _LazyBindings(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """cdktf's prebuilt provider packages, made without their package module's eager imports.
+
+    The package module is made here instead of by its ``__init__.py``, which does three things: load
+    the jsii assembly (``<package>._jsii``, done here too), publish its names, and import every
+    resource module so that each registers its types with the jsii runtime. Instead, a resource module
+    is imported when the source imports it (``from cdktf_cdktf_provider_aws.iam_role import IamRole``)
+    or names it (``package.iam_role``); and should the kernel return an object of a type whose module
+    nobody imported, jsii's runtime finds that module through the submodule map registered here (the
+    map the newer generated bindings, cdktn's, register themselves).
+    """
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if "." in fullname or not fullname.startswith(CDKTF.provider_prefix):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        spec.loader = self
+        return spec
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        from jsii import _reference_map
+
+        name = module.__name__
+        assembly = importlib.import_module(f"{name}._jsii").__jsii_assembly__.name
+        submodules = sorted(
+            entry.name for folder in module.__path__ for entry in os.scandir(folder) if entry.is_dir() and not entry.name.startswith("_")
+        )
+        _reference_map._submodule_fqn_map.update({f"{assembly}.{_jsii_submodule(sub)}": f"{name}.{sub}" for sub in submodules})
+        known = frozenset(submodules)
+
+        def __getattr__(attribute: str) -> ModuleType:
+            if attribute in known:
+                return importlib.import_module(f"{name}.{attribute}")
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+        module.__all__ = submodules  # type: ignore[attr-defined]
+
+
 def activate(environ: Mapping[str, str]) -> Line:
     """Select the line for this process; before anything imports ``cdktf`` or a provider binding.
 
@@ -109,8 +168,9 @@ def activate(environ: Mapping[str, str]) -> Line:
             f"install the line with `make deps FLIGHTDECK_CDK={line.name}` and run it with {line.venv}/bin/python "
             f"(the Makefile's targets pick it themselves)"
         )
-    if line != WRITTEN_AGAINST and not any(isinstance(finder, _Alias) for finder in sys.meta_path):
+    finder = _Alias(line) if line != WRITTEN_AGAINST else _LazyBindings()
+    if not any(type(installed) is type(finder) for installed in sys.meta_path):
         if any(name == WRITTEN_AGAINST.core or name.startswith(WRITTEN_AGAINST.provider_prefix) for name in sys.modules):
             raise RuntimeError("flightdeck.cdk_line.activate ran after a binding was imported")
-        sys.meta_path.insert(0, _Alias(line))
+        sys.meta_path.insert(0, finder)
     return line

@@ -295,17 +295,17 @@ def _synthesize(outdir: Path, environments: Path) -> Path:
     return outdir
 
 
-@background("synth_dir", 27)
+@background("synth_dir", 11)
 def _fixture_environments(work: Path) -> Path:
     return _synthesize(work / "cdktf.out", ENVIRONMENTS)
 
 
-@background("gke_dir", 22)
+@background("gke_dir", 10)
 def _gke(work: Path) -> Path:
     return _synthesize(work / "gke.out", GKE_EXAMPLES)
 
 
-@background("existing_dir", 4)
+@background("existing_dir", 3)
 def _existing(work: Path) -> Path:
     return _synthesize(work / "existing.out", EXISTING_EXAMPLES)
 
@@ -331,7 +331,7 @@ def existing_dir() -> Path:
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
 
 
-@background("workstation", 23)
+@background("workstation", 1)
 def _workstation(work: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     outdir = work / "out"
     (outdir / "stacks" / "sandbox").mkdir(parents=True)

@@ -21,7 +21,7 @@ import pytest
 
 from flightdeck.cdk_line import LINES
 
-from .conftest import one_block_view
+from .conftest import LINE, one_block_view
 
 SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__"
 WRITE_ONLY_VERSIONS = ("secret_data_wo_version",)
@@ -70,3 +70,71 @@ def test_the_comparison_sees_a_real_difference() -> None:
     resource_type, resources = next(iter(changed["resource"].items()))
     next(iter(resources.values()))["flightdeck_probe"] = True
     assert line_neutral(changed) != line_neutral(stack), resource_type
+
+
+# A binding package loads only the resource modules a synthesis uses (flightdeck/cdk_line.py).
+
+LAZY_PROBE = """
+import os, sys
+from flightdeck.cdk_line import LINES, activate
+line = activate(os.environ)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+import cdktf_cdktf_provider_aws as aws
+loaded = sorted(m for m in sys.modules if m.startswith(('cdktf_cdktf_provider_aws.', 'cdktn_provider_aws.')))
+named = aws.s3_bucket.S3Bucket.__name__
+from jsii import _reference_map
+found = _reference_map._try_import_type_module(f"@{line.name}/provider-aws.ec2TransitGateway.Ec2TransitGateway")
+print(json.dumps({"loaded": loaded, "named": named, "found": found, "imported": any(m.endswith('.ec2_transit_gateway') for m in sys.modules)}))
+"""
+
+
+def test_a_binding_loads_only_the_modules_used_and_jsii_finds_the_others_on_its_own() -> None:
+    import subprocess
+    import sys
+
+    from .conftest import REPO, clean_environ
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import json\n" + LAZY_PROBE], cwd=REPO, env=clean_environ(), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout)
+    # The package and its jsii assembly, the module imported and the one named: not the 2,212 the
+    # package would import by itself.
+    assert len(seen["loaded"]) < 10, seen["loaded"]
+    assert seen["named"] == "S3Bucket"
+    # A type the kernel returns from a module nobody imported is found through the submodule map.
+    assert seen["found"] is True and seen["imported"] is True
+
+
+def _first_jsii_type(module: Path) -> str | None:
+    with module.open(encoding="utf-8") as text:
+        for line in text:
+            start = line.find('jsii_type="')
+            if start >= 0:
+                return line[start + len('jsii_type="') :].split('"', 1)[0]
+    return None
+
+
+def test_the_submodule_map_names_every_installed_binding_module_as_jsii_does() -> None:
+    """``_jsii_submodule`` turns a Python module name into jsii's; every module of every installed
+    cdktf binding declares its types under exactly that name."""
+    import importlib.util
+
+    from flightdeck.cdk_line import CDKTF, _jsii_submodule
+
+    if LINE != CDKTF:
+        pytest.skip("the cdktn line's bindings are lazy and map their submodules themselves")
+    names = ("aws", "kubernetes", "helm", "datadog", "google", "random")
+    packages = [spec for name in names if (spec := importlib.util.find_spec(CDKTF.provider_package(name)))]
+    wrong, checked = [], 0
+    for spec in packages:
+        for folder in spec.submodule_search_locations or ():
+            for module in sorted(Path(folder).glob("[!_]*/__init__.py")):
+                declared = _first_jsii_type(module)
+                if declared is None:
+                    continue
+                checked += 1
+                if declared.split(".")[1] != _jsii_submodule(module.parent.name):
+                    wrong.append(f"{module.parent.name}: {declared}")
+    assert checked > 1000 and wrong == []

@@ -96,7 +96,7 @@ def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(st
 # without being destroyed.
 
 
-@background("restores", 38)
+@background("restores", 15)
 def _restores(work: Path) -> dict[str, dict[str, Any]]:
     from .test_refusals import FIXTURES
 

@@ -7,34 +7,41 @@ from typing import cast
 
 import pytest
 
-from verify.policy import CONFIG, Report, scan, skips
+from verify.policy import CONFIG, Report, scan, scan_all, skips
 
 from .conftest import background, synthesized_by
 
 
-def scan_environment(outdir: Path, env: str) -> list[Report]:
-    """checkov over both of an environment's stacks."""
-    return [scan(outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json") for part in ("platform", "cluster")]
+def environment_stacks(outdir: Path, env: str) -> list[Path]:
+    """Both of an environment's stacks."""
+    return [outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json" for part in ("platform", "cluster")]
 
 
-@background("prod_report", 10, needs=("synth_dir",))
-def _prod_report(work: Path) -> list[Report]:
-    return scan_environment(synthesized_by("synth_dir"), "prod")
+@background("policy_reports", 8, needs=("synth_dir", "gke_dir"))
+def _policy_reports(work: Path) -> dict[str, list[Report]]:
+    """The fixture's prod and bootstrap, and the GKE fixture's prod, in one checkov run."""
+    aws, gke = synthesized_by("synth_dir"), synthesized_by("gke_dir")
+    reports = scan_all([*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), aws / "stacks" / "bootstrap" / "cdk.tf.json"])
+    return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:]}
 
 
-@background("gke_prod_report", 9, needs=("gke_dir",))
-def _gke_prod_report(work: Path) -> list[Report]:
-    return scan_environment(synthesized_by("gke_dir"), "prod")
-
-
-@background("bootstrap_report", 4, needs=("synth_dir",))
-def _bootstrap_report(work: Path) -> Report:
-    return scan(synthesized_by("synth_dir") / "stacks" / "bootstrap" / "cdk.tf.json")
+def test_one_run_reports_each_stack_as_a_run_of_its_own(
+    synth_dir: Path, bootstrap_report: Report, prod_report: list[Report], gke_prod_report: list[Report]
+) -> None:
+    """checkov counts each check by the file it ran on: a stack scanned with others gets the report it
+    gets alone, and two stacks of one name (AWS's and GKE's prod_platform) stay apart."""
+    assert scan(synth_dir / "stacks" / "bootstrap" / "cdk.tf.json") == bootstrap_report
+    assert prod_report[0].env == gke_prod_report[0].env == "prod_platform" and prod_report[0] != gke_prod_report[0]
 
 
 @pytest.fixture(scope="module")
-def prod_report() -> list[Report]:
-    return cast(list[Report], synthesized_by("prod_report"))
+def policy_reports() -> dict[str, list[Report]]:
+    return cast(dict[str, list[Report]], synthesized_by("policy_reports"))
+
+
+@pytest.fixture(scope="module")
+def prod_report(policy_reports: dict[str, list[Report]]) -> list[Report]:
+    return policy_reports["prod"]
 
 
 def test_prod_has_no_failed_check(prod_report: list[Report]) -> None:
@@ -44,13 +51,14 @@ def test_prod_has_no_failed_check(prod_report: list[Report]) -> None:
 
 
 @pytest.fixture(scope="module")
-def gke_prod_report() -> list[Report]:
-    return cast(list[Report], synthesized_by("gke_prod_report"))
+def gke_prod_report(policy_reports: dict[str, list[Report]]) -> list[Report]:
+    return policy_reports["gke_prod"]
 
 
 @pytest.fixture(scope="module")
-def bootstrap_report() -> Report:
-    return cast(Report, synthesized_by("bootstrap_report"))
+def bootstrap_report(policy_reports: dict[str, list[Report]]) -> Report:
+    (report,) = policy_reports["bootstrap"]
+    return report
 
 
 def test_gke_prod_has_no_failed_check(gke_prod_report: list[Report]) -> None:

@@ -23,7 +23,7 @@ GUARDS = ("flightdeck-live=3.2.2", "flightdeck-live=3.10.1", "flightdeck-live=3.
 """The stacks the tests read: the first deploy, an upgrade, a downgrade, and a restored instance."""
 
 
-@background("guard_stacks", 13)
+@background("guard_stacks", 4)
 def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
     result = run_probe("schema_guard", *GUARDS)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -95,7 +95,7 @@ DEPLOYS = (("apply", "3.2.2"), ("apply", "3.10.1"), ("plan", "3.9.0"))
 """One deploy after another against the same emulator: the first, an upgrade, then a downgrade."""
 
 
-@background("guard_deploys", 25, needs=("guard_stacks",))
+@background("guard_deploys", 40, needs=("guard_stacks",))
 def _guard_deploys(work: Path) -> list[tuple[int, str]] | None:
     """Each of ``DEPLOYS``' status and output; None without Terraform and its aws provider mirror."""
     from verify.e2e import emulator

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flightdeck.cdk_line import DEFAULT, LINES, VARIABLE, Line
+from flightdeck.cdk_line import DEFAULT, LINES, VARIABLE, WRITTEN_AGAINST, Line
 from flightdeck.manifest import synthesized_stacks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,9 +78,13 @@ def python_of(line: Line) -> Path:
 
 
 def floor_command(line: Line, providers: list[str]) -> list[str]:
-    """A process that imports the line's core and the given providers' bindings, then leaves as main.py does."""
-    imports = "; ".join([f"import {line.core}", *(f"import {line.provider_package(p)}.provider" for p in providers)])
-    return [str(python_of(line)), "-c", f"{imports}; import os, sys; sys.stdout.flush(); os._exit(0)"]
+    """A process that selects the line as main.py does (``flightdeck.cdk_line.activate``: on cdktf, the
+    bindings' resource modules load when used), imports its core and the given providers' bindings,
+    then leaves as main.py does."""
+    written = WRITTEN_AGAINST
+    imports = "; ".join([f"import {written.core}", *(f"import {written.provider_package(p)}.provider" for p in providers)])
+    select = f"import os, sys; sys.path.insert(0, {str(REPO)!r}); from flightdeck.cdk_line import activate; activate(os.environ)"
+    return [str(python_of(line)), "-c", f"{select}; {imports}; sys.stdout.flush(); os._exit(0)"]
 
 
 @dataclass

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,31 +55,46 @@ def skips() -> dict[str, str]:
 
 
 def scan(stack_file: Path) -> Report:
+    return scan_all([stack_file])[0]
+
+
+def scan_all(stack_files: Sequence[Path]) -> list[Report]:
+    """One report per stack, in order, from one checkov run: checkov takes seconds to start and
+    less than a second per stack, and counts every check by the file it ran on."""
     config = yaml.safe_load(CONFIG.read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        # checkov scans folders; a copy keeps it away from the rest of the stack directory.
-        target = Path(tmp) / "cdk.tf.json"
-        target.write_text(stack_file.read_text())
+        # checkov scans folders; copies keep it away from the rest of each stack's directory, and a
+        # folder per stack keeps two stacks of one name (from two syntheses) apart.
+        folders = [f"{index}-{stack_file.parent.name}" for index, stack_file in enumerate(stack_files)]
+        for folder, stack_file in zip(folders, stack_files, strict=True):
+            (Path(tmp) / folder).mkdir()
+            (Path(tmp) / folder / "cdk.tf.json").write_text(stack_file.read_text())
+        # Not --quiet: the passed checks are listed too, and counted per stack.
         result = subprocess.run(
             [str(Path(sys.executable).parent / "checkov"), "-d", tmp, "--framework", *config["framework"],
-             "--skip-download", "--quiet", "--compact", "-o", "json"],
+             "--skip-download", "--compact", "-o", "json"],
             # cwd away from the repository: checkov would otherwise load .checkov.yaml and drop the skips.
             cwd=tmp, capture_output=True, text=True, timeout=600, check=False,
         )
     if result.returncode not in (0, 1):
-        raise RuntimeError(f"checkov failed on {stack_file}: {result.stderr[-2000:]}")
+        raise RuntimeError(f"checkov failed on {', '.join(map(str, stack_files))}: {result.stderr[-2000:]}")
     output = json.loads(result.stdout)
     output = output[0] if isinstance(output, list) else output
-    findings = [
-        Finding(c["check_id"], c["resource"], c["check_name"]) for c in output.get("results", {}).get("failed_checks", [])
-    ]
+    results = output.get("results", {})
     listed = skips()
-    return Report(
-        env=stack_file.parent.name,
-        passed=output.get("summary", output).get("passed", 0),
-        failed=[f for f in findings if f.check not in listed],
-        skipped=[f for f in findings if f.check in listed],
-    )
+    reports = []
+    for folder, stack_file in zip(folders, stack_files, strict=True):
+        path = f"/{folder}/cdk.tf.json"
+        findings = [Finding(c["check_id"], c["resource"], c["check_name"]) for c in results.get("failed_checks", []) if c["file_path"] == path]
+        reports.append(
+            Report(
+                env=stack_file.parent.name,
+                passed=sum(1 for c in results.get("passed_checks", []) if c["file_path"] == path),
+                failed=[f for f in findings if f.check not in listed],
+                skipped=[f for f in findings if f.check in listed],
+            )
+        )
+    return reports
 
 
 def main(argv: list[str]) -> int:
@@ -88,7 +104,7 @@ def main(argv: list[str]) -> int:
         print(f"no synthesized stacks in {outdir}/manifest.json (run make synth)", file=sys.stderr)
         return 2
     reasons = skips()
-    reports = [scan(f) for f in files]
+    reports = scan_all(files)
     for report in reports:
         print(f"{report.env:<14} passed {report.passed:>4}  failed {len(report.failed):>3}  skipped {len(report.skipped):>3}")
         for finding in report.failed:
