@@ -85,7 +85,11 @@ def scan_all(stack_files: Sequence[Path]) -> list[Report]:
     reports = []
     for folder, stack_file in zip(folders, stack_files, strict=True):
         path = f"/{folder}/cdk.tf.json"
-        findings = [Finding(c["check_id"], c["resource"], c["check_name"]) for c in results.get("failed_checks", []) if c["file_path"] == path]
+        # Sorted: checkov lists them in no fixed order from run to run.
+        findings = sorted(
+            (Finding(c["check_id"], c["resource"], c["check_name"]) for c in results.get("failed_checks", []) if c["file_path"] == path),
+            key=lambda finding: (finding.check, finding.resource),
+        )
         reports.append(
             Report(
                 env=stack_file.parent.name,
