@@ -6,7 +6,10 @@ is frozen and rejects unknown keys, so a misspelled setting is an error instead 
 ignored line.
 
 - ``primitives``: tiers, regions, ranges, names and ``Model``, the base of every model;
-- ``base``: what every environment has whichever cloud it runs on (nodes, Airflow, teams, ``EnvironmentBase``);
+- ``cluster``: node groups, the system pool's sizing and who may reach the cluster's API, on every cloud;
+- ``airflow``: ``airflow:`` (image, components, DAGs, the UI and sign-in, quota, hibernation, cleanup);
+- ``teams``: ``teams:``;
+- ``base``: ``EnvironmentBase``, what every environment has whichever cloud it runs on, and the rules across sections;
 - ``monitoring``: ``datadog:``;
 - ``aws``, ``gcp``, ``existing``: each cloud's sections and environment model;
 - ``bootstrap``: ``bootstrap.yaml``.
@@ -19,6 +22,35 @@ construct: ``stacks/`` translates them into construct props (``stacks/aws.py``, 
 
 from __future__ import annotations
 
+from .airflow import (
+    AIRFLOW_RELEASE_TAG,
+    CRON,
+    EXECUTORS,
+    MUTABLE_TAGS,
+    OLDEST_AIRFLOW,
+    PLATFORM_NAMESPACES,
+    RESERVED_AIRFLOW_TEAMS,
+    TEAM_NAMESPACE_PREFIX,
+    Airflow,
+    AirflowByTier,
+    AirflowImage,
+    AirflowRole,
+    Component,
+    Components,
+    CpuQuantity,
+    Dags,
+    DatabaseCleanup,
+    DnsZone,
+    GitDags,
+    Hibernation,
+    KubernetesName,
+    MemoryQuantity,
+    Quota,
+    Resources,
+    SignIn,
+    Ui,
+    version_tuple,
+)
 from .aws import (
     INSTANCE_FAMILY,
     SMALLEST_NODE_CPUS,
@@ -40,53 +72,15 @@ from .aws import (
 )
 from .base import (
     ACM_CERTIFICATE,
-    AIRFLOW_RELEASE_TAG,
     AWS_INSTANCE_TYPE,
-    CRON,
-    EXECUTORS,
     GCP_MACHINE_TYPE,
-    INTERNET_WIDE_ADDRESSES,
     KUBERNETES_NAME,
-    MUTABLE_TAGS,
-    OLDEST_AIRFLOW,
-    PLATFORM_NAMESPACES,
-    RESERVED_AIRFLOW_TEAMS,
     RESOURCE_NAME,
     SECRET_MANAGER_ID,
-    SMALL_SIZES,
-    TEAM_NAMESPACE_PREFIX,
-    Airflow,
-    AirflowByTier,
-    AirflowImage,
-    AirflowRole,
-    BucketGrant,
-    Component,
-    Components,
-    CpuQuantity,
-    Dags,
-    DatabaseCleanup,
-    DedicatedUi,
-    DnsZone,
     EnvironmentBase,
-    GitDags,
-    Hibernation,
     ImageRepository,
-    KubernetesName,
-    MemoryQuantity,
-    NodeGroup,
-    NodeGroups,
-    Quota,
-    Resources,
-    SignIn,
     StackPart,
-    SystemNodeGroup,
     TaskLogs,
-    Team,
-    TeamAirflow,
-    TeamPermissions,
-    Ui,
-    internet_wide,
-    version_tuple,
 )
 from .bootstrap import (
     BOOTSTRAP_NAME,
@@ -96,6 +90,14 @@ from .bootstrap import (
     BootstrapConfig,
     BootstrapState,
     GithubRepository,
+)
+from .cluster import (
+    INTERNET_WIDE_ADDRESSES,
+    SMALL_SIZES,
+    NodeGroup,
+    NodeGroups,
+    SystemNodeGroup,
+    internet_wide,
 )
 from .existing import (
     ExistingCluster,
@@ -143,6 +145,13 @@ from .primitives import (
     Tier,
     VpcCidr,
     standard_tags,
+)
+from .teams import (
+    BucketGrant,
+    DedicatedUi,
+    Team,
+    TeamAirflow,
+    TeamPermissions,
 )
 
 EnvironmentConfig = AwsEnvironment | GcpEnvironment | ExistingEnvironment

@@ -12,15 +12,19 @@ from .base import (
     AWS_INSTANCE_TYPE,
     EnvironmentBase,
     ImageRepository,
-    SystemNodeGroup,
     TaskLogs,
-    Team,
+)
+from .cluster import (
+    SystemNodeGroup,
     _aws_too_small,
     _check_api_allow_list,
     _check_public_endpoint_tier,
     _check_system_pool,
 )
 from .primitives import AwsRegion, BucketName, Cidr, IamRoleArn, Model, RetentionDays, Tier, VpcCidr
+from .teams import (
+    Team,
+)
 
 
 class AwsAccount(Model):

@@ -6,8 +6,16 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from .airflow import (
+    KubernetesName,
+)
 from .aws import StateBackend
-from .base import KUBERNETES_NAME, RESOURCE_NAME, EnvironmentBase, KubernetesName, StackPart
+from .base import (
+    KUBERNETES_NAME,
+    RESOURCE_NAME,
+    EnvironmentBase,
+    StackPart,
+)
 from .gcp import GcsState
 from .primitives import Cidr, Model, Tier
 

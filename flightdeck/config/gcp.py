@@ -13,13 +13,15 @@ from .base import (
     SECRET_MANAGER_ID,
     EnvironmentBase,
     ImageRepository,
-    NodeGroups,
     TaskLogs,
+    _node_total,
+)
+from .cluster import (
+    NodeGroups,
     _check_api_allow_list,
     _check_public_endpoint_tier,
     _check_system_pool,
     _gcp_too_small,
-    _node_total,
 )
 from .primitives import BucketName, Cidr, Model, Tier, VpcCidr
 
