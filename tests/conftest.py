@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -12,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -210,15 +212,54 @@ Job = Callable[[Path], Any]
 class _Registered:
     job: Job
     seconds: float
-    """Roughly how long it takes here: the longest start first."""
+    """Roughly how long it takes here: of the jobs ready to run, the one with the longest chain runs first."""
     needs: tuple[str, ...]
-    """Jobs whose results it reads (started before it, so a worker never waits on a job queued behind it)."""
+    """Jobs whose results it reads: it is queued when they are done, so it never holds a worker waiting."""
 
 
 _JOBS: dict[str, _Registered] = {}
 _STARTED: dict[str, Future[Any]] = {}
-_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="synthesis")
 _WORK = Path(tempfile.mkdtemp(prefix="flightdeck-tests-"))
+
+
+class _Workers:
+    """Two threads (the machine's two cores) running the jobs that are ready, the longest chain first."""
+
+    STOP = float("-inf")
+
+    def __init__(self, count: int) -> None:
+        self.ready: queue.PriorityQueue[tuple[float, int, str]] = queue.PriorityQueue()
+        self.order = itertools.count()
+        self.threads = [threading.Thread(target=self._work, name=f"synthesis-{n}", daemon=True) for n in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def queue(self, name: str) -> None:
+        self.ready.put((_ORDER.get(name, len(_ORDER)), next(self.order), name))
+
+    def _work(self) -> None:
+        while True:
+            priority, _, name = self.ready.get()
+            if priority == self.STOP:
+                return
+            future = _STARTED[name]
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(_timed(name, _WORK / name))
+                except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
+                    future.set_exception(error)
+
+    def stop(self) -> None:
+        """Let each worker finish the job it runs (its folder is about to go), and run no other."""
+        for _ in self.threads:
+            self.ready.put((self.STOP, next(self.order), ""))
+        for thread in self.threads:
+            thread.join(timeout=600)
+
+
+_WORKERS = _Workers(2)
+_ORDER: dict[str, int] = {}
+"""Each job's place in the order the tests want them (set after collection): of the ready jobs, the first runs."""
 
 
 def background(name: str, seconds: float, needs: tuple[str, ...] = ()) -> Callable[[Job], Job]:
@@ -244,13 +285,27 @@ def _timed(name: str, work: Path) -> Any:
 
 
 def _start(name: str) -> Future[Any]:
-    for need in _JOBS[name].needs:
-        _start(need)
-    if name not in _STARTED:
-        work = _WORK / name
-        work.mkdir()
-        _STARTED[name] = _POOL.submit(_timed, name, work)
-    return _STARTED[name]
+    if name in _STARTED:
+        return _STARTED[name]
+    needs = [_start(need) for need in _JOBS[name].needs]
+    (_WORK / name).mkdir()
+    future: Future[Any] = Future()
+    _STARTED[name] = future
+    waiting = [len(needs)]
+    lock = threading.Lock()
+
+    def one_done(_: Future[Any]) -> None:
+        with lock:
+            waiting[0] -= 1
+            last = waiting[0] == 0
+        if last:
+            _WORKERS.queue(name)
+
+    if not needs:
+        _WORKERS.queue(name)
+    for need in needs:
+        need.add_done_callback(one_done)
+    return future
 
 
 def synthesized_by(name: str) -> Any:
@@ -258,8 +313,17 @@ def synthesized_by(name: str) -> Any:
     return _start(name).result()
 
 
+def _chain(name: str) -> float:
+    """Roughly how long after it is queued job ``name`` is done: its own time and its needs'."""
+    return _JOBS[name].seconds + max((_chain(need) for need in _JOBS[name].needs), default=0.0)
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    # In the order the tests will want them (a job a later job needs is wanted as early as that one).
+    # Tests that wait for nothing first, then by how long their background work takes (a stable sort:
+    # within a module, and among equals, the order stays as written), so the main process runs the
+    # rest while the slow jobs are under way instead of waiting for them.
+    items.sort(key=lambda item: max((_chain(n) for n in set(getattr(item, "fixturenames", ())) & set(_JOBS)), default=0.0))
+    # The jobs in the order the tests will want them (a job a later job needs is wanted as early as that one).
     first_use: dict[str, int] = {}
     for index, item in enumerate(items):
         for name in set(getattr(item, "fixturenames", ())) & set(_JOBS):
@@ -267,7 +331,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for name in sorted(first_use, key=first_use.__getitem__, reverse=True):
         for need in _JOBS[name].needs:
             first_use[need] = min(first_use.get(need, first_use[name]), first_use[name])
-    for name in sorted(first_use, key=lambda n: (first_use[n], bool(_JOBS[n].needs), -_JOBS[n].seconds)):
+    # In that order (the longest first among jobs first wanted together).
+    for position, name in enumerate(sorted(first_use, key=lambda n: (first_use[n], -_chain(n)))):
+        _ORDER[name] = position
         _start(name)
 
 
@@ -282,7 +348,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _POOL.shutdown(wait=True, cancel_futures=True)
+    _WORKERS.stop()
     _SERVER.close()
     shutil.rmtree(_WORK, ignore_errors=True)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from .conftest import LINE, imported_packages, load_stacks
 
 
@@ -25,17 +23,24 @@ def _used_providers(stacks: dict[str, Any]) -> set[str]:
     return {provider for stack in stacks.values() for provider in stack["terraform"]["required_providers"]}
 
 
-@pytest.mark.parametrize(
-    ("run", "expected"),
-    [
-        ("synth_dir", {"aws", "kubernetes", "helm", "datadog"}),
-        ("gke_dir", {"google", "random", "kubernetes", "helm", "datadog"}),
-        ("existing_dir", {"kubernetes", "helm"}),
-    ],
-)
-def test_synthesis_loads_exactly_the_bindings_the_stacks_use(run: str, expected: set[str], request: pytest.FixtureRequest) -> None:
-    outdir: Path = request.getfixturevalue(run)
+def _loads_exactly_the_bindings_the_stacks_use(outdir: Path, expected: set[str]) -> None:
     used = _used_providers(load_stacks(outdir))
     assert used == expected
     assert _loaded_bindings(outdir) == used
     assert LINE.core in imported_packages(outdir)
+
+
+# One test per run, each naming its fixture, so a test waits only for its own synthesis (and the
+# session runs it once that synthesis is due, not before).
+
+
+def test_an_aws_synthesis_loads_exactly_the_bindings_its_stacks_use(synth_dir: Path) -> None:
+    _loads_exactly_the_bindings_the_stacks_use(synth_dir, {"aws", "kubernetes", "helm", "datadog"})
+
+
+def test_a_gke_synthesis_loads_exactly_the_bindings_its_stacks_use(gke_dir: Path) -> None:
+    _loads_exactly_the_bindings_the_stacks_use(gke_dir, {"google", "random", "kubernetes", "helm", "datadog"})
+
+
+def test_an_existing_cluster_synthesis_loads_exactly_the_bindings_its_stacks_use(existing_dir: Path) -> None:
+    _loads_exactly_the_bindings_the_stacks_use(existing_dir, {"kubernetes", "helm"})

@@ -1,4 +1,5 @@
-"""``EnvironmentBase``: what every environment has, whichever cloud it runs on (owner, Airflow, monitoring, teams, task logs, the image repository), and the rules across them."""
+"""``EnvironmentBase``: what every environment has, whichever cloud it runs on (owner, Airflow,
+monitoring, teams, task logs, the image repository), and the rules across them."""
 
 from __future__ import annotations
 
