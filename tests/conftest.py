@@ -212,7 +212,8 @@ Job = Callable[[Path], Any]
 class _Registered:
     job: Job
     seconds: float
-    """Roughly how long it takes here: of the jobs ready to run, the one with the longest chain runs first."""
+    """Roughly how long it takes here: tests that wait for longer jobs run later, and among jobs first
+    wanted by the same test, the longest is queued first."""
     needs: tuple[str, ...]
     """Jobs whose results it reads: it is queued when they are done, so it never holds a worker waiting."""
 
@@ -223,7 +224,7 @@ _WORK = Path(tempfile.mkdtemp(prefix="flightdeck-tests-"))
 
 
 class _Workers:
-    """Two threads (the machine's two cores) running the jobs that are ready, the longest chain first."""
+    """Two threads (the machine's two cores) running the jobs that are ready, in the order the tests want them."""
 
     STOP = float("-inf")
 
@@ -318,15 +319,20 @@ def _chain(name: str) -> float:
     return _JOBS[name].seconds + max((_chain(need) for need in _JOBS[name].needs), default=0.0)
 
 
+def _jobs_of(item: pytest.Item) -> set[str]:
+    """The background jobs a test's fixtures are made by."""
+    return set(getattr(item, "fixturenames", ())) & _JOBS.keys()
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     # Tests that wait for nothing first, then by how long their background work takes (a stable sort:
     # within a module, and among equals, the order stays as written), so the main process runs the
     # rest while the slow jobs are under way instead of waiting for them.
-    items.sort(key=lambda item: max((_chain(n) for n in set(getattr(item, "fixturenames", ())) & set(_JOBS)), default=0.0))
+    items.sort(key=lambda item: max((_chain(n) for n in _jobs_of(item)), default=0.0))
     # The jobs in the order the tests will want them (a job a later job needs is wanted as early as that one).
     first_use: dict[str, int] = {}
     for index, item in enumerate(items):
-        for name in set(getattr(item, "fixturenames", ())) & set(_JOBS):
+        for name in _jobs_of(item):
             first_use.setdefault(name, index)
     for name in sorted(first_use, key=first_use.__getitem__, reverse=True):
         for need in _JOBS[name].needs:
