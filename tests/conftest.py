@@ -48,10 +48,13 @@ def clean_environ(**extra: str) -> dict[str, str]:
 def run_main(
     outdir: Path, environments: Path | None = None, python_flags: tuple[str, ...] = (), **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``main.py`` as a user would, in a fresh process."""
+    """Run ``main.py`` as a user would, in a process of its own: forked from one that has imported it
+    (``tests/probes/fork_server.py``), or with ``python_flags`` a fresh interpreter."""
     env = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
     if environments is not None:
         env["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
+    if not python_flags:
+        return _FORKS.run(env)
     return subprocess.run(
         [sys.executable, *python_flags, str(REPO / "main.py")],
         cwd=REPO,
@@ -63,18 +66,19 @@ def run_main(
     )
 
 
-class _SynthesisServer:
-    """One process that runs ``main()`` for request after request (``tests/probes/synthesis_server.py``)."""
+class _Server:
+    """One process of ``tests/probes/<script>.py`` answering request after request: a JSON line each way."""
 
-    def __init__(self) -> None:
+    def __init__(self, script: str) -> None:
+        self.script = REPO / "tests" / "probes" / f"{script}.py"
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
 
-    def run(self, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def run(self, environ: dict[str, str], **request: object) -> subprocess.CompletedProcess[str]:
         with self.lock:
             if self.process is None:
                 self.process = subprocess.Popen(
-                    [sys.executable, str(REPO / "tests" / "probes" / "synthesis_server.py")],
+                    [sys.executable, str(self.script)],
                     cwd=REPO,
                     env=clean_environ(),
                     stdin=subprocess.PIPE,
@@ -82,12 +86,12 @@ class _SynthesisServer:
                     text=True,
                 )
             assert self.process.stdin is not None and self.process.stdout is not None
-            self.process.stdin.write(json.dumps({"environ": environ}) + "\n")
+            self.process.stdin.write(json.dumps({"environ": environ, **request}) + "\n")
             self.process.stdin.flush()
             answer = self.process.stdout.readline()
-            assert answer, "the synthesis server ended"
+            assert answer, f"{self.script.name} ended"
             result = json.loads(answer)
-            return subprocess.CompletedProcess(["main.py"], result["returncode"], "", result["stderr"])
+            return subprocess.CompletedProcess(["main.py"], result["returncode"], result.get("stdout", ""), result["stderr"])
 
     def close(self) -> None:
         if self.process is not None and self.process.stdin is not None:
@@ -95,13 +99,16 @@ class _SynthesisServer:
             self.process.wait(timeout=60)
 
 
-_SERVER = _SynthesisServer()
+_SERVER = _Server("synthesis_server")
+"""The session's one synthesis process (``run_main_shared``)."""
+_FORKS = _Server("fork_server")
+"""Where ``run_main`` forks each run from (``tests/probes/fork_server.py``)."""
 
 
 def run_main_shared(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
     """``run_main`` in the session's one synthesis process: the same environment, the same exit status and
     messages, without loading the bindings again. For syntheses a test only reads; a test about how
-    ``main.py`` ends (its status, its traceback-free output) runs it in a fresh process (``run_main``)."""
+    ``main.py`` ends (its status, its traceback-free output) runs it in a process of its own (``run_main``)."""
     environ = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
     if environments is not None:
         environ["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
@@ -109,16 +116,9 @@ def run_main_shared(outdir: Path, environments: Path | None = None, **extra_env:
 
 
 def run_probe(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``tests/probes/<name>.py`` in a fresh process (its bindings stay out of the test process)."""
-    return subprocess.run(
-        [sys.executable, str(REPO / "tests" / "probes" / f"{name}.py"), *args],
-        cwd=REPO,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """``run(args)`` of ``tests/probes/<name>.py`` in the session's synthesis process (its bindings stay out
+    of the test process, and load once for every synthesis); its answer as the standard output."""
+    return _SERVER.run(clean_environ(), probe=name, args=list(args))
 
 
 def load_stacks(outdir: Path, raw: bool = False) -> dict[str, dict[str, Any]]:
@@ -356,6 +356,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _WORKERS.stop()
     _SERVER.close()
+    _FORKS.close()
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
@@ -398,6 +399,55 @@ def gke_dir() -> Path:
 def existing_dir() -> Path:
     """The existing-cluster fixture (a copy of ``examples/existing``), synthesized once for the whole session."""
     return cast(Path, synthesized_by("existing_dir"))
+
+
+TRUST = Path(__file__).resolve().parent / "fixtures" / "trust"
+"""The trust fixture: an AWS environment (``live.yaml``) and the files the refusal tests start from."""
+
+
+# Restoring the database: a new instance from a snapshot, beside the old one, which leaves Terraform
+# without being destroyed (read by tests/test_day_two.py, and validated with the real provider by
+# tests/test_terraform_validate.py).
+
+
+@background("restores", 15)
+def _restores(work: Path) -> dict[str, dict[str, Any]]:
+    folder = work / "environments"
+    folder.mkdir()
+    live = yaml.safe_load((TRUST / "live.yaml").read_text())
+    (folder / "live.yaml").write_text(yaml.safe_dump(live))
+    for name, restore in (
+        ("restored", {"snapshot": "rds:flightdeck-live-2026-12-01-02-10", "instance": "r1"}),
+        ("again", {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}),
+    ):
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
+    # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
+    (folder / "quiet.yaml").write_text(yaml.safe_dump({k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"}))
+    # The same on GCP, in the same run: the GKE fixture's prod as it is, cloned at a point in time, then
+    # restored from a backup of that clone.
+    gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
+    gcp_restores: tuple[tuple[str, dict[str, object] | None], ...] = (
+        ("glive", None),
+        ("grestored", {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}),
+        ("gagain", {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}),
+    )
+    for name, gcp_restore in gcp_restores:
+        database = {"restore_from": gcp_restore} if gcp_restore else {}
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
+    outdir = work / "out"
+    result = run_main_shared(outdir, folder)
+    assert result.returncode == 0, result.stderr
+    return {
+        name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
+        for name in ("live", "restored", "again", "quiet", "glive", "grestored", "gagain")
+    }
+
+
+@pytest.fixture(scope="session")
+def restores() -> dict[str, dict[str, Any]]:
+    """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and again
+    (``again``), and without Datadog (``quiet``); the GKE fixture's prod likewise (``glive``, ``grestored``, ``gagain``)."""
+    return cast(dict[str, dict[str, Any]], synthesized_by("restores"))
 
 
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"

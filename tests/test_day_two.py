@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jsonschema
-import pytest
 import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, background, configs_in, fixture_configs, resources, run_main_shared, synthesized_by, values_of
+from .conftest import GKE_EXAMPLES, REPO, configs_in, fixture_configs, resources, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
@@ -93,49 +92,7 @@ def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(st
 
 
 # Restoring the database: a new instance from a snapshot, beside the old one, which leaves Terraform
-# without being destroyed.
-
-
-@background("restores", 15)
-def _restores(work: Path) -> dict[str, dict[str, Any]]:
-    from .test_refusals import FIXTURES
-
-    folder = work / "environments"
-    folder.mkdir()
-    live = yaml.safe_load((FIXTURES / "live.yaml").read_text())
-    (folder / "live.yaml").write_text(yaml.safe_dump(live))
-    for name, restore in (
-        ("restored", {"snapshot": "rds:flightdeck-live-2026-12-01-02-10", "instance": "r1"}),
-        ("again", {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}),
-    ):
-        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
-    # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
-    (folder / "quiet.yaml").write_text(yaml.safe_dump({k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"}))
-    # The same on GCP, in the same run: the GKE fixture's prod as it is, cloned at a point in time, then
-    # restored from a backup of that clone.
-    gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
-    gcp_restores: tuple[tuple[str, dict[str, object] | None], ...] = (
-        ("glive", None),
-        ("grestored", {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}),
-        ("gagain", {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}),
-    )
-    for name, gcp_restore in gcp_restores:
-        database = {"restore_from": gcp_restore} if gcp_restore else {}
-        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
-    outdir = work / "out"
-    result = run_main_shared(outdir, folder)
-    assert result.returncode == 0, result.stderr
-    return {
-        name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
-        for name in ("live", "restored", "again", "quiet", "glive", "grestored", "gagain")
-    }
-
-
-@pytest.fixture(scope="module")
-def restores() -> dict[str, dict[str, Any]]:
-    """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and again
-    (``again``), and without Datadog (``quiet``); the GKE fixture's prod likewise (``glive``, ``grestored``, ``gagain``)."""
-    return cast(dict[str, dict[str, Any]], synthesized_by("restores"))
+# without being destroyed (the ``restores`` fixture, tests/conftest.py).
 
 
 def test_a_restore_is_a_new_instance_and_the_old_one_is_kept_running(restores: dict[str, dict[str, Any]]) -> None:
@@ -260,25 +217,6 @@ def test_a_new_airflow_image_is_preceded_by_a_snapshot(restores: dict[str, dict[
     # Another image, another name: Terraform takes a new snapshot before the cluster stack migrates.
     assert snapshot_name("flightdeck-live", "apache/airflow:3.3.0") != snapshot["db_snapshot_identifier"]
     assert re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", snapshot_name("flightdeck-live", "registry.example.com/airflow:2026.12_RC1")) is not None
-
-
-def test_restored_stacks_validate_with_the_real_provider(restores: dict[str, dict[str, Any]], tmp_path: Path) -> None:
-    import shutil
-
-    from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
-
-    mirror = find_mirror()
-    if shutil.which("terraform") is None or mirror is None:
-        pytest.skip("needs the terraform CLI and an aws provider mirror")
-    root, version = mirror
-    config = write_cli_config(root, tmp_path / "terraform.rc")
-    for name in ("restored", "again", "quiet"):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "main.tf.json").write_text(json.dumps(for_mirror(restores[name], version)))
-    (tmp_path / "main.tf.json").write_text(json.dumps({"module": {name: {"source": f"./{name}"} for name in ("restored", "again", "quiet")}}))
-    assert terraform(["init", "-backend=false", "-input=false", "-no-color"], tmp_path, config).returncode == 0
-    result = json.loads(terraform(["validate", "-json", "-no-color"], tmp_path, config).stdout)
-    assert result["valid"] is True, result["diagnostics"]
 
 
 # Component logs without Datadog: the CloudWatch Observability add-on, its groups kept per tier.

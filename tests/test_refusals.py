@@ -18,9 +18,9 @@ import yaml
 
 from flightdeck.loader import load_environments
 
-from .conftest import REPO, run_main
+from .conftest import TRUST, run_main
 
-FIXTURES = REPO / "tests" / "fixtures" / "trust"
+FIXTURES = TRUST
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """The downgrade refusal (``platform_constructs/aws/schema_guard.py``), planned for real: Terraform with
-the real aws provider against the emulator, deploying one version after another.
+the real aws provider against the emulator: a first deploy, a restored instance, an upgrade, the same
+version again and a downgrade, planned together.
 
 No synthesis of an environment: the construct alone, in a stack of its own, so this runs in seconds.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from dataclasses import dataclass
@@ -15,17 +15,26 @@ from typing import Any, cast
 
 import pytest
 
+from platform_constructs.aws.schema_guard import records_path
 from platform_constructs.migrations import version_order
 
 from .conftest import background, run_probe, synthesized_by
 
-GUARDS = ("flightdeck-live=3.2.2", "flightdeck-live=3.10.1", "flightdeck-live=3.9.0", "flightdeck-live-r1=3.2.2")
-"""The stacks the tests read: the first deploy, an upgrade, a downgrade, and a restored instance."""
+CASES: dict[str, tuple[str | None, bool]] = {
+    # The stack (``[prefix:]instance=version`` deployed): the version already recorded for that
+    # instance (None: no record), and whether the plan may go ahead.
+    "flightdeck-new:flightdeck-new=3.2.2": (None, True),  # a first deploy: nothing recorded under the path at all
+    "flightdeck-live-r1=3.2.2": (None, True),  # a restored instance: newer records beside it, none of its own
+    "flightdeck-live-up=3.10.1": ("3.9.0", True),  # an upgrade (3.10 is above 3.9 as numbers, not as text)
+    "flightdeck-live-again=3.10.1": ("3.10.1", True),  # the same version deployed again
+    "flightdeck-live=3.9.0": ("3.10.1", False),  # a downgrade
+}
+"""The cases planned together against one emulator (``guard_deploys``)."""
 
 
 @background("guard_stacks", 4)
 def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
-    result = run_probe("schema_guard", *GUARDS)
+    result = run_probe("schema_guard", *CASES)
     assert result.returncode == 0, result.stderr[-3000:]
     stacks: dict[str, dict[str, Any]] = json.loads(result.stdout)
     return stacks
@@ -56,22 +65,54 @@ def test_the_record_is_one_parameter_per_instance_under_the_environments_path(gu
     assert 'if name == "/flightdeck-live-airflow-schema/flightdeck-live-r1"' in precondition["condition"]
 
 
+def record_name(case: str) -> str:
+    where, _ = case.split("=")
+    prefix, _, instance = where.rpartition(":")
+    return f"{records_path(prefix or 'flightdeck-live')}/{instance}"
+
+
 @dataclass(frozen=True)
-class Emulated:
-    endpoint: str
-    workdir: Path
-    cli_config: Path
-    provider_version: str
+class Planned:
+    status: int
+    planned: dict[str, str]
+    """What the plan would do to each case's record (``create``), by case."""
+    refused: dict[str, str]
+    """The error each case was refused with, on one line, by case."""
 
 
-def plan_or_apply(emulated: Emulated, stack: dict[str, Any], command: str) -> tuple[int, str]:
-    from verify.terraform import terraform
+@background("guard_deploys", 12, needs=("guard_stacks",))
+def _guard_deploys(work: Path) -> Planned | None:
+    """One plan of every case, each a module of one root, against one emulator holding the cases'
+    records; None without Terraform and its aws provider mirror.
 
-    endpoint, workdir, config = emulated.endpoint, emulated.workdir, emulated.cli_config
-    stack = copy.deepcopy(stack)
-    stack["terraform"] = {"required_providers": {"aws": {"source": "hashicorp/aws", "version": emulated.provider_version}}}
-    stack["provider"]["aws"] = [
-        {
+    One plan rather than a deploy after another: each Terraform command spends about ten seconds of
+    CPU in the aws provider (its schema, built for every command), and the guard decides at plan time
+    from what its data source reads, so the records a deploy would have left are written straight
+    into the emulator, under the names the stacks read them by (the emulated deploy, ``make e2e``,
+    applies the record itself in every environment).
+    """
+    import boto3
+
+    from verify.e2e import emulator
+    from verify.terraform import find_mirror, terraform, write_cli_config
+
+    mirror = find_mirror()
+    if shutil.which("terraform") is None or mirror is None:
+        return None
+    root, version = mirror
+    config = write_cli_config(root, work / "terraform.rc")
+    stacks = cast(dict[str, dict[str, Any]], synthesized_by("guard_stacks"))
+    modules = {case: f"case{n}" for n, case in enumerate(CASES)}
+    for case, module in modules.items():
+        body = {k: v for k, v in stacks[case].items() if k not in ("//", "provider", "terraform")}
+        (work / module).mkdir()
+        (work / module / "main.tf.json").write_text(json.dumps(body))
+    with emulator("555555555555") as endpoint:
+        ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        for case, (recorded, _) in CASES.items():
+            if recorded is not None:
+                ssm.put_parameter(Name=record_name(case), Value=recorded, Type="String")
+        provider = {
             "region": "eu-west-1",
             "access_key": "emulator",
             "secret_key": "emulator",
@@ -80,54 +121,47 @@ def plan_or_apply(emulated: Emulated, stack: dict[str, Any], command: str) -> tu
             "skip_requesting_account_id": True,
             "endpoints": [{"ssm": endpoint}],
         }
-    ]
-    stack.pop("//", None)
-    (workdir / "main.tf.json").write_text(json.dumps(stack))
-    if not (workdir / ".terraform").exists():
-        init = terraform(["init", "-input=false", "-no-color"], workdir, config)
+        (work / "main.tf.json").write_text(
+            json.dumps(
+                {
+                    "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": version}}},
+                    "provider": {"aws": [provider]},
+                    "module": {module: {"source": f"./{module}"} for module in modules.values()},
+                }
+            )
+        )
+        init = terraform(["init", "-input=false", "-no-color"], work, config)
         assert init.returncode == 0, init.stderr
-    args = ["apply", "-auto-approve"] if command == "apply" else ["plan"]
-    result = terraform([*args, "-input=false", "-no-color", "-lock=false"], workdir, config)
-    return result.returncode, result.stdout + result.stderr
-
-
-DEPLOYS = (("apply", "3.2.2"), ("apply", "3.10.1"), ("plan", "3.9.0"))
-"""One deploy after another against the same emulator: the first, an upgrade, then a downgrade."""
-
-
-@background("guard_deploys", 40, needs=("guard_stacks",))
-def _guard_deploys(work: Path) -> list[tuple[int, str]] | None:
-    """Each of ``DEPLOYS``' status and output; None without Terraform and its aws provider mirror."""
-    from verify.e2e import emulator
-    from verify.terraform import find_mirror, write_cli_config
-
-    mirror = find_mirror()
-    if shutil.which("terraform") is None or mirror is None:
-        return None
-    root, version = mirror
-    stacks = cast(dict[str, dict[str, Any]], synthesized_by("guard_stacks"))
-    with emulator("555555555555") as endpoint:
-        emulated = Emulated(endpoint=endpoint, workdir=work, cli_config=write_cli_config(root, work / "terraform.rc"), provider_version=version)
-        return [plan_or_apply(emulated, stacks[f"flightdeck-live={v}"], command) for command, v in DEPLOYS]
+        plan = terraform(["plan", "-input=false", "-no-color", "-lock=false", "-json"], work, config)
+    messages = [json.loads(line) for line in plan.stdout.splitlines() if line.startswith("{")]
+    planned = {m["change"]["resource"]["module"].removeprefix("module."): m["change"]["action"] for m in messages if m["type"] == "planned_change"}
+    refused = {}
+    for diagnostic in (m["diagnostic"] for m in messages if m["type"] == "diagnostic" and m["diagnostic"]["severity"] == "error"):
+        module = diagnostic.get("range", {}).get("filename", "").split("/")[0]  # the module's folder
+        refused[module] = " ".join(f"{diagnostic['summary']}: {diagnostic.get('detail', '')}".split())
+    by_module = {module: case for case, module in modules.items()}
+    return Planned(
+        plan.returncode,
+        {by_module.get(m, m): action for m, action in planned.items()},
+        {by_module.get(m, m): message for m, message in refused.items()},
+    )
 
 
 @pytest.fixture(scope="module")
-def guard_deploys() -> list[tuple[int, str]]:
-    deploys = cast(list[tuple[int, str]] | None, synthesized_by("guard_deploys"))
-    if deploys is None:
+def guard_deploys() -> Planned:
+    planned = cast(Planned | None, synthesized_by("guard_deploys"))
+    if planned is None:
         pytest.skip("needs the terraform CLI and an aws provider mirror (see the README, How it is verified)")
-    return deploys
+    return planned
 
 
-def test_a_deploy_may_go_up_but_never_below_the_version_its_database_was_migrated_to(guard_deploys: list[tuple[int, str]]) -> None:
-    first, upgrade, downgrade = guard_deploys
-    # The first deploy finds no record and keeps one.
-    assert first[0] == 0, first[1]
-    # An upgrade is applied, and recorded.
-    assert upgrade[0] == 0, upgrade[1]
-    # Going back below 3.10.1 is refused at plan time, with the way back in the message.
-    status, output = downgrade
-    assert status != 0
-    flat = " ".join(output.split())
-    assert "Airflow 3.9.0 is older than the version the database flightdeck-live was migrated to" in flat
-    assert "database.restore_from" in flat
+def test_a_deploy_may_go_up_but_never_below_the_version_its_database_was_migrated_to(guard_deploys: Planned) -> None:
+    accepted = {case for case, (_, ok) in CASES.items() if ok}
+    # Every accepted case plans to keep its version; the one refused plans nothing.
+    assert set(guard_deploys.planned) == accepted, guard_deploys
+    # The downgrade, and nothing else, is refused at plan time, with the way back in the message.
+    assert guard_deploys.status != 0
+    assert set(guard_deploys.refused) == {"flightdeck-live=3.9.0"}, guard_deploys.refused
+    message = guard_deploys.refused["flightdeck-live=3.9.0"]
+    assert "Airflow 3.9.0 is older than the version the database flightdeck-live was migrated to" in message
+    assert "database.restore_from" in message

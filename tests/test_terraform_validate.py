@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
 
-from .conftest import fixture_configs
+from .conftest import background, fixture_configs, load_stacks, synthesized_by
 
 
 def aws_stacks(synthesized: dict[str, Any]) -> dict[str, Any]:
@@ -42,39 +42,49 @@ def test_a_stack_with_other_providers_is_refused(synthesized: dict[str, Any]) ->
         for_mirror(synthesized["prod_cluster"], "5.100.0")
 
 
-@pytest.fixture(scope="module")
-def terraform_mirror(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    terraform = shutil.which("terraform")
-    mirror = find_mirror()
-    if terraform is None or mirror is None:
-        pytest.skip(f"needs the terraform CLI ({terraform or 'missing'}) and an aws provider mirror ({mirror or 'missing'})")
+RESTORED = ("restored", "again", "quiet")
+"""The ``restores`` fixture's AWS variants: restored once, restored again, and without Datadog."""
+
+
+@background("validation", 12, needs=("synth_dir", "workstation", "restores"))
+def _validation(work: Path) -> dict[str, Any] | str:
+    """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module
+    (one init, one run: each run spends seconds loading the provider's schema), with the workstation
+    fixture's platform stack (a bastion, a public dev endpoint) and the restored variants; or why it
+    cannot run here."""
+    terraform_cli, mirror = shutil.which("terraform"), find_mirror()
+    if terraform_cli is None or mirror is None:
+        return f"needs the terraform CLI ({terraform_cli or 'missing'}) and an aws provider mirror ({mirror or 'missing'})"
     root, version = mirror
-    config = write_cli_config(root, tmp_path_factory.mktemp("terraform") / "terraform.rc")
-    return version, config
+    config = write_cli_config(root, work / "terraform.rc")
+    restores = synthesized_by("restores")
+    stacks = {
+        **aws_stacks(load_stacks(synthesized_by("synth_dir"))),
+        "sandbox_platform": synthesized_by("workstation")[1]["sandbox_platform"],
+        **{f"{name}_platform": restores[name] for name in RESTORED},
+    }
+    for env, stack in stacks.items():
+        (work / env).mkdir()
+        (work / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
+    (work / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
+    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], work, config)
+    assert init.returncode == 0, init.stdout + init.stderr
+    result: dict[str, Any] = json.loads(terraform(["validate", "-json", "-no-color"], work, config).stdout)
+    return {**result, "modules": sorted(stacks)}
 
 
 @pytest.fixture(scope="module")
-def validation(
-    synthesized: dict[str, Any],
-    workstation: tuple[Path, dict[str, Any]],
-    terraform_mirror: tuple[str, Path],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, Any]:
-    """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module (one init),
-    and the workstation fixture's platform stack (a bastion, a public dev endpoint)."""
-    version, config = terraform_mirror
-    root = tmp_path_factory.mktemp("validate")
-    stacks = {**aws_stacks(synthesized), "sandbox_platform": workstation[1]["sandbox_platform"]}
-    for env, stack in stacks.items():
-        (root / env).mkdir()
-        (root / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
-    (root / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
-    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], root, config)
-    assert init.returncode == 0, init.stdout + init.stderr
-    return json.loads(terraform(["validate", "-json", "-no-color"], root, config).stdout)
+def validation() -> dict[str, Any]:
+    result = synthesized_by("validation")
+    if isinstance(result, str):
+        pytest.skip(result)
+    return cast(dict[str, Any], result)
 
 
-@pytest.mark.parametrize("env", ["dev_platform", "qa_platform", "prod_platform", "bootstrap", "sandbox_platform"])
+VALIDATED = ("dev_platform", "qa_platform", "prod_platform", "bootstrap", "sandbox_platform", *(f"{name}_platform" for name in RESTORED))
+
+
+@pytest.mark.parametrize("env", VALIDATED)
 def test_terraform_validate_stack(validation: dict[str, Any], env: str) -> None:
     problems = [
         f"{d['severity']}: {d['summary']}: {d.get('detail', '')} ({d.get('address', '')})"
@@ -85,6 +95,8 @@ def test_terraform_validate_stack(validation: dict[str, Any], env: str) -> None:
 
 
 def test_validation_covers_every_environment_and_is_clean(validation: dict[str, Any]) -> None:
+    aws = [c.stack_name("platform") for c in fixture_configs().values() if c.cloud == "aws"]
+    assert set(validation["modules"]) == {*aws, "bootstrap", "sandbox_platform", *(f"{name}_platform" for name in RESTORED)}
     assert validation["valid"] is True, validation["diagnostics"]
     assert validation["error_count"] == 0
 

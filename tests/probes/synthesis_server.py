@@ -3,11 +3,15 @@
 Run by tests/conftest.py (``run_main_shared``). Each request is a JSON line on standard input:
 ``{"environ": {...}}``, the whole process environment of that run (``FLIGHTDECK_ENVIRONMENTS``,
 ``CDKTF_OUTDIR`` and the rest, as ``run_main`` would give a fresh process); each answer a JSON line
-``{"returncode": int, "stderr": str}`` on standard output. An exception is answered with status 1 and
-its traceback, as a fresh process would end.
+``{"returncode": int, "stdout": str, "stderr": str}`` on standard output. An exception is answered with
+status 1 and its traceback, as a fresh process would end.
+
+A request with ``"probe": "<name>"`` and ``"args": [...]`` calls ``run(args)`` of
+``tests/probes/<name>.py`` instead of ``main()``, its answer as the standard output (``run_probe``).
 """
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -19,20 +23,34 @@ sys.path.insert(0, os.getcwd())
 
 import main as flightdeck
 
+PROBES = os.path.join(os.getcwd(), "tests", "probes")
+
+
+def probe(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(f"probe_{name}", os.path.join(PROBES, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 answers = sys.stdout
 sys.stdout = sys.stderr  # anything a run prints must not mix with the answers
 for line in sys.stdin:
     request = json.loads(line)
     os.environ.clear()
     os.environ.update(request["environ"])
-    captured = io.StringIO()
+    captured, output = io.StringIO(), ""
     with contextlib.redirect_stderr(captured):
         try:
-            status = flightdeck.main()
+            if "probe" in request:
+                output, status = probe(request["probe"]).run(request["args"]), 0  # type: ignore[attr-defined]
+            else:
+                status = flightdeck.main()
         except SystemExit as exit:
             status = exit.code if isinstance(exit.code, int) else 1
         except Exception:  # noqa: BLE001 -- what a fresh process would die of: reported as its traceback, status 1
             traceback.print_exc()
             status = 1
-    answers.write(json.dumps({"returncode": status, "stderr": captured.getvalue()}) + "\n")
+    answers.write(json.dumps({"returncode": status, "stdout": output, "stderr": captured.getvalue()}) + "\n")
     answers.flush()
