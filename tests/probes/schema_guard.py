@@ -34,8 +34,7 @@ def run(arguments: list[str]) -> str:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    sys.path.insert(0, os.getcwd())
-    print(run(sys.argv[1:]))
-    sys.stdout.flush()
-    os._exit(0)
+    sys.path.insert(0, os.getcwd())  # run from the repository, as main.py is
+    from tests.probes.standalone import run_alone
+
+    run_alone(run)
