@@ -17,17 +17,20 @@ FLIGHTDECK_CDK ?=
 CDK_LINE := $(or $(strip $(FLIGHTDECK_CDK)),cdktf)
 ifeq ($(CDK_LINE),cdktf)
 LINE_DIR := .
-SYNC_ENV :=
 else ifeq ($(CDK_LINE),cdktn)
 LINE_DIR := cdk-lines/cdktn
-# Not byte-compiled at install: cdktn's bindings load lazily, so a synthesis imports about a hundred
-# of their thousands of modules, while compiling all of them was most of the install (about 2 min of CPU).
-# (pip reads PIP_NO_COMPILE=0 as "compile: no"; =1 would turn compiling on.)
-SYNC_ENV := PIP_NO_COMPILE=0
 else
 $(error FLIGHTDECK_CDK: '$(CDK_LINE)' is not a CDK line; use cdktf or cdktn)
 endif
 export FLIGHTDECK_CDK := $(CDK_LINE)
+# Neither line is byte-compiled at install: the bindings load lazily (flightdeck/cdk_line.py), so a
+# synthesis imports about a hundred of their thousands of modules, while compiling all of them was
+# most of the install (the cdktf line's took 177 s with it and 38 s without, from a warm pip cache).
+# A module is compiled instead the first time anything imports it, and its bytecode kept in the
+# environment for the next process, so bytecode writing stays on for what make runs even where the
+# shell turns it off. (pip reads PIP_NO_COMPILE=0 as "compile: no"; =1 would turn compiling on.)
+SYNC_ENV := PIP_NO_COMPILE=0
+unexport PYTHONDONTWRITEBYTECODE
 VENV_PY := $(LINE_DIR)/.venv/bin/python
 PYTHON_DEPS := $(LINE_DIR)/.venv/.flightdeck-synced
 
