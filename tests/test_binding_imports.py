@@ -15,10 +15,14 @@ import importlib.util
 import re
 from pathlib import Path
 
+from flightdeck.cdk_line import WRITTEN_AGAINST
+
 from .conftest import LINE, REPO
 
 SOURCES = ("main.py", "flightdeck", "platform_constructs", "stacks", "verify", "tests")
-BINDING = re.compile(r"^cdktf_cdktf_provider_[a-z0-9_]+$")
+PREFIX = WRITTEN_AGAINST.provider_prefix
+"""What the source's binding imports start with (``cdktf_cdktf_provider_``), whichever line runs."""
+BINDING = re.compile(rf"^{PREFIX}[a-z0-9_]+$")
 
 
 def _skipped_modules(config: Path) -> set[str]:
@@ -32,13 +36,13 @@ def _skipped_modules(config: Path) -> set[str]:
 
 
 def _pipfile_bindings(pipfile: Path) -> set[str]:
-    names = re.findall(r"^(cdktf-cdktf-provider-[a-z0-9-]+)\s*=", pipfile.read_text(), flags=re.MULTILINE)
-    return {name.replace("-", "_") for name in names}
+    names = re.findall(r"^([a-z0-9-]+)\s*=", pipfile.read_text(), flags=re.MULTILINE)
+    return {module for module in (name.replace("-", "_") for name in names) if BINDING.match(module)}
 
 
 def _package_dir(package: str) -> Path:
     """The installed package on the session's line (``cdktn_provider_aws`` for aws on cdktn), found without importing it."""
-    package = LINE.provider_prefix + package.removeprefix("cdktf_cdktf_provider_")
+    package = LINE.provider_package(package.removeprefix(PREFIX))
     spec = importlib.util.find_spec(package)
     assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
     return Path(next(iter(spec.submodule_search_locations)))
@@ -54,8 +58,8 @@ def _binding_imports(path: Path) -> list[tuple[int, str, str | None]]:
     found: list[tuple[int, str, str | None]] = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name, None) for alias in node.names if alias.name.startswith("cdktf_cdktf_provider_")]
-        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("cdktf_cdktf_provider_"):
+            found += [(node.lineno, alias.name, None) for alias in node.names if alias.name.startswith(PREFIX)]
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith(PREFIX):
             found += [(node.lineno, node.module or "", alias.name) for alias in node.names]
     return found
 
