@@ -29,7 +29,6 @@ export FLIGHTDECK_CDK := $(CDK_LINE)
 # A module is compiled instead the first time anything imports it, and its bytecode kept in the
 # environment for the next process, so bytecode writing stays on for what make runs even where the
 # shell turns it off. (pip reads PIP_NO_COMPILE=0 as "compile: no"; =1 would turn compiling on.)
-SYNC_ENV := PIP_NO_COMPILE=0
 unexport PYTHONDONTWRITEBYTECODE
 VENV_PY := $(LINE_DIR)/.venv/bin/python
 PYTHON_DEPS := $(LINE_DIR)/.venv/.flightdeck-synced
@@ -56,7 +55,7 @@ $(PYTHON_DEPS): $(LINE_DIR)/Pipfile.lock
 	@$(ENSURE_PIPENV)
 	@echo "installing the $(CDK_LINE) line's $$($(PYTHON) -c 'import json, sys; lock = json.load(open(sys.argv[1])); print(len(lock["default"]) + len(lock["develop"]))' $<) locked packages into $(LINE_DIR)/.venv (minutes on a fresh machine)"
 	@( while sleep 30; do echo "  still installing ($$SECONDS s)"; done ) & beat=$$!; \
-	$(SYNC_ENV) PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev; status=$$?; \
+	PIP_NO_COMPILE=0 PIPENV_PIPFILE=$(abspath $(LINE_DIR))/Pipfile $(PYTHON) -m pipenv sync --dev; status=$$?; \
 	kill $$beat; exit $$status
 	@touch $@
 
