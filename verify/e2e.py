@@ -54,6 +54,10 @@ SERVICES = (
 APPLY_TIMEOUT = 900
 
 
+STARTUP_SECONDS = 180
+"""How long the emulator may take to answer its first request (it is killed after)."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,14 +77,19 @@ def emulator(account_id: str) -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Usually a second or two; but the first start in a fresh environment compiles moto's
+        # modules (nothing is byte-compiled at install), and under CI's niced test suites that
+        # once took longer than 30 s. A server that exits fails at once, whatever the deadline.
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
                 break
             except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the moto server did not start within 30 s") from None
+                if server.poll() is not None:
+                    raise RuntimeError(f"the moto server exited with status {server.returncode} before it answered") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the moto server did not answer within {STARTUP_SECONDS} s") from None
                 time.sleep(0.3)
         yield endpoint
     finally:
