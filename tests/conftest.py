@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
@@ -50,9 +49,7 @@ def run_main(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``main.py`` as a user would, in a process of its own: forked from one that has imported it
     (``tests/probes/fork_server.py``), or with ``python_flags`` a fresh interpreter."""
-    env = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
-    if environments is not None:
-        env["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
+    env = _environ(outdir, environments, extra_env)
     if not python_flags:
         return _FORKS.run(env)
     return subprocess.run(
@@ -74,7 +71,8 @@ class _Server:
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
 
-    def run(self, environ: dict[str, str], **request: object) -> subprocess.CompletedProcess[str]:
+    def ask(self, environ: dict[str, str], **request: object) -> dict[str, Any]:
+        """The server's whole answer to one request."""
         with self.lock:
             if self.process is None:
                 self.process = subprocess.Popen(
@@ -90,8 +88,11 @@ class _Server:
             self.process.stdin.flush()
             answer = self.process.stdout.readline()
             assert answer, f"{self.script.name} ended"
-            result = json.loads(answer)
-            return subprocess.CompletedProcess(["main.py"], result["returncode"], result.get("stdout", ""), result["stderr"])
+            return cast(dict[str, Any], json.loads(answer))
+
+    def run(self, environ: dict[str, str], **request: object) -> subprocess.CompletedProcess[str]:
+        result = self.ask(environ, **request)
+        return subprocess.CompletedProcess(["main.py"], result["returncode"], result.get("stdout", ""), result["stderr"])
 
     def close(self) -> None:
         if self.process is not None and self.process.stdin is not None:
@@ -99,26 +100,38 @@ class _Server:
             self.process.wait(timeout=60)
 
 
-_SERVER = _Server("synthesis_server")
-"""The session's one synthesis process (``run_main_shared``)."""
+_SERVERS = {lane: _Server("synthesis_server") for lane in ("aws", "gcp", "k8s")}
+"""The session's synthesis processes (``run_main_shared``), one per set of bindings: a synthesis on AWS
+never loads the google bindings, one on GCP never the aws ones (each is seconds of loading), one of an
+existing cluster neither. Each begins with a synthesis whose imports the binding test reads
+(``LANE_OPENERS``)."""
+LANE_OPENERS = {"aws": "synth_dir", "gcp": "gke_dir", "k8s": "existing_dir"}
+"""The background job that makes each synthesis process's first request: every other job of its lane
+waits for it, so that synthesis runs in a process nothing has loaded a binding in."""
 _FORKS = _Server("fork_server")
 """Where ``run_main`` forks each run from (``tests/probes/fork_server.py``)."""
 
 
-def run_main_shared(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    """``run_main`` in the session's one synthesis process: the same environment, the same exit status and
-    messages, without loading the bindings again. For syntheses a test only reads; a test about how
-    ``main.py`` ends (its status, its traceback-free output) runs it in a process of its own (``run_main``)."""
+def _environ(outdir: Path, environments: Path | None, extra_env: Mapping[str, str]) -> dict[str, str]:
     environ = clean_environ(CDKTF_OUTDIR=str(outdir), **extra_env)
     if environments is not None:
         environ["FLIGHTDECK_ENVIRONMENTS"] = str(environments)
-    return _SERVER.run(environ)
+    return environ
 
 
-def run_probe(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """``run(args)`` of ``tests/probes/<name>.py`` in the session's synthesis process (its bindings stay out
-    of the test process, and load once for every synthesis); its answer as the standard output."""
-    return _SERVER.run(clean_environ(), probe=name, args=list(args))
+def run_main_shared(outdir: Path, environments: Path | None = None, *, lane: str = "aws", **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """``run_main`` in the session's synthesis process of ``lane`` (``_SERVERS``): the same
+    environment, the same exit status and messages, without loading the bindings again. For syntheses
+    a test only reads, from a background job of that lane; a test about how ``main.py`` ends (its
+    status, its traceback-free output) runs it in a process of its own (``run_main``)."""
+    return _SERVERS[lane].run(_environ(outdir, environments, extra_env))
+
+
+def run_probe(name: str, *args: str, lane: str = "aws") -> subprocess.CompletedProcess[str]:
+    """``run(args)`` of ``tests/probes/<name>.py`` in the session's synthesis process of ``lane`` (its
+    bindings stay out of the test process, and load once for every synthesis); its answer as the
+    standard output. From a background job of that lane."""
+    return _SERVERS[lane].run(clean_environ(), probe=name, args=list(args))
 
 
 def load_stacks(outdir: Path, raw: bool = False) -> dict[str, dict[str, Any]]:
@@ -212,10 +225,13 @@ Job = Callable[[Path], Any]
 class _Registered:
     job: Job
     seconds: float
-    """Roughly how long it takes here: tests that wait for longer jobs run later, and among jobs first
-    wanted by the same test, the longest is queued first."""
+    """Roughly how long it takes alone on this machine: the jobs with the longest work ahead of them
+    run first, and tests run in the order their jobs should be done (``pytest_collection_modifyitems``)."""
     needs: tuple[str, ...]
     """Jobs whose results it reads: it is queued when they are done, so it never holds a worker waiting."""
+    lane: str | None
+    """The synthesis process it uses (``_SERVERS``), if any: one job at a time runs in each, after the
+    lane's opener (``LANE_OPENERS``), so a worker never waits for another's synthesis."""
 
 
 _JOBS: dict[str, _Registered] = {}
@@ -224,36 +240,59 @@ _WORK = Path(tempfile.mkdtemp(prefix="flightdeck-tests-"))
 
 
 class _Workers:
-    """Two threads (the machine's two cores) running the jobs that are ready, in the order the tests want them."""
-
-    STOP = float("-inf")
+    """Two threads (the machine's two cores) running the jobs that are ready, in the order the tests
+    want them: of the ready jobs, the first whose lane is free."""
 
     def __init__(self, count: int) -> None:
-        self.ready: queue.PriorityQueue[tuple[float, int, str]] = queue.PriorityQueue()
+        self.ready: list[tuple[int, int, str]] = []
+        self.busy: set[str] = set()
+        """The lanes a job runs in now."""
+        self.stopping = False
+        self.changed = threading.Condition()
         self.order = itertools.count()
         self.threads = [threading.Thread(target=self._work, name=f"synthesis-{n}", daemon=True) for n in range(count)]
         for thread in self.threads:
             thread.start()
 
     def queue(self, name: str) -> None:
-        self.ready.put((_ORDER.get(name, len(_ORDER)), next(self.order), name))
+        with self.changed:
+            self.ready.append((_ORDER.get(name, len(_ORDER)), next(self.order), name))
+            self.changed.notify()
+
+    def _next(self) -> str | None:
+        """The job to run next (its lane marked busy), waiting for one; None once stopping."""
+        with self.changed:
+            while not self.stopping:
+                runnable = [entry for entry in self.ready if _JOBS[entry[2]].lane not in self.busy]
+                if runnable:
+                    entry = min(runnable)
+                    self.ready.remove(entry)
+                    lane = _JOBS[entry[2]].lane
+                    if lane is not None:
+                        self.busy.add(lane)
+                    return entry[2]
+                self.changed.wait()
+            return None
 
     def _work(self) -> None:
-        while True:
-            priority, _, name = self.ready.get()
-            if priority == self.STOP:
-                return
+        while (name := self._next()) is not None:
             future = _STARTED[name]
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(_timed(name, _WORK / name))
-                except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
-                    future.set_exception(error)
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(_timed(name, _WORK / name))
+                    except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
+                        future.set_exception(error)
+            finally:
+                with self.changed:
+                    self.busy.discard(_JOBS[name].lane or "")
+                    self.changed.notify_all()
 
     def stop(self) -> None:
         """Let each worker finish the job it runs (its folder is about to go), and run no other."""
-        for _ in self.threads:
-            self.ready.put((self.STOP, next(self.order), ""))
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
         for thread in self.threads:
             thread.join(timeout=600)
 
@@ -263,11 +302,14 @@ _ORDER: dict[str, int] = {}
 """Each job's place in the order the tests want them (set after collection): of the ready jobs, the first runs."""
 
 
-def background(name: str, seconds: float, needs: tuple[str, ...] = ()) -> Callable[[Job], Job]:
-    """Register ``job`` as the background work of the fixture ``name`` (which calls ``synthesized_by(name)``)."""
+def background(name: str, seconds: float, needs: tuple[str, ...] = (), lane: str | None = None) -> Callable[[Job], Job]:
+    """Register ``job`` as the background work of the fixture ``name`` (which calls ``synthesized_by(name)``);
+    a job that synthesizes in one of the session's synthesis processes names it (``lane``)."""
+    if lane is not None and LANE_OPENERS[lane] != name and LANE_OPENERS[lane] not in needs:
+        needs = (LANE_OPENERS[lane], *needs)
 
     def register(job: Job) -> Job:
-        _JOBS[name] = _Registered(job, seconds, needs)
+        _JOBS[name] = _Registered(job, seconds, needs, lane)
         return job
 
     return register
@@ -314,32 +356,64 @@ def synthesized_by(name: str) -> Any:
     return _start(name).result()
 
 
-def _chain(name: str) -> float:
-    """Roughly how long after it is queued job ``name`` is done: its own time and its needs'."""
-    return _JOBS[name].seconds + max((_chain(need) for need in _JOBS[name].needs), default=0.0)
-
-
 def _jobs_of(item: pytest.Item) -> set[str]:
     """The background jobs a test's fixtures are made by."""
     return set(getattr(item, "fixturenames", ())) & _JOBS.keys()
 
 
+def _planned_ends(wanted: set[str]) -> dict[str, float]:
+    """When each job should be done, at its estimated time, if the workers run them as ``_Workers`` does
+    (the first ready job by ``_ORDER`` whose lane is free, two at a time)."""
+    ends: dict[str, float] = {}
+    running: list[tuple[float, str]] = []
+    pending, now = set(wanted), 0.0
+    while pending:
+        lanes = {_JOBS[name].lane for _, name in running} - {None}
+        ready = [n for n in pending if _JOBS[n].lane not in lanes and all(ends.get(d, float("inf")) <= now for d in _JOBS[n].needs)]
+        if ready and len(running) < len(_WORKERS.threads):
+            name = min(ready, key=_ORDER.__getitem__)
+            pending.remove(name)
+            ends[name] = now + _JOBS[name].seconds
+            running.append((ends[name], name))
+            continue
+        assert running, f"jobs that can never start: {sorted(pending)}"
+        running.sort()
+        now, _ = running.pop(0)
+    return ends
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Tests that wait for nothing first, then by how long their background work takes (a stable sort:
-    # within a module, and among equals, the order stays as written), so the main process runs the
-    # rest while the slow jobs are under way instead of waiting for them.
-    items.sort(key=lambda item: max((_chain(n) for n in _jobs_of(item)), default=0.0))
-    # The jobs in the order the tests will want them (a job a later job needs is wanted as early as that one).
-    first_use: dict[str, int] = {}
-    for index, item in enumerate(items):
+    # Every job the tests need, and what those need.
+    wanted: set[str] = set()
+
+    def want(name: str) -> None:
+        if name not in wanted:
+            wanted.add(name)
+            for need in _JOBS[name].needs:
+                want(need)
+
+    for item in items:
         for name in _jobs_of(item):
-            first_use.setdefault(name, index)
-    for name in sorted(first_use, key=first_use.__getitem__, reverse=True):
-        for need in _JOBS[name].needs:
-            first_use[need] = min(first_use.get(need, first_use[name]), first_use[name])
-    # In that order (the longest first among jobs first wanted together).
-    for position, name in enumerate(sorted(first_use, key=lambda n: (first_use[n], -_chain(n)))):
+            want(name)
+
+    # The longest path of work from each job to the end: the job itself and the longest of the jobs that need it.
+    tails: dict[str, float] = {}
+
+    def tail(name: str) -> float:
+        if name not in tails:
+            tails[name] = _JOBS[name].seconds + max((tail(d) for d in wanted if name in _JOBS[d].needs), default=0.0)
+        return tails[name]
+
+    # Of the ready jobs, the one with the longest path ahead of it runs first: the session lasts at least
+    # as long as that path, and as the work spread over two cores.
+    for position, name in enumerate(sorted(wanted, key=lambda n: (-tail(n), n))):
         _ORDER[name] = position
+    # Tests that wait for nothing first, then in the order their background work should be done (a
+    # stable sort: within a module, and among equals, the order stays as written), so the main process
+    # runs the rest while the jobs are under way instead of waiting for them.
+    ends = _planned_ends(wanted)
+    items.sort(key=lambda item: max((ends[n] for n in _jobs_of(item)), default=0.0))
+    for name in sorted(wanted, key=_ORDER.__getitem__):
         _start(name)
 
 
@@ -355,32 +429,38 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _WORKERS.stop()
-    _SERVER.close()
+    for server in _SERVERS.values():
+        server.close()
     _FORKS.close()
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
-def _synthesize(outdir: Path, environments: Path) -> Path:
-    # -X importtime lists every module the run imported, so a test can see which bindings loaded.
-    result = run_main(outdir, environments=environments, python_flags=("-X", "importtime"))
-    assert result.returncode == 0, f"synthesis of {environments} failed:\n{result.stderr[-5000:]}"
-    (outdir / "imports.txt").write_text(result.stderr)
+def _record_imports(outdir: Path, before: list[str], imported: list[str]) -> None:
+    """Which top-level packages the process had loaded before the run and which the run imported (``imports``)."""
+    (outdir / "imports.json").write_text(json.dumps({"before": sorted(set(before)), "imported": sorted(set(imported))}))
+
+
+def _open_lane(lane: str, outdir: Path, environments: Path) -> Path:
+    """The first synthesis of a lane's synthesis process, with what it imported (the server says both)."""
+    answer = _SERVERS[lane].ask(_environ(outdir, environments, {}))
+    assert answer["returncode"] == 0, f"synthesis of {environments} failed:\n{answer['stderr'][-5000:]}"
+    _record_imports(outdir, **answer["imports"])
     return outdir
 
 
-@background("synth_dir", 11)
+@background("synth_dir", 13, lane="aws")
 def _fixture_environments(work: Path) -> Path:
-    return _synthesize(work / "cdktf.out", ENVIRONMENTS)
+    return _open_lane("aws", work / "cdktf.out", ENVIRONMENTS)
 
 
-@background("gke_dir", 10)
+@background("gke_dir", 12, lane="gcp")
 def _gke(work: Path) -> Path:
-    return _synthesize(work / "gke.out", GKE_EXAMPLES)
+    return _open_lane("gcp", work / "gke.out", GKE_EXAMPLES)
 
 
-@background("existing_dir", 3)
+@background("existing_dir", 4, lane="k8s")
 def _existing(work: Path) -> Path:
-    return _synthesize(work / "existing.out", EXISTING_EXAMPLES)
+    return _open_lane("k8s", work / "existing.out", EXISTING_EXAMPLES)
 
 
 @pytest.fixture(scope="session")
@@ -410,37 +490,54 @@ TRUST = Path(__file__).resolve().parent / "fixtures" / "trust"
 # tests/test_terraform_validate.py).
 
 
-@background("restores", 15)
-def _restores(work: Path) -> dict[str, dict[str, Any]]:
+def _platform_stacks(work: Path, lane: str, environments: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The platform stacks of ``environments`` (file contents by name), synthesized together in ``lane``."""
     folder = work / "environments"
     folder.mkdir()
-    live = yaml.safe_load((TRUST / "live.yaml").read_text())
-    (folder / "live.yaml").write_text(yaml.safe_dump(live))
-    for name, restore in (
-        ("restored", {"snapshot": "rds:flightdeck-live-2026-12-01-02-10", "instance": "r1"}),
-        ("again", {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}),
-    ):
-        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**live, "database": {"restore_from": restore}}))
-    # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
-    (folder / "quiet.yaml").write_text(yaml.safe_dump({k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"}))
-    # The same on GCP, in the same run: the GKE fixture's prod as it is, cloned at a point in time, then
-    # restored from a backup of that clone.
-    gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
-    gcp_restores: tuple[tuple[str, dict[str, object] | None], ...] = (
-        ("glive", None),
-        ("grestored", {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}),
-        ("gagain", {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}),
-    )
-    for name, gcp_restore in gcp_restores:
-        database = {"restore_from": gcp_restore} if gcp_restore else {}
-        (folder / f"{name}.yaml").write_text(yaml.safe_dump({**gke, "database": {**gke.get("database", {}), **database}}))
+    for name, environment in environments.items():
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(environment))
     outdir = work / "out"
-    result = run_main_shared(outdir, folder)
+    result = run_main_shared(outdir, folder, lane=lane)
     assert result.returncode == 0, result.stderr
-    return {
-        name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text())
-        for name in ("live", "restored", "again", "quiet", "glive", "grestored", "gagain")
-    }
+    return {name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text()) for name in environments}
+
+
+@background("restores_aws", 4, lane="aws")
+def _restores_aws(work: Path) -> dict[str, dict[str, Any]]:
+    live = yaml.safe_load((TRUST / "live.yaml").read_text())
+    return _platform_stacks(
+        work,
+        "aws",
+        {
+            "live": live,
+            "restored": {**live, "database": {"restore_from": {"snapshot": "rds:flightdeck-live-2026-12-01-02-10", "instance": "r1"}}},
+            "again": {**live, "database": {"restore_from": {"snapshot": "before-r2", "instance": "r2", "replaces": "r1"}}},
+            # And a dev environment without Datadog (``quiet``): its containers' logs go to CloudWatch.
+            "quiet": {k: v for k, v in {**live, "tier": "dev"}.items() if k != "datadog"},
+        },
+    )
+
+
+@background("restores_gcp", 3.5, lane="gcp")
+def _restores_gcp(work: Path) -> dict[str, dict[str, Any]]:
+    # The same on GCP: the GKE fixture's prod as it is, cloned at a point in time, then restored from a
+    # backup of that clone.
+    gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
+    database = gke.get("database", {})
+    return _platform_stacks(
+        work,
+        "gcp",
+        {
+            "glive": gke,
+            "grestored": {**gke, "database": {**database, "restore_from": {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}}},
+            "gagain": {**gke, "database": {**database, "restore_from": {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}}},
+        },
+    )
+
+
+@background("restores", 0, needs=("restores_aws", "restores_gcp"))
+def _restores(work: Path) -> dict[str, dict[str, Any]]:
+    return {**synthesized_by("restores_aws"), **synthesized_by("restores_gcp")}
 
 
 @pytest.fixture(scope="session")
@@ -453,7 +550,7 @@ def restores() -> dict[str, dict[str, Any]]:
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
 
 
-@background("workstation", 1)
+@background("workstation", 1, lane="aws")
 def _workstation(work: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     outdir = work / "out"
     (outdir / "stacks" / "sandbox").mkdir(parents=True)
@@ -482,10 +579,10 @@ def existing_stack(existing_dir: Path) -> dict[str, Any]:
     return load_stacks(existing_dir)["dev_cluster"]
 
 
-def imported_packages(synth_dir: Path) -> set[str]:
-    """Top-level packages the session's synthesis imported."""
-    lines = (synth_dir / "imports.txt").read_text().splitlines()
-    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in lines if line.startswith("import time:")}
+def imports(outdir: Path) -> tuple[set[str], set[str]]:
+    """The top-level packages loaded in the process before the synthesis of ``outdir``, and those it imported."""
+    recorded = json.loads((outdir / "imports.json").read_text())
+    return set(recorded["before"]), set(recorded["imported"])
 
 
 @pytest.fixture(scope="session")

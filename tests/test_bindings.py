@@ -3,7 +3,10 @@
 Three synthesis runs: the fixture AWS environments, the GKE examples and the existing-cluster
 example. Each imports exactly the bindings of the providers its stacks declare: an AWS-only run
 never imports the google bindings, a GCP-only run never the aws ones, and an existing cluster
-neither.
+neither. Each is the first synthesis of a process of its own (the session's AWS and GCP synthesis
+processes, a fresh interpreter for the existing cluster), so what it imported is what a fresh
+``python main.py`` loads; a run that found a binding or the CDK core already loaded is no evidence,
+and fails.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .conftest import LINE, imported_packages, load_stacks
+from .conftest import LINE, imports, load_stacks
 
 
-def _loaded_bindings(outdir: Path) -> set[str]:
-    """The providers whose bindings loaded, by the session's line's package names (``cdktn_provider_aws`` is aws)."""
-    return {p.removeprefix(LINE.provider_prefix) for p in imported_packages(outdir) if p.startswith(LINE.provider_prefix)}
+def _providers(packages: set[str]) -> set[str]:
+    """The providers whose bindings are among ``packages``, by the session's line's package names (``cdktn_provider_aws`` is aws)."""
+    return {p.removeprefix(LINE.provider_prefix) for p in packages if p.startswith(LINE.provider_prefix)}
 
 
 def _used_providers(stacks: dict[str, Any]) -> set[str]:
@@ -26,8 +29,10 @@ def _used_providers(stacks: dict[str, Any]) -> set[str]:
 def _loads_exactly_the_bindings_the_stacks_use(outdir: Path, expected: set[str]) -> None:
     used = _used_providers(load_stacks(outdir))
     assert used == expected
-    assert _loaded_bindings(outdir) == used
-    assert LINE.core in imported_packages(outdir)
+    before, imported = imports(outdir)
+    assert not _providers(before) and LINE.core not in before, f"not the process's first synthesis: {sorted(before)}"
+    assert _providers(imported) == used
+    assert LINE.core in imported
 
 
 # One test per run, each naming its fixture, so a test waits only for its own synthesis (and the

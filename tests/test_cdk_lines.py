@@ -15,13 +15,13 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from flightdeck.cdk_line import LINES
 
-from .conftest import LINE, one_block_view
+from .conftest import LINE, background, one_block_view, run_probe, synthesized_by
 
 SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__"
 WRITE_ONLY_VERSIONS = ("secret_data_wo_version",)
@@ -74,33 +74,23 @@ def test_the_comparison_sees_a_real_difference() -> None:
 
 # A binding package loads only the resource modules a synthesis uses (flightdeck/cdk_line.py).
 
-LAZY_PROBE = """
-import os, sys
-from flightdeck.cdk_line import LINES, activate
-line = activate(os.environ)
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-import cdktf_cdktf_provider_aws as aws
-loaded = sorted(m for m in sys.modules if m.startswith(('cdktf_cdktf_provider_aws.', 'cdktn_provider_aws.')))
-named = aws.s3_bucket.S3Bucket.__name__
-from jsii import _reference_map
-found = _reference_map._try_import_type_module(f"@{line.name}/provider-aws.ec2TransitGateway.Ec2TransitGateway")
-print(json.dumps({"loaded": loaded, "named": named, "found": found, "imported": any(m.endswith('.ec2_transit_gateway') for m in sys.modules)}))
-"""
-
-
-def test_a_binding_loads_only_the_modules_used_and_jsii_finds_the_others_on_its_own() -> None:
-    import subprocess
-    import sys
-
-    from .conftest import REPO, clean_environ
-
-    result = subprocess.run(
-        [sys.executable, "-c", "import json\n" + LAZY_PROBE], cwd=REPO, env=clean_environ(), capture_output=True, text=True, timeout=120, check=False
-    )
+@background("lazy_bindings", 4.5, lane="k8s")
+def _lazy_bindings(work: Path) -> dict[str, Any]:
+    result = run_probe("lazy_bindings", lane="k8s")
     assert result.returncode == 0, result.stderr[-3000:]
-    seen = json.loads(result.stdout)
-    # The package and its jsii assembly, the module imported and the one named: not the 2,212 the
-    # package would import by itself.
+    return cast(dict[str, Any], json.loads(result.stdout))
+
+
+@pytest.fixture(scope="module")
+def lazy_bindings() -> dict[str, Any]:
+    """What ``tests/probes/lazy_bindings.py`` saw, in a process that had not loaded the aws bindings."""
+    return cast(dict[str, Any], synthesized_by("lazy_bindings"))
+
+
+def test_a_binding_loads_only_the_modules_used_and_jsii_finds_the_others_on_its_own(lazy_bindings: dict[str, Any]) -> None:
+    seen = lazy_bindings
+    assert "already_loaded" not in seen, "the probe must run where the aws bindings have not loaded"
+    # The module imported and the one named: not the 2,212 the package would import by itself.
     assert len(seen["loaded"]) < 10, seen["loaded"]
     assert seen["named"] == "S3Bucket"
     # A type the kernel returns from a module nobody imported is found through the submodule map.

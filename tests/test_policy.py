@@ -17,7 +17,7 @@ def environment_stacks(outdir: Path, env: str) -> list[Path]:
     return [outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json" for part in ("platform", "cluster")]
 
 
-@background("policy_reports", 8, needs=("synth_dir", "gke_dir"))
+@background("policy_reports", 9, needs=("synth_dir", "gke_dir"))
 def _policy_reports(work: Path) -> dict[str, list[Report]]:
     """The fixture's prod and bootstrap, and the GKE fixture's prod, in one checkov run."""
     aws, gke = synthesized_by("synth_dir"), synthesized_by("gke_dir")

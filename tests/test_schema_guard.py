@@ -32,7 +32,7 @@ CASES: dict[str, tuple[str | None, bool]] = {
 """The cases planned together against one emulator (``guard_deploys``)."""
 
 
-@background("guard_stacks", 4)
+@background("guard_stacks", 0.5, lane="aws")
 def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
     result = run_probe("schema_guard", *CASES)
     assert result.returncode == 0, result.stderr[-3000:]

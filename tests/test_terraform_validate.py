@@ -46,7 +46,7 @@ RESTORED = ("restored", "again", "quiet")
 """The ``restores`` fixture's AWS variants: restored once, restored again, and without Datadog."""
 
 
-@background("validation", 12, needs=("synth_dir", "workstation", "restores"))
+@background("validation", 7.5, needs=("synth_dir", "workstation", "restores_aws"))
 def _validation(work: Path) -> dict[str, Any] | str:
     """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module
     (one init, one run: each run spends seconds loading the provider's schema), with the workstation
@@ -57,7 +57,7 @@ def _validation(work: Path) -> dict[str, Any] | str:
         return f"needs the terraform CLI ({terraform_cli or 'missing'}) and an aws provider mirror ({mirror or 'missing'})"
     root, version = mirror
     config = write_cli_config(root, work / "terraform.rc")
-    restores = synthesized_by("restores")
+    restores = synthesized_by("restores_aws")
     stacks = {
         **aws_stacks(load_stacks(synthesized_by("synth_dir"))),
         "sandbox_platform": synthesized_by("workstation")[1]["sandbox_platform"],

@@ -6,6 +6,11 @@ Run by tests/conftest.py (``run_main_shared``). Each request is a JSON line on s
 ``{"returncode": int, "stdout": str, "stderr": str}`` on standard output. An exception is answered with
 status 1 and its traceback, as a fresh process would end.
 
+Every answer also says which top-level packages the process had loaded before the request and which
+the request imported (``"imports": {"before": [...], "imported": [...]}``): the first synthesis of a
+process that has loaded no binding shows exactly the bindings a synthesis loads, as a fresh
+``python -X importtime main.py`` would.
+
 A request with ``"probe": "<name>"`` and ``"args": [...]`` calls ``run(args)`` of
 ``tests/probes/<name>.py`` instead of ``main()``, its answer as the standard output (``run_probe``).
 """
@@ -36,8 +41,15 @@ def probe(name: str) -> object:
 
 answers = sys.stdout
 sys.stdout = sys.stderr  # anything a run prints must not mix with the answers
+
+
+def loaded() -> set[str]:
+    return {name.partition(".")[0] for name in list(sys.modules)}
+
+
 for line in sys.stdin:
     request = json.loads(line)
+    before = loaded()
     os.environ.clear()
     os.environ.update(request["environ"])
     captured, output = io.StringIO(), ""
@@ -52,5 +64,6 @@ for line in sys.stdin:
         except Exception:  # noqa: BLE001 -- what a fresh process would die of: reported as its traceback, status 1
             traceback.print_exc()
             status = 1
-    answers.write(json.dumps({"returncode": status, "stdout": output, "stderr": captured.getvalue()}) + "\n")
+    imports = {"before": sorted(before), "imported": sorted(loaded() - before)}
+    answers.write(json.dumps({"returncode": status, "stdout": output, "stderr": captured.getvalue(), "imports": imports}) + "\n")
     answers.flush()
