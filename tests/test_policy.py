@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 
-from verify.policy import CONFIG, Report, scan, scan_all, skips
+from verify.policy import CONFIG, Report, scan_runs, skips
 
 from .conftest import background, synthesized_by
 
@@ -17,21 +17,22 @@ def environment_stacks(outdir: Path, env: str) -> list[Path]:
     return [outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json" for part in ("platform", "cluster")]
 
 
-@background("policy_reports", 9, needs=("synth_dir", "gke_dir"))
+@background("policy_reports", 6, needs=("synth_dir", "gke_dir"))
 def _policy_reports(work: Path) -> dict[str, list[Report]]:
-    """The fixture's prod and bootstrap, and the GKE fixture's prod, in one checkov run."""
+    """The fixture's prod and bootstrap, and the GKE fixture's prod, in one checkov run; and the
+    bootstrap in a run of its own (``alone``), to compare."""
     aws, gke = synthesized_by("synth_dir"), synthesized_by("gke_dir")
-    reports = scan_all([*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), aws / "stacks" / "bootstrap" / "cdk.tf.json"])
-    return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:]}
+    bootstrap = aws / "stacks" / "bootstrap" / "cdk.tf.json"
+    reports, alone = scan_runs([[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]])
+    return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:], "alone": alone}
 
 
-def test_one_run_reports_each_stack_as_a_run_of_its_own(
-    synth_dir: Path, bootstrap_report: Report, prod_report: list[Report], gke_prod_report: list[Report]
-) -> None:
+def test_one_run_reports_each_stack_as_a_run_of_its_own(policy_reports: dict[str, list[Report]], bootstrap_report: Report) -> None:
     """checkov counts each check by the file it ran on: a stack scanned with others gets the report it
     gets alone, and two stacks of one name (AWS's and GKE's prod_platform) stay apart."""
-    assert scan(synth_dir / "stacks" / "bootstrap" / "cdk.tf.json") == bootstrap_report
-    assert prod_report[0].env == gke_prod_report[0].env == "prod_platform" and prod_report[0] != gke_prod_report[0]
+    assert policy_reports["alone"] == [bootstrap_report]
+    prod, gke_prod = policy_reports["prod"], policy_reports["gke_prod"]
+    assert prod[0].env == gke_prod[0].env == "prod_platform" and prod[0] != gke_prod[0]
 
 
 @pytest.fixture(scope="module")

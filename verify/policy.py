@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,30 +62,50 @@ def scan(stack_file: Path) -> Report:
 def scan_all(stack_files: Sequence[Path]) -> list[Report]:
     """One report per stack, in order, from one checkov run: checkov takes seconds to start and
     less than a second per stack, and counts every check by the file it ran on."""
+    return scan_runs([stack_files])[0]
+
+
+def scan_runs(runs: Sequence[Sequence[Path]]) -> list[list[Report]]:
+    """Each run's reports (``scan_all``), every run a checkov process of its own, forked from one that
+    has imported checkov (``verify/checkov_runs.py``): a second run costs its scan, not checkov's start."""
     config = yaml.safe_load(CONFIG.read_text())
+    arguments = ["-d", ".", "--framework", *config["framework"], "--skip-download", "--compact", "-o", "json"]
     with tempfile.TemporaryDirectory() as tmp:
         # checkov scans folders; copies keep it away from the rest of each stack's directory, and a
-        # folder per stack keeps two stacks of one name (from two syntheses) apart.
-        folders = [f"{index}-{stack_file.parent.name}" for index, stack_file in enumerate(stack_files)]
-        for folder, stack_file in zip(folders, stack_files, strict=True):
-            (Path(tmp) / folder).mkdir()
-            (Path(tmp) / folder / "cdk.tf.json").write_text(stack_file.read_text())
-        # Not --quiet: the passed checks are listed too, and counted per stack.
+        # folder per stack keeps two stacks of one name (from two syntheses) apart. Each run's folder
+        # is its working directory, away from the repository: checkov would otherwise load
+        # .checkov.yaml and drop the skips. Not --quiet: the passed checks are listed too, and counted per stack.
+        folders = []
+        for number, stack_files in enumerate(runs):
+            folder = Path(tmp) / f"run{number}"
+            folder.mkdir()
+            for index, stack_file in enumerate(stack_files):
+                (folder / f"{index}-{stack_file.parent.name}").mkdir()
+                (folder / f"{index}-{stack_file.parent.name}" / "cdk.tf.json").write_text(stack_file.read_text())
+            folders.append(folder)
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "checkov"), "-d", tmp, "--framework", *config["framework"],
-             "--skip-download", "--compact", "-o", "json"],
-            # cwd away from the repository: checkov would otherwise load .checkov.yaml and drop the skips.
-            cwd=tmp, capture_output=True, text=True, timeout=600, check=False,
-        )
-    if result.returncode not in (0, 1):
-        raise RuntimeError(f"checkov failed on {', '.join(map(str, stack_files))}: {result.stderr[-2000:]}")
-    output = json.loads(result.stdout)
+            [sys.executable, "-m", "verify.checkov_runs", json.dumps([[str(folder), *arguments] for folder in folders])],
+            cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        statuses = json.loads(result.stdout) if result.returncode == 0 else []
+        if len(statuses) != len(runs):
+            raise RuntimeError(f"checkov did not run (status {result.returncode}): {result.stderr[-2000:]}")
+        for status, folder, stack_files in zip(statuses, folders, runs, strict=True):
+            if status not in (0, 1):  # 1: failed checks, which the reports list
+                errors = Path(f"{folder}.err").read_text()[-2000:]
+                raise RuntimeError(f"checkov failed (status {status}) on {', '.join(map(str, stack_files))}: {errors}")
+        outputs = [json.loads(Path(f"{folder}.out").read_text()) for folder in folders]
+    return [_reports(stack_files, output) for stack_files, output in zip(runs, outputs, strict=True)]
+
+
+def _reports(stack_files: Sequence[Path], output: Any) -> list[Report]:
+    """One report per stack of a run, from checkov's JSON output for that run."""
     output = output[0] if isinstance(output, list) else output
     results = output.get("results", {})
     listed = skips()
     reports = []
-    for folder, stack_file in zip(folders, stack_files, strict=True):
-        path = f"/{folder}/cdk.tf.json"
+    for index, stack_file in enumerate(stack_files):
+        path = f"/{index}-{stack_file.parent.name}/cdk.tf.json"
         # Sorted: checkov lists them in no fixed order from run to run.
         findings = sorted(
             (Finding(c["check_id"], c["resource"], c["check_name"]) for c in results.get("failed_checks", []) if c["file_path"] == path),
