@@ -22,7 +22,7 @@ from platform_constructs.airflow.values import DATABASE_COMPONENTS, PGBOUNCER_PO
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.workloads import AIRFLOW_NAMESPACE, AIRFLOW_RELEASE, SHARED_AIRFLOW, AirflowInstance
 
-from .conftest import fixture_configs, releases, render_chart, resources, values_of
+from .conftest import fixture_configs, parse_yaml, releases, render_chart, resources, values_of
 from .test_placement import policies, task_template
 
 PLATFORM_SECRETS = {
@@ -268,7 +268,7 @@ def test_airflow_connects_as_its_own_role_never_as_the_master_user(stacks: dict[
         readers = {
             r["namespace"]
             for r in resources(stack, "helm_release").values()
-            for e in (yaml.safe_load(r["values"][0]) if r.get("values") else {}).get("externalSecrets", [])
+            for e in (parse_yaml(r["values"][0]) if r.get("values") else {}).get("externalSecrets", [])
             if str(e.get("remoteKey", "")).endswith(master_key)
         }
         assert readers == {ROLES_NAMESPACE}, env

@@ -27,7 +27,7 @@ from datadog_api_client.v1.model.monitor import Monitor
 
 from platform_constructs.datadog.mapper import mapped_names, mapper_profiles
 
-from .conftest import DATA, fixture_configs, network_policies, releases, resources, values_of
+from .conftest import DATA, fixture_configs, network_policies, parse_yaml, releases, resources, values_of
 
 ENVS = ("dev", "qa", "prod")
 TIMER_SUFFIXES = (".avg", ".max", ".median", ".count", ".95percentile")
@@ -450,7 +450,7 @@ def test_the_agent_ships_each_airflows_component_logs_and_not_the_tasks(stacks: 
                 annotation = values[section]["podAnnotations"][f"ad.datadoghq.com/{container}.logs"]
                 assert json.loads(annotation) == [{"source": "airflow", "service": f"{namespace}-{container}"}]
             # Task logs go to the bucket; a task pod asks the agent for nothing.
-            task_annotations = yaml.safe_load(values["podTemplate"])["metadata"].get("annotations", {})
+            task_annotations = parse_yaml(values["podTemplate"])["metadata"].get("annotations", {})
             assert not [key for key in task_annotations if key.startswith("ad.datadoghq.com/")]
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from .conftest import GKE_EXAMPLES, REPO, configs_in, fixture_configs, resources, values_of
+from .conftest import GKE_EXAMPLES, REPO, configs_in, fixture_configs, parse_yaml, resources, values_of
 
 
 def test_the_metadata_database_is_cleaned_with_the_tiers_retention(stacks: dict[str, Any]) -> None:
@@ -42,7 +41,7 @@ def ingress_hosts(stack: dict[str, Any]) -> set[str]:
     """Every host an Airflow's Ingress serves (the records ExternalDNS will write)."""
     hosts = set()
     for release in releases_named(stack, "airflow"):
-        values = yaml.safe_load(release["values"][0])
+        values = parse_yaml(release["values"][0])
         hosts |= {h["name"] for h in values["ingress"]["apiServer"]["hosts"]}
     return hosts
 
@@ -63,7 +62,7 @@ def test_a_dns_zone_brings_external_dns_that_writes_every_ui_and_nothing_else(st
                 assert not found, f"{env}: no zone, no ExternalDNS"
                 continue
             (release,) = found
-            values = yaml.safe_load(release["values"][0])
+            values = parse_yaml(release["values"][0])
             assert [f"{e.absolute_path}: {e.message}" for e in validator.iter_errors(values)] == []
             assert values["sources"] == ["ingress"] and values["policy"] == "upsert-only"
             assert values["domainFilters"] == [zone.domain] and values["txtOwnerId"] == config.resource_prefix

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import yaml
 
 from platform_constructs.aws.karpenter import INTERRUPTION_EVENTS, NODE_CAPACITY_CHART
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 
-from .conftest import REPO, fixture_configs, releases, rendered, resources, values_of
+from .conftest import REPO, fixture_configs, parse_yaml, releases, rendered, resources, values_of
 
 ENVIRONMENTS = ("dev", "qa", "prod")
 NODE_LABELS = {"kubernetes.io/os": "linux"}
@@ -148,7 +147,7 @@ def system_pods(stack: dict[str, Any]) -> list[PodShape]:
 
 def task_template(stack: dict[str, Any]) -> dict[str, Any]:
     """The KubernetesExecutor pod template the release carries (the chart's ``podTemplate``)."""
-    template: dict[str, Any] = yaml.safe_load(values_of(stack)["podTemplate"])
+    template: dict[str, Any] = parse_yaml(values_of(stack)["podTemplate"])
     return template
 
 
@@ -437,7 +436,7 @@ def system_requests(stack: dict[str, Any]) -> dict[str, tuple[int, int]]:
     for release in resources(stack, "helm_release").values():
         if release["name"] != "airflow":
             continue
-        airflow = yaml.safe_load(release["values"][0])
+        airflow = parse_yaml(release["values"][0])
         for name, key in {**components, "pgbouncer": "pgbouncer"}.items():
             found[f"{release['namespace']} {name}"] = requested(airflow[key]["resources"], airflow[key]["replicas"])
     eso = values_of(stack, "external-secrets")

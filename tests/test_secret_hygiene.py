@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 import pytest
-import yaml
+
+from .conftest import parse_yaml
 
 # Keys whose value would be a secret if set literally; references (${...}) are fine.
 SECRET_KEYS = re.compile(
@@ -62,7 +63,7 @@ def test_the_checker_finds_what_it_looks_for() -> None:
 def helm_values(stack: dict[str, Any]) -> dict[str, Any]:
     """The Helm values of every release, parsed, so secrets inside the YAML strings are found too."""
     return {
-        name: [yaml.safe_load(v) for v in release.get("values", [])]
+        name: [parse_yaml(v) for v in release.get("values", [])]
         for name, release in stack.get("resource", {}).get("helm_release", {}).items()
     }
 
