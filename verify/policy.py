@@ -10,6 +10,7 @@ so the skip list cannot rot. Prod must have no failed check.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -85,7 +86,10 @@ def scan_runs(runs: Sequence[Sequence[Path]]) -> list[list[Report]]:
             folders.append(folder)
         result = subprocess.run(
             [sys.executable, "-m", "verify.checkov_runs", json.dumps([[str(folder), *arguments] for folder in folders])],
-            cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+            # An environment of its own, never the process's: the tests call this from a thread while
+            # others may set variables, and a child exec'ing the live environ as it is reallocated
+            # fails (EFAULT).
+            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         statuses = json.loads(result.stdout) if result.returncode == 0 else []
         if len(statuses) != len(runs):
