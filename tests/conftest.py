@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import os
@@ -678,6 +679,13 @@ def render_chart(chart: Path, values: Mapping[str, Any], name: str, namespace: s
 def rendered(stack: Mapping[str, Any], release: str, chart: Path, namespace: str) -> list[dict[str, Any]]:
     """A release of one of the project's charts in ``stack``, rendered with the values it is given."""
     return render_chart(chart, values_of(stack, release), name=release, namespace=namespace)
+
+
+@cache
+def import_statements(path: Path) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """Every import statement of a source file, those inside functions included (each file parsed once a session)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return tuple(node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 @cache

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flightdeck.cdk_line import WRITTEN_AGAINST
 
-from .conftest import LINE, REPO
+from .conftest import LINE, REPO, import_statements
 
 SOURCES = ("main.py", "flightdeck", "platform_constructs", "stacks", "verify", "tests")
 PREFIX = WRITTEN_AGAINST.provider_prefix
@@ -56,7 +56,7 @@ def _is_module(package_dir: Path, dotted: str) -> bool:
 def _binding_imports(path: Path) -> list[tuple[int, str, str | None]]:
     """(line, module, name imported from it or None) for every import of a binding package."""
     found: list[tuple[int, str, str | None]] = []
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in import_statements(path):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, None) for alias in node.names if alias.name.startswith(PREFIX)]
         elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith(PREFIX):

@@ -9,11 +9,12 @@ configuration and constructs). And no cycle, anywhere.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, import_statements
 
 SOURCES = ("flightdeck", "platform_constructs", "stacks", "verify")
 
@@ -54,7 +55,7 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
     """The project's modules ``name`` imports (a ``from x import y`` of a submodule counts as that submodule)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in import_statements(path):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -68,6 +69,7 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
     return {target for target in found if target in known and target != name}
 
 
+@cache
 def graph() -> dict[str, set[str]]:
     known = modules()
     return {name: imports(name, path, set(known)) for name, path in known.items()}
@@ -160,7 +162,7 @@ def test_providers_and_backends_are_set_only_in_the_stacks() -> None:
     """A construct never configures its stack's providers or backend: ``stacks/`` does, once per stack."""
     found = []
     for path in (REPO / "platform_constructs").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in import_statements(path):
             if isinstance(node, ast.ImportFrom) and node.module is not None:
                 names = {alias.name for alias in node.names}
                 if node.module.endswith(".provider") or (node.module == "cdktf" and any(n.endswith("Backend") for n in names)):

@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +95,25 @@ def subjects(outdir: Path) -> Iterator[Subject]:
 
 
 def findings(subject: Subject) -> list[str]:
+    merged = {"Version": "2012-10-17", "Statement": [s for d in subject.documents for s in d["Statement"]]}
+    return list(_findings(json.dumps(merged, sort_keys=True)))
+
+
+@cache
+def _findings(merged: str) -> tuple[str, ...]:
+    """cloudsplaining's findings for one policy document (its JSON): seconds for PowerUserAccess, whose
+    ``NotAction`` expands to every action of every service, so each document is analysed once."""
     from cloudsplaining.scan.policy_document import PolicyDocument
     from cloudsplaining.shared.exclusions import DEFAULT_EXCLUSIONS_CONFIG, Exclusions
 
-    merged = {"Version": "2012-10-17", "Statement": [s for d in subject.documents for s in d["Statement"]]}
-    document = PolicyDocument(merged, exclusions=Exclusions(DEFAULT_EXCLUSIONS_CONFIG))
+    document = PolicyDocument(json.loads(merged), exclusions=Exclusions(DEFAULT_EXCLUSIONS_CONFIG))
     found = [f"privilege escalation: {path['type']}" for path in document.allows_privilege_escalation]
     found += [f"data exfiltration: {action}" for action in document.allows_data_exfiltration_actions]
     if document.credentials_exposure:
         found.append("credentials exposure")
     if document.permissions_management_without_constraints:
         found.append("permissions management")
-    return found or ["none"]
+    return tuple(found or ["none"])
 
 
 def main(argv: list[str]) -> int:

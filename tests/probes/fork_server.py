@@ -59,3 +59,7 @@ for line in sys.stdin:
             streams.append(stream.read().decode(errors="replace"))
     answers.write(json.dumps({"returncode": os.waitstatus_to_exitcode(waited), "stdout": streams[0], "stderr": streams[1]}) + "\n")
     answers.flush()
+
+# The session is over (standard input closed): leave without the interpreter's teardown, as main.py
+# does (a jsii runtime shutting down and thousands of binding objects collected, seconds for nothing).
+os._exit(0)

@@ -67,3 +67,7 @@ for line in sys.stdin:
     imports = {"before": sorted(before), "imported": sorted(loaded() - before)}
     answers.write(json.dumps({"returncode": status, "stdout": output, "stderr": captured.getvalue(), "imports": imports}) + "\n")
     answers.flush()
+
+# The session is over (standard input closed): leave without the interpreter's teardown, as main.py
+# does (a jsii runtime shutting down and thousands of binding objects collected, seconds for nothing).
+os._exit(0)
