@@ -101,14 +101,16 @@ class _Server:
             self.process.wait(timeout=60)
 
 
-_SERVERS = {lane: _Server("synthesis_server") for lane in ("aws", "gcp", "k8s")}
-"""The session's synthesis processes (``run_main_shared``), one per set of bindings: a synthesis on AWS
-never loads the google bindings, one on GCP never the aws ones (each is seconds of loading), one of an
-existing cluster neither. Each begins with a synthesis whose imports the binding test reads
-(``LANE_OPENERS``)."""
-LANE_OPENERS = {"aws": "synth_dir", "gcp": "gke_dir", "k8s": "existing_dir"}
-"""The background job that makes each synthesis process's first request: every other job of its lane
-waits for it, so that synthesis runs in a process nothing has loaded a binding in."""
+_SERVERS = {lane: _Server("synthesis_server") for lane in ("aws", "gcp")}
+"""The session's synthesis processes (``run_main_shared``), one per cloud: a synthesis on AWS never loads
+the google bindings, nor one on GCP the aws ones (each is seconds of loading). Each begins with the
+syntheses whose imports the binding test reads (``LANE_OPENINGS``)."""
+LANE_OPENINGS = {"aws": ("synth_dir",), "gcp": ("existing_dir", "lazy_bindings", "gke_dir")}
+"""The background jobs that make each synthesis process's first requests, in this order; every other
+job of the lane waits for them. Each synthesis among them finds loaded only bindings it uses itself
+(the existing cluster's kubernetes and helm, then the probe's datadog, are all GKE's too), so what
+the process has loaded after it is what it loads: the binding test's evidence. The probe needs the
+datadog binding not yet loaded."""
 _FORKS = _Server("fork_server")
 """Where ``run_main`` forks each run from (``tests/probes/fork_server.py``)."""
 
@@ -232,7 +234,7 @@ class _Registered:
     """Jobs whose results it reads: it is queued when they are done, so it never holds a worker waiting."""
     lane: str | None
     """The synthesis process it uses (``_SERVERS``), if any: one job at a time runs in each, after the
-    lane's opener (``LANE_OPENERS``), so a worker never waits for another's synthesis."""
+    lane's opening jobs (``LANE_OPENINGS``), so a worker never waits for another's synthesis."""
 
 
 _JOBS: dict[str, _Registered] = {}
@@ -306,8 +308,10 @@ _ORDER: dict[str, int] = {}
 def background(name: str, seconds: float, needs: tuple[str, ...] = (), lane: str | None = None) -> Callable[[Job], Job]:
     """Register ``job`` as the background work of the fixture ``name`` (which calls ``synthesized_by(name)``);
     a job that synthesizes in one of the session's synthesis processes names it (``lane``)."""
-    if lane is not None and LANE_OPENERS[lane] != name and LANE_OPENERS[lane] not in needs:
-        needs = (LANE_OPENERS[lane], *needs)
+    if lane is not None:
+        openings = LANE_OPENINGS[lane]
+        before = openings[: openings.index(name)] if name in openings else openings
+        needs = (*before, *(need for need in needs if need not in before))
 
     def register(job: Job) -> Job:
         _JOBS[name] = _Registered(job, seconds, needs, lane)
@@ -441,8 +445,9 @@ def _record_imports(outdir: Path, before: list[str], imported: list[str]) -> Non
     (outdir / "imports.json").write_text(json.dumps({"before": sorted(set(before)), "imported": sorted(set(imported))}))
 
 
-def _open_lane(lane: str, outdir: Path, environments: Path) -> Path:
-    """The first synthesis of a lane's synthesis process, with what it imported (the server says both)."""
+def _opening_synthesis(lane: str, outdir: Path, environments: Path) -> Path:
+    """One of a lane's opening syntheses (``LANE_OPENINGS``), with what the process had loaded before it
+    and what it imported (the server says both)."""
     answer = _SERVERS[lane].ask(_environ(outdir, environments, {}))
     assert answer["returncode"] == 0, f"synthesis of {environments} failed:\n{answer['stderr'][-5000:]}"
     _record_imports(outdir, **answer["imports"])
@@ -451,17 +456,31 @@ def _open_lane(lane: str, outdir: Path, environments: Path) -> Path:
 
 @background("synth_dir", 13, lane="aws")
 def _fixture_environments(work: Path) -> Path:
-    return _open_lane("aws", work / "cdktf.out", ENVIRONMENTS)
+    return _opening_synthesis("aws", work / "cdktf.out", ENVIRONMENTS)
 
 
 @background("gke_dir", 12, lane="gcp")
 def _gke(work: Path) -> Path:
-    return _open_lane("gcp", work / "gke.out", GKE_EXAMPLES)
+    return _opening_synthesis("gcp", work / "gke.out", GKE_EXAMPLES)
 
 
-@background("existing_dir", 4, lane="k8s")
+@background("existing_dir", 2, lane="gcp")
 def _existing(work: Path) -> Path:
-    return _open_lane("k8s", work / "existing.out", EXISTING_EXAMPLES)
+    return _opening_synthesis("gcp", work / "existing.out", EXISTING_EXAMPLES)
+
+
+@background("lazy_bindings", 1.5, lane="gcp")
+def _lazy_bindings(work: Path) -> dict[str, Any]:
+    result = run_probe("lazy_bindings", lane="gcp")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cast(dict[str, Any], json.loads(result.stdout))
+
+
+@pytest.fixture(scope="session")
+def lazy_bindings() -> dict[str, Any]:
+    """What ``tests/probes/lazy_bindings.py`` saw of the datadog binding, in a process that had not loaded
+    it (the GCP synthesis process, after the existing cluster's synthesis and before GKE's)."""
+    return cast(dict[str, Any], synthesized_by("lazy_bindings"))
 
 
 @pytest.fixture(scope="session")

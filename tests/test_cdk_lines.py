@@ -15,13 +15,13 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from flightdeck.cdk_line import LINES
 
-from .conftest import LINE, background, one_block_view, run_probe, synthesized_by
+from .conftest import LINE, one_block_view
 
 SNAPSHOTS = Path(__file__).resolve().parent / "__snapshots__"
 WRITE_ONLY_VERSIONS = ("secret_data_wo_version",)
@@ -73,19 +73,6 @@ def test_the_comparison_sees_a_real_difference() -> None:
 
 
 # A binding package loads only the resource modules a synthesis uses (flightdeck/cdk_line.py).
-
-@background("lazy_bindings", 1.5, lane="k8s")
-def _lazy_bindings(work: Path) -> dict[str, Any]:
-    result = run_probe("lazy_bindings", lane="k8s")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return cast(dict[str, Any], json.loads(result.stdout))
-
-
-@pytest.fixture(scope="module")
-def lazy_bindings() -> dict[str, Any]:
-    """What ``tests/probes/lazy_bindings.py`` saw of the datadog binding, in a process that had not loaded it."""
-    return cast(dict[str, Any], synthesized_by("lazy_bindings"))
-
 
 def test_a_binding_loads_only_the_modules_used_and_jsii_finds_the_others_on_its_own(lazy_bindings: dict[str, Any]) -> None:
     seen = lazy_bindings

@@ -1,7 +1,8 @@
 """Import one datadog resource module, name another, and have jsii find a third, then say what loaded.
 
-Run by tests/test_cdk_lines.py in the session's existing-cluster synthesis process (``run_probe``,
-after that synthesis, which loads only the kubernetes and helm bindings), which calls ``run``;
+Run for tests/test_cdk_lines.py in the session's GCP synthesis process (``run_probe``), after the
+existing cluster's synthesis (which loads only the kubernetes and helm bindings) and before any
+synthesis that loads datadog's, which calls ``run``;
 ``python tests/probes/lazy_bindings.py`` runs it alone. The datadog binding (190 resource modules)
 stands for every binding: the lazy loading is one finder for all of them (``flightdeck/cdk_line.py``),
 and it loads in a second where aws's takes four. Prints JSON: the datadog resource modules loaded
