@@ -64,6 +64,13 @@ def run_main(
     )
 
 
+def run_module(module: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m <module> ARG...`` as a user would run it, in a process of its own forked from one
+    that has imported it (``tests/probes/fork_server.py``), with the Flightdeck-free environment plus
+    ``extra_env``."""
+    return _FORKS.run(clean_environ(**extra_env), module=module, argv=list(args))
+
+
 class _Server:
     """One process of ``tests/probes/<script>.py`` answering request after request: a JSON line each way."""
 

@@ -4,8 +4,6 @@ warning every synthesis gives about the same (on the project's own fixture, not 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from flightdeck.loader import load_environments
 from flightdeck.scaffold import cross_environment_warnings, scaffold
 
-from .conftest import REPO, WORKSTATION, clean_environ
+from .conftest import WORKSTATION, run_module
 
 
 @pytest.fixture
@@ -71,13 +69,6 @@ def test_a_changed_copy_is_quiet(folder: Path) -> None:
 )
 def test_bad_requests_exit_2_and_write_nothing(folder: Path, name: str, source: str, message: str) -> None:
     before = sorted(p.name for p in folder.iterdir())
-    result = subprocess.run(
-        [sys.executable, "-m", "flightdeck.scaffold", name, source],
-        cwd=REPO,
-        env=clean_environ(FLIGHTDECK_ENVIRONMENTS=str(folder)),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_module("flightdeck.scaffold", name, source, FLIGHTDECK_ENVIRONMENTS=str(folder))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == before

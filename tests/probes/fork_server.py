@@ -11,11 +11,14 @@ exception ``main()`` does not catch ends it as the interpreter would: its traceb
 error, status 1.
 
 Each request is a JSON line on standard input: ``{"environ": {...}}``, the child's whole environment;
-each answer a JSON line ``{"returncode": int, "stdout": str, "stderr": str}`` on standard output.
+each answer a JSON line ``{"returncode": int, "stdout": str, "stderr": str}`` on standard output. A
+request with ``"module": "<name>"`` and ``"argv": [...]`` runs that module as ``python -m <name>
+ARG...`` would (``flightdeck.scaffold``, whose imports this process has made too) instead of ``main()``.
 """
 
 import json
 import os
+import runpy
 import sys
 import tempfile
 import traceback
@@ -28,13 +31,18 @@ import main as flightdeck  # after the path is set, as main.py finds its package
 answers = os.fdopen(os.dup(1), "w")
 
 
-def child(environ: dict[str, str], stdout: int, stderr: int) -> None:
+def child(environ: dict[str, str], stdout: int, stderr: int, module: str | None, argv: list[str]) -> None:
     os.dup2(stdout, 1)
     os.dup2(stderr, 2)
     os.environ.clear()
     os.environ.update(environ)
     try:
-        status = flightdeck.main()
+        if module is None:
+            status = flightdeck.main()
+        else:
+            sys.argv = [module, *argv]
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+            status = 0
     except SystemExit as exit:
         status = exit.code if isinstance(exit.code, int) else 1
     except BaseException:  # noqa: BLE001 -- what the interpreter would do with it
@@ -49,7 +57,7 @@ for line in sys.stdin:
         pid = os.fork()
         if pid == 0:
             try:
-                child(request["environ"], out.fileno(), err.fileno())
+                child(request["environ"], out.fileno(), err.fileno(), request.get("module"), request.get("argv", []))
             finally:
                 os._exit(1)
         _, waited = os.waitpid(pid, 0)
