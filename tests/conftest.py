@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import marshal
 import os
 import re
 import shutil
@@ -638,8 +639,20 @@ fraction of the pure-Python parser's time, which was the largest part of the tes
 
 
 def parse_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, parsed by libyaml."""
-    return yaml.load(text, Loader=_YAML_LOADER)
+    """``yaml.safe_load(text)``, parsed by libyaml, each text once a session: the tests read the same
+    releases' values again and again. Each caller gets a copy of its own (marshal copies plain data in
+    C, keys' types and all), so one test changing what it was given never reaches another."""
+    copied = _marshalled_yaml(text)
+    return marshal.loads(copied) if copied is not None else yaml.load(text, Loader=_YAML_LOADER)
+
+
+@cache
+def _marshalled_yaml(text: str) -> bytes | None:
+    """The parsed document, marshalled; None if it holds what marshal cannot copy (a timestamp)."""
+    try:
+        return marshal.dumps(yaml.load(text, Loader=_YAML_LOADER))
+    except ValueError:
+        return None
 
 
 def parse_yaml_all(text: str) -> list[Any]:
