@@ -46,23 +46,10 @@ def clean_environ(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_main(
-    outdir: Path, environments: Path | None = None, python_flags: tuple[str, ...] = (), **extra_env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run ``main.py`` as a user would, in a process of its own: forked from one that has imported it
-    (``tests/probes/fork_server.py``), or with ``python_flags`` a fresh interpreter."""
-    env = _environ(outdir, environments, extra_env)
-    if not python_flags:
-        return _FORKS.run(env)
-    return subprocess.run(
-        [sys.executable, *python_flags, str(REPO / "main.py")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def run_main(outdir: Path, environments: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``main.py`` as a user would, in a process of its own forked from one that has imported it
+    (``tests/probes/fork_server.py``)."""
+    return _FORKS.run(_environ(outdir, environments, extra_env))
 
 
 def run_module(module: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
@@ -222,11 +209,12 @@ EXISTING_EXAMPLES = Path(__file__).resolve().parent / "fixtures" / "existing"
 """A copy of ``examples/existing``."""
 
 
-# Background synthesis. Every synthesis the session's tests need runs in a process of its own; they
-# start as soon as the tests are collected, two at a time (the machine's two cores), in the order the
-# tests will want them, and a fixture waits only for its own. A run of one test module starts only
-# what that module uses. Slow checks that only read a synthesis (checkov, Terraform against the
-# emulator) run the same way.
+# Background synthesis. Every synthesis the session's tests need runs in one of the session's
+# synthesis processes (``_SERVERS``, one per cloud, one job at a time in each); the jobs start as soon
+# as the tests are collected, two at a time (the machine's two cores), the one with the longest work
+# ahead of it first, and a fixture waits only for its own. A run of one test module starts only what
+# that module uses. Slow checks that only read a synthesis (checkov, Terraform against the emulator)
+# run the same way, in processes of their own.
 
 Job = Callable[[Path], Any]
 """Given a fresh work folder of its own, synthesizes (and prepares) what a fixture returns."""
@@ -310,7 +298,7 @@ class _Workers:
 
 _WORKERS = _Workers(2)
 _ORDER: dict[str, int] = {}
-"""Each job's place in the order the tests want them (set after collection): of the ready jobs, the first runs."""
+"""Each job's rank, longest work ahead first (set after collection): of the ready jobs whose lane is free, the first runs."""
 
 
 def background(name: str, seconds: float, needs: tuple[str, ...] = (), lane: str | None = None) -> Callable[[Job], Job]:
@@ -448,17 +436,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
-def _record_imports(outdir: Path, before: list[str], imported: list[str]) -> None:
-    """Which top-level packages the process had loaded before the run and which the run imported (``imports``)."""
-    (outdir / "imports.json").write_text(json.dumps({"before": sorted(set(before)), "imported": sorted(set(imported))}))
-
-
 def _opening_synthesis(lane: str, outdir: Path, environments: Path) -> Path:
     """One of a lane's opening syntheses (``LANE_OPENINGS``), with what the process had loaded before it
     and what it imported (the server says both)."""
     answer = _SERVERS[lane].ask(_environ(outdir, environments, {}))
     assert answer["returncode"] == 0, f"synthesis of {environments} failed:\n{answer['stderr'][-5000:]}"
-    _record_imports(outdir, **answer["imports"])
+    (outdir / "imports.json").write_text(json.dumps(answer["imports"]))
     return outdir
 
 

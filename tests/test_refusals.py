@@ -235,7 +235,7 @@ def _assert_refused(env_dir: Path, tmp_path: Path, expected: str, **extra_env: s
     outdir = tmp_path / "out"
     outdir.mkdir()
     (outdir / "previous-run").write_text("kept")
-    result = run_main(outdir, env_dir, (), **extra_env)
+    result = run_main(outdir, env_dir, **extra_env)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr == f"flightdeck: {expected}\n"
