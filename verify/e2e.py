@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,46 +57,54 @@ STARTUP_SECONDS = 180
 """How long the emulator may take to answer its first request (it is killed after)."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
+"""How the moto server (werkzeug) says which port it bound."""
 
 
 @contextmanager
-def emulator(account_id: str) -> Iterator[str]:
-    """A moto server on loopback for the duration of the block; yields its endpoint."""
-    port = free_port()
-    environ = {**os.environ, "MOTO_ACCOUNT_ID": account_id, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        # Usually a second or two; but the first start in a fresh environment compiles moto's
-        # modules (nothing is byte-compiled at install), and under CI's niced test suites that
-        # once took longer than 30 s. A server that exits fails at once, whatever the deadline.
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the moto server exited with status {server.returncode} before it answered") from None
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the moto server did not answer within {STARTUP_SECONDS} s") from None
-                time.sleep(0.3)
-        yield endpoint
-    finally:
-        server.terminate()
+def emulator(account_id: str, base: Mapping[str, str] = os.environ) -> Iterator[str]:
+    """A moto server on loopback for the duration of the block, in ``base`` (by default this process's
+    environment); yields its endpoint.
+
+    The server binds a port the system picks (``-p 0``) and says which: a port picked here and bound
+    later could be taken in between by another emulator (CI runs both lines' suites and the emulated
+    deploy side by side), whose answers would then be taken for this one's.
+    """
+    environ = {**base, "MOTO_ACCOUNT_ID": account_id, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    with tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", "0"],
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            # Usually a second or two; but the first start in a fresh environment compiles moto's
+            # modules (nothing is byte-compiled at install), and under CI's niced test suites that
+            # once took longer than 30 s. A server that exits fails at once, whatever the deadline.
+            deadline = time.monotonic() + STARTUP_SECONDS
+            endpoint = None
+            while True:
+                if endpoint is None and (listening := LISTENING.search(Path(log.name).read_text(errors="replace"))):
+                    endpoint = f"http://127.0.0.1:{listening.group(1)}"
+                try:
+                    if endpoint is not None:
+                        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+                        break
+                except OSError:
+                    pass
+                if server.poll() is not None:
+                    raise RuntimeError(f"the moto server exited with status {server.returncode} before it answered")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the moto server did not answer within {STARTUP_SECONDS} s")
+                time.sleep(0.3)
+            yield endpoint
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def emulated_part(stack: dict[str, Any], version: str, endpoint: str) -> dict[str, Any]:
