@@ -38,9 +38,16 @@ BOOTSTRAP = ENVIRONMENTS.parent / "bootstrap.yaml"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+ENVIRON = dict(os.environ)
+"""The process environment as the session began. The background jobs start their processes from
+this copy, never from ``os.environ`` itself: a test on the main thread may set a variable
+(``monkeypatch.setenv``) while a job's thread reads the environment, which fails half-way through
+(``dictionary changed size during iteration``) or, for a child exec'ing it, with EFAULT."""
+
+
 def clean_environ(**extra: str) -> dict[str, str]:
-    """The process environment without any Flightdeck or cdktf variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLIGHTDECK_", "CDKTF_")) or k == CDK_LINE_VARIABLE}
+    """The session's environment (``ENVIRON``) without any Flightdeck or cdktf variables, plus ``extra``."""
+    env = {k: v for k, v in ENVIRON.items() if not k.startswith(("FLIGHTDECK_", "CDKTF_")) or k == CDK_LINE_VARIABLE}
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     env.update(extra)
     return env

@@ -9,7 +9,7 @@ import pytest
 
 from verify.policy import CONFIG, Report, scan_runs, skips
 
-from .conftest import background, synthesized_by
+from .conftest import ENVIRON, background, synthesized_by
 
 
 def environment_stacks(outdir: Path, env: str) -> list[Path]:
@@ -23,7 +23,7 @@ def _policy_reports(work: Path) -> dict[str, list[Report]]:
     bootstrap in a run of its own (``alone``), to compare."""
     aws, gke = synthesized_by("synth_dir"), synthesized_by("gke_dir")
     bootstrap = aws / "stacks" / "bootstrap" / "cdk.tf.json"
-    reports, alone = scan_runs([[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]])
+    reports, alone = scan_runs([[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]], ENVIRON)
     return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:], "alone": alone}
 
 

@@ -18,7 +18,7 @@ import pytest
 from platform_constructs.aws.schema_guard import records_path
 from platform_constructs.migrations import version_order
 
-from .conftest import background, run_probe, synthesized_by
+from .conftest import ENVIRON, background, run_probe, synthesized_by
 
 CASES: dict[str, tuple[str | None, bool]] = {
     # The stack (``[prefix:]instance=version`` deployed): the version already recorded for that
@@ -107,7 +107,7 @@ def _guard_deploys(work: Path) -> Planned | None:
         body = {k: v for k, v in stacks[case].items() if k not in ("//", "provider", "terraform")}
         (work / module).mkdir()
         (work / module / "main.tf.json").write_text(json.dumps(body))
-    with emulator("555555555555") as endpoint:
+    with emulator("555555555555", ENVIRON) as endpoint:
         ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="emulator", aws_secret_access_key="emulator")
         for case, (recorded, _) in CASES.items():
             if recorded is not None:
@@ -130,9 +130,9 @@ def _guard_deploys(work: Path) -> Planned | None:
                 }
             )
         )
-        init = terraform(["init", "-input=false", "-no-color"], work, config)
+        init = terraform(["init", "-input=false", "-no-color"], work, config, base=ENVIRON)
         assert init.returncode == 0, init.stderr
-        plan = terraform(["plan", "-input=false", "-no-color", "-lock=false", "-json"], work, config)
+        plan = terraform(["plan", "-input=false", "-no-color", "-lock=false", "-json"], work, config, base=ENVIRON)
     messages = [json.loads(line) for line in plan.stdout.splitlines() if line.startswith("{")]
     planned = {m["change"]["resource"]["module"].removeprefix("module."): m["change"]["action"] for m in messages if m["type"] == "planned_change"}
     refused = {}

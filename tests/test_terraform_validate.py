@@ -20,7 +20,7 @@ import pytest
 
 from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
 
-from .conftest import background, fixture_configs, load_stacks, synthesized_by
+from .conftest import ENVIRON, background, fixture_configs, load_stacks, synthesized_by
 
 
 def aws_stacks(synthesized: dict[str, Any]) -> dict[str, Any]:
@@ -67,9 +67,9 @@ def _validation(work: Path) -> dict[str, Any] | str:
         (work / env).mkdir()
         (work / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
     (work / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
-    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], work, config)
+    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], work, config, base=ENVIRON)
     assert init.returncode == 0, init.stdout + init.stderr
-    result: dict[str, Any] = json.loads(terraform(["validate", "-json", "-no-color"], work, config).stdout)
+    result: dict[str, Any] = json.loads(terraform(["validate", "-json", "-no-color"], work, config, base=ENVIRON).stdout)
     return {**result, "modules": sorted(stacks)}
 
 

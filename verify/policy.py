@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,10 @@ def scan_all(stack_files: Sequence[Path]) -> list[Report]:
     return scan_runs([stack_files])[0]
 
 
-def scan_runs(runs: Sequence[Sequence[Path]]) -> list[list[Report]]:
+def scan_runs(runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.environ) -> list[list[Report]]:
     """Each run's reports (``scan_all``), every run a checkov process of its own, forked from one that
-    has imported checkov (``verify/checkov_runs.py``): a second run costs its scan, not checkov's start."""
+    has imported checkov (``verify/checkov_runs.py``): a second run costs its scan, not checkov's start.
+    checkov runs in ``base`` (by default this process's environment)."""
     config = yaml.safe_load(CONFIG.read_text())
     arguments = ["-d", ".", "--framework", *config["framework"], "--skip-download", "--compact", "-o", "json"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,10 +87,9 @@ def scan_runs(runs: Sequence[Sequence[Path]]) -> list[list[Report]]:
             folders.append(folder)
         result = subprocess.run(
             [sys.executable, "-m", "verify.checkov_runs", json.dumps([[str(folder), *arguments] for folder in folders])],
-            # An environment of its own, never the process's: the tests call this from a thread while
-            # others may set variables, and a child exec'ing the live environ as it is reallocated
-            # fails (EFAULT).
-            cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False,
+            # An environment of its own, never the process's live one: a child exec'ing that while
+            # another thread sets a variable (which reallocates it) fails with EFAULT.
+            cwd=REPO, env=dict(base), capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
         statuses = json.loads(result.stdout) if result.returncode == 0 else []
         if len(statuses) != len(runs):

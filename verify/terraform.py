@@ -14,7 +14,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +102,12 @@ def for_mirror(stack: dict[str, Any], provider_version: str, exclude_types: Iter
     return {k: v for k, v in part.items() if v}
 
 
-def terraform(args: list[str], workdir: Path, cli_config: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+def terraform(
+    args: list[str], workdir: Path, cli_config: Path, timeout: int = 600, base: Mapping[str, str] = os.environ
+) -> subprocess.CompletedProcess[str]:
+    """``terraform ARGS`` in ``workdir`` with the CLI config given, in ``base`` (by default this process's
+    environment; a caller on a thread of its own passes a copy taken before any thread could change it)."""
+    environ = {**base, "TF_CLI_CONFIG_FILE": str(cli_config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
     return subprocess.run(
         ["terraform", *args], cwd=workdir, env=environ, capture_output=True, text=True, timeout=timeout, check=False
     )
