@@ -7,9 +7,9 @@ Run by tests/conftest.py (``run_main_shared``). Each request is a JSON line on s
 status 1 and its traceback, as a fresh process would end.
 
 Every answer also says which top-level packages the process had loaded before the request and which
-the request imported (``"imports": {"before": [...], "imported": [...]}``): the first synthesis of a
-process that has loaded no binding shows exactly the bindings a synthesis loads, as a fresh
-``python -X importtime main.py`` would.
+the request imported (``"imports": {"before": [...], "imported": [...]}``): for a synthesis that found
+loaded only bindings its own stacks use, the two together are exactly the bindings a fresh
+``python main.py`` of it loads (``LANE_OPENINGS`` in tests/conftest.py, tests/test_bindings.py).
 
 A request with ``"probe": "<name>"`` and ``"args": [...]`` calls ``run(args)`` of
 ``tests/probes/<name>.py`` instead of ``main()``, its answer as the standard output (``run_probe``).
