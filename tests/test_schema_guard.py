@@ -86,7 +86,8 @@ def _guard_deploys(work: Path) -> Planned | None:
     records; None without Terraform and its aws provider mirror.
 
     One plan rather than a deploy after another: each Terraform command spends about ten seconds of
-    CPU in the aws provider (its schema, built for every command), and the guard decides at plan time
+    CPU in the aws provider (its schema, built for every start of it; one provider process serves
+    both commands here, ``shared_provider``), and the guard decides at plan time
     from what its data source reads, so the records a deploy would have left are written straight
     into the emulator, under the names the stacks read them by (the emulated deploy, ``make e2e``,
     applies the record itself in every environment).
@@ -94,7 +95,7 @@ def _guard_deploys(work: Path) -> Planned | None:
     import boto3
 
     from verify.e2e import emulator
-    from verify.terraform import find_mirror, terraform, write_cli_config
+    from verify.terraform import find_mirror, shared_provider, terraform, write_cli_config
 
     mirror = find_mirror()
     if shutil.which("terraform") is None or mirror is None:
@@ -107,7 +108,7 @@ def _guard_deploys(work: Path) -> Planned | None:
         body = {k: v for k, v in stacks[case].items() if k not in ("//", "provider", "terraform")}
         (work / module).mkdir()
         (work / module / "main.tf.json").write_text(json.dumps(body))
-    with emulator("555555555555", ENVIRON) as endpoint:
+    with emulator("555555555555", ENVIRON) as endpoint, shared_provider(root, version, work, ENVIRON) as environ:
         ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="emulator", aws_secret_access_key="emulator")
         for case, (recorded, _) in CASES.items():
             if recorded is not None:
@@ -130,9 +131,9 @@ def _guard_deploys(work: Path) -> Planned | None:
                 }
             )
         )
-        init = terraform(["init", "-input=false", "-no-color"], work, config, base=ENVIRON)
+        init = terraform(["init", "-input=false", "-no-color"], work, config, base=environ)
         assert init.returncode == 0, init.stderr
-        plan = terraform(["plan", "-input=false", "-no-color", "-lock=false", "-json"], work, config, base=ENVIRON)
+        plan = terraform(["plan", "-input=false", "-no-color", "-lock=false", "-json"], work, config, base=environ)
     messages = [json.loads(line) for line in plan.stdout.splitlines() if line.startswith("{")]
     planned = {m["change"]["resource"]["module"].removeprefix("module."): m["change"]["action"] for m in messages if m["type"] == "planned_change"}
     refused = {}

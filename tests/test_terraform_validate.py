@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import pytest
 
-from verify.terraform import find_mirror, for_mirror, terraform, write_cli_config
+from verify.terraform import find_mirror, for_mirror, shared_provider, terraform, write_cli_config
 
 from .conftest import ENVIRON, background, fixture_configs, load_stacks, synthesized_by
 
@@ -49,7 +49,7 @@ RESTORED = ("restored", "again", "quiet")
 @background("validation", 7.5, needs=("synth_dir", "workstation", "restores_aws"))
 def _validation(work: Path) -> dict[str, Any] | str:
     """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module
-    (one init, one run: each run spends seconds loading the provider's schema), with the workstation
+    (one init, one run, one provider process: each start of the provider spends seconds building its schema), with the workstation
     fixture's platform stack (a bastion, a public dev endpoint) and the restored variants; or why it
     cannot run here."""
     terraform_cli, mirror = shutil.which("terraform"), find_mirror()
@@ -67,9 +67,10 @@ def _validation(work: Path) -> dict[str, Any] | str:
         (work / env).mkdir()
         (work / env / "main.tf.json").write_text(json.dumps(for_mirror(stack, version)))
     (work / "main.tf.json").write_text(json.dumps({"module": {env: {"source": f"./{env}"} for env in stacks}}))
-    init = terraform(["init", "-backend=false", "-input=false", "-no-color"], work, config, base=ENVIRON)
-    assert init.returncode == 0, init.stdout + init.stderr
-    result: dict[str, Any] = json.loads(terraform(["validate", "-json", "-no-color"], work, config, base=ENVIRON).stdout)
+    with shared_provider(root, version, work, ENVIRON) as environ:
+        init = terraform(["init", "-backend=false", "-input=false", "-no-color"], work, config, base=environ)
+        assert init.returncode == 0, init.stdout + init.stderr
+        result: dict[str, Any] = json.loads(terraform(["validate", "-json", "-no-color"], work, config, base=environ).stdout)
     return {**result, "modules": sorted(stacks)}
 
 

@@ -14,12 +14,15 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 MIRROR_CANDIDATES = (Path("/opt/tf-plugins"), Path.home() / ".terraform.d" / "plugins")
 AWS_IN_MIRROR = Path("registry.terraform.io") / "hashicorp" / "aws"
+REATTACH = re.compile(r"TF_REATTACH_PROVIDERS='(.*?)'")
 EXPRESSION = re.compile(r"\$\{(.*?)\}")
 ADDRESS = re.compile(r"(?<![\w.])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z][A-Za-z0-9_-]*)")
 
@@ -111,3 +114,39 @@ def terraform(
     return subprocess.run(
         ["terraform", *args], cwd=workdir, env=environ, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+@contextmanager
+def shared_provider(mirror: Path, version: str, workdir: Path, base: Mapping[str, str] = os.environ) -> Iterator[dict[str, str]]:
+    """One aws provider process serving the Terraform commands run in the environment it yields.
+
+    Terraform starts the provider afresh for each phase of a command (``validate``: twice, ``plan``:
+    three times), and each start builds the provider's schema again. The provider's own debug mode
+    (``-debug``) serves Terraform over a socket instead, and Terraform attaches to it through
+    ``TF_REATTACH_PROVIDERS``: the same binary from the mirror answers, started once. Terraform then
+    neither installs nor stops it (``init`` has nothing to install), so it is stopped here when the
+    block ends. On this machine: ``validate`` of the fixture's stacks 2.6 to 3.5 s against 6.3 to
+    6.8 s, the schema guard's ``plan`` about 6.5 s against 11 s.
+
+    The process runs with ``GOGC=400``: its heap is mostly the schema, which every validation of the
+    provider's configuration walks whole (the plugin SDK's internal validation of every resource),
+    and collecting it four times less often halves the provider's CPU for 0.6 GB instead of 0.45.
+    At most one command in a block may configure the provider (``plan``, ``apply``): a second
+    configuration of the same process fails (the provider wraps its HTTP client once only).
+    """
+    (binary,) = (mirror / AWS_IN_MIRROR / version).glob("*/terraform-provider-aws_v*")
+    log = workdir / "provider.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(binary), "-debug"], cwd=workdir, env={**base, "GOGC": "400"}, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := REATTACH.search(log.read_text())):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the aws provider did not start in debug mode (status {process.poll()}): {log.read_text()[-2000:]}")
+            time.sleep(0.02)
+        yield {**base, "TF_REATTACH_PROVIDERS": found.group(1)}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
