@@ -7,6 +7,7 @@ from typing import cast
 
 import pytest
 
+from verify.checkov_runs import line_loader
 from verify.policy import CONFIG, Report, scan_runs, skips
 
 from .conftest import ENVIRON, background, synthesized_by
@@ -25,6 +26,24 @@ def _policy_reports(work: Path) -> dict[str, list[Report]]:
     bootstrap = aws / "stacks" / "bootstrap" / "cdk.tf.json"
     reports, alone = scan_runs([[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]], ENVIRON)
     return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:], "alone": alone}
+
+
+def test_checkov_reads_a_stack_on_libyaml_as_its_own_loader_does(synth_dir: Path) -> None:
+    import yaml
+    from checkov.common.parsers.yaml import loader
+
+    faster = line_loader()
+    if faster is None:
+        pytest.skip("PyYAML was built without libyaml: the scans use checkov's own loader")
+    edge_cases = (
+        '{\n  "a": {"on": "on", "off": "off", "yes": true, "n": 1.50, "e": 1e3, "null": null},\n'
+        '  "list": [{"x": "multi\\nline"}, [], {}, "\\u00e9t\\u00e9"],\n  "empty": ""\n}\n'
+    )
+    for text in ((synth_dir / "stacks" / "bootstrap" / "cdk.tf.json").read_text(), edge_cases):
+        theirs = list(yaml.load_all(text, Loader=loader.SafeLineLoader))
+        ours = list(yaml.load_all(text, Loader=faster))
+        assert ours == theirs and repr(ours) == repr(theirs)  # the same values, types, key order and lines
+    assert (theirs[0]["__startline__"], theirs[0]["__endline__"]) == (1, 5) and theirs[0]["a"]["on"] == "on"
 
 
 def test_one_run_reports_each_stack_as_a_run_of_its_own(policy_reports: dict[str, list[Report]], bootstrap_report: Report) -> None:
