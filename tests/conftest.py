@@ -536,21 +536,22 @@ def _restores_aws(work: Path) -> dict[str, dict[str, Any]]:
     )
 
 
-@background("restores_gcp", 3.5, lane="gcp")
+@background("restores_gcp", 2.5, lane="gcp")
 def _restores_gcp(work: Path) -> dict[str, dict[str, Any]]:
-    # The same on GCP: the GKE fixture's prod as it is, cloned at a point in time, then restored from a
-    # backup of that clone.
+    # The same on GCP: the GKE fixture's prod as it is (its stack from the GKE fixture's synthesis, which
+    # opens this lane), cloned at a point in time, then restored from a backup of that clone.
     gke = yaml.safe_load((GKE_EXAMPLES / "prod.yaml").read_text())
     database = gke.get("database", {})
-    return _platform_stacks(
+    live = json.loads((cast(Path, synthesized_by("gke_dir")) / "stacks" / "prod_platform" / "cdk.tf.json").read_text())
+    restored = _platform_stacks(
         work,
         "gcp",
         {
-            "glive": gke,
             "grestored": {**gke, "database": {**database, "restore_from": {"instance": "r1", "point_in_time": "2026-12-01T02:10:00Z"}}},
             "gagain": {**gke, "database": {**database, "restore_from": {"instance": "r2", "replaces": "r1", "backup_run_id": 1764555000000}}},
         },
     )
+    return {"glive": live, **restored}
 
 
 @background("restores", 0, needs=("restores_aws", "restores_gcp"))
@@ -561,7 +562,8 @@ def _restores(work: Path) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def restores() -> dict[str, dict[str, Any]]:
     """The trust fixture's AWS environment as it is (``live``), restored once (``restored``) and again
-    (``again``), and without Datadog (``quiet``); the GKE fixture's prod likewise (``glive``, ``grestored``, ``gagain``)."""
+    (``again``), and without Datadog (``quiet``); the GKE fixture's prod likewise (``glive``: its ``prod``,
+    ``grestored``, ``gagain``)."""
     return cast(dict[str, dict[str, Any]], synthesized_by("restores"))
 
 

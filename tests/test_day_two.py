@@ -173,14 +173,14 @@ def test_cloud_sql_refuses_a_downgrade_and_records_the_point_before_each_upgrade
 
     (instance,) = resources(restores["glive"], "google_sql_database_instance").values()
     (listed,) = restores["glive"]["data"]["google_sql_database_instances"]
-    labels = instance["settings"]["user_labels"]
+    labels, name = instance["settings"]["user_labels"], instance["name"]
     assert labels[VERSION_LABEL] == "3-2-2" and re.fullmatch(r"[0-9a-f]{12}", labels[IMAGE_LABEL])
     (precondition,) = instance["lifecycle"]["precondition"]
     reference = f"data.google_sql_database_instances.{listed}.instances"
     evaluator = Evaluator(tmp_path, reference, precondition, {"point": labels[UPGRADE_POINT_LABEL]})
 
     def instance_with(**recorded: str) -> dict[str, Any]:
-        return {"name": "flightdeck-glive", "settings": [{"user_labels": {"env": "prod", **recorded}}]}
+        return {"name": name, "settings": [{"user_labels": {"env": "prod", **recorded}}]}
 
     now = re.compile(r"\d{8}t\d{6}z")
     # The first deploy: no instance yet. The point is this plan's time.
@@ -199,10 +199,10 @@ def test_cloud_sql_refuses_a_downgrade_and_records_the_point_before_each_upgrade
     # Below the version the instance was migrated to: refused at plan time, the way back in the message.
     refused = evaluator.run([instance_with(**{**same, VERSION_LABEL: "3-10-1"})])
     assert refused.status != 0
-    assert "Airflow 3.2.2 is older than the version the database flightdeck-glive was migrated to" in refused.output
+    assert f"Airflow 3.2.2 is older than the version the database {name} was migrated to" in refused.output
     assert "database.restore_from" in refused.output and "airflow-upgrade-point" in refused.output
     # Another instance's version is not this one's (a restored instance starts without a record).
-    other = {"name": "flightdeck-glive-r1", "settings": [{"user_labels": {VERSION_LABEL: "3-10-1"}}]}
+    other = {"name": f"{name}-r1", "settings": [{"user_labels": {VERSION_LABEL: "3-10-1"}}]}
     assert evaluator.run([other]).status == 0
 
 
