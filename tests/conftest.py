@@ -630,6 +630,11 @@ fraction of the pure-Python parser's time, which was the largest part of the tes
 (the tests read every chart's values, hundreds of times)."""
 
 
+def dump_yaml(data: Any) -> str:
+    """``yaml.safe_dump(data, sort_keys=False)`` with libyaml's emitter, where PyYAML has it."""
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+
+
 def parse_yaml(text: str) -> Any:
     """``yaml.safe_load(text)``, parsed by libyaml, each text once a session: the tests read the same
     releases' values again and again. Each caller gets a copy of its own (marshal copies plain data in

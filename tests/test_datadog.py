@@ -11,11 +11,10 @@ import csv
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
-import yaml
 from datadog_api_client import Configuration
 from datadog_api_client.model_utils import (
     OpenApiModel,
@@ -168,7 +167,7 @@ def test_provider_takes_keys_from_variables_or_environment(stacks: dict[str, Any
 
 @cache
 def chart_defaults() -> dict[str, Any]:
-    return yaml.safe_load((DATA / "datadog-chart" / "values.yaml").read_text())
+    return cast(dict[str, Any], parse_yaml((DATA / "datadog-chart" / "values.yaml").read_text()))
 
 
 def missing_chart_keys(values: Any, defaults: Any, path: str = "") -> list[str]:

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from flightdeck.loader import load_environments
 
-from .conftest import TRUST, run_main
+from .conftest import TRUST, dump_yaml, parse_yaml, run_main
 
 FIXTURES = TRUST
 
@@ -34,21 +33,21 @@ def setting(path: str, value: Any) -> Callable[[Path], None]:
     """An edit that sets the dotted field ``path`` (``airflow.ui.public``) of a file to ``value``."""
 
     def change(file: Path) -> None:
-        data = yaml.safe_load(file.read_text())
+        data = parse_yaml(file.read_text())
         node = data
         *parents, last = path.split(".")
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
         node[last] = value
-        file.write_text(yaml.safe_dump(data, sort_keys=False))
+        file.write_text(dump_yaml(data))
 
     return change
 
 
 def _drop_auth(file: Path) -> None:
-    data = yaml.safe_load(file.read_text())
+    data = parse_yaml(file.read_text())
     del data["airflow"]["ui"]["auth"]
-    file.write_text(yaml.safe_dump(data, sort_keys=False))
+    file.write_text(dump_yaml(data))
 
 
 def text(content: str) -> Callable[[Path], object]:

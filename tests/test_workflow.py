@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -19,7 +19,7 @@ from flightdeck.loader import load_bootstrap, load_environments
 from flightdeck.plan_summary import summarize
 from flightdeck.workflow import ACTIONS, OVERRIDES_SCRIPT, PINNED_ACTIONS, expected, render
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, resources
+from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, parse_yaml, resources
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def workflow_text() -> str:
 
 @pytest.fixture(scope="module")
 def workflow(workflow_text: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = yaml.safe_load(workflow_text)
+    parsed: dict[str, Any] = parse_yaml(workflow_text)
     return parsed
 
 
@@ -43,7 +43,7 @@ def workflow_file(workflow_text: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def jobs_of(text: str) -> dict[str, Any]:
-    return yaml.safe_load(text)["jobs"]
+    return cast(dict[str, Any], parse_yaml(text)["jobs"])
 
 
 def schema_check(path: Path) -> subprocess.CompletedProcess[str]:
@@ -225,7 +225,7 @@ def test_workflow_follows_the_repositorys_default_branch(env_dir: Path) -> None:
     configs = load_environments(env_dir, {})
     bootstrap = load_bootstrap(env_dir.parent / "bootstrap.yaml", configs)
     text = render(configs, bootstrap.model_copy(update={"github": bootstrap.github.model_copy(update={"default_branch": "trunk"})}))
-    workflow = yaml.safe_load(text)
+    workflow = parse_yaml(text)
     assert workflow["on"]["push"] == {"branches": ["trunk"]}
     assert workflow["jobs"]["deploy-prod_cluster"]["if"].startswith("github.ref == 'refs/heads/trunk'")
 
