@@ -228,7 +228,7 @@ def test_without_datadog_eks_ships_container_logs_to_cloudwatch_and_keeps_them_p
     assert not [a for a in resources(restores["live"], "aws_eks_addon").values() if a["addon_name"] == "amazon-cloudwatch-observability"], (
         "Datadog collects them where it is configured"
     )
-    quiet = restores["quiet"]
+    quiet = restores["again"]  # a dev environment without Datadog
     (addon,) = [a for a in resources(quiet, "aws_eks_addon").values() if a["addon_name"] == "amazon-cloudwatch-observability"]
     config = json.loads(addon["configuration_values"])
     assert config["containerLogs"] == {"enabled": True}
@@ -236,12 +236,12 @@ def test_without_datadog_eks_ships_container_logs_to_cloudwatch_and_keeps_them_p
     (association,) = addon["pod_identity_association"]
     assert association["service_account"] == "cloudwatch-agent"
     groups = {g["name"]: g for g in resources(quiet, "aws_cloudwatch_log_group").values() if "/containerinsights/" in g["name"]}
-    assert set(groups) == {f"/aws/containerinsights/flightdeck-quiet/{kind}" for kind in ("application", "dataplane", "host")}
+    assert set(groups) == {f"/aws/containerinsights/flightdeck-again/{kind}" for kind in ("application", "dataplane", "host")}
     retention = tier_defaults(Tier.DEV, "aws")["cluster"]["log_retention_days"]
     assert {g["retention_in_days"] for g in groups.values()} == {retention}
     assert all(g["kms_key_id"].startswith("${aws_kms_key.") for g in groups.values())
     # Its identity writes exactly those groups, and no metrics.
-    (role_id,) = [i for i, r in resources(quiet, "aws_iam_role").items() if r["name"] == "flightdeck-quiet-container-logs"]
+    (role_id,) = [i for i, r in resources(quiet, "aws_iam_role").items() if r["name"] == "flightdeck-again-container-logs"]
     assert association["role_arn"] == f"${{aws_iam_role.{role_id}.arn}}"
     (inline,) = [p for p in resources(quiet, "aws_iam_role_policy").values() if p["name"] == "write-container-logs"]
     statements = json.loads(inline["policy"])["Statement"]

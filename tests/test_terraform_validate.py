@@ -42,8 +42,8 @@ def test_a_stack_with_other_providers_is_refused(synthesized: dict[str, Any]) ->
         for_mirror(synthesized["prod_cluster"], "5.100.0")
 
 
-RESTORED = ("restored", "again", "quiet")
-"""The ``restores`` fixture's AWS variants: restored once, restored again, and without Datadog."""
+RESTORED = ("restored", "again")
+"""The ``restores`` fixture's AWS variants: restored once, and restored again (a dev environment without Datadog)."""
 
 
 @background("validation", 7.5, needs=("synth_dir", "workstation", "restores_aws"))

@@ -146,7 +146,8 @@ def shared_provider(mirror: Path, version: str, workdir: Path, base: Mapping[str
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the aws provider did not start in debug mode (status {process.poll()}): {log.read_text()[-2000:]}")
             time.sleep(0.02)
-        yield {**base, "TF_REATTACH_PROVIDERS": found.group(1)}
+        # Terraform itself (a Go program too, holding the same schema) likewise: 0.6 s less CPU a validate.
+        yield {**base, "TF_REATTACH_PROVIDERS": found.group(1), "GOGC": "400"}
     finally:
         process.terminate()
         process.wait(timeout=30)
