@@ -21,9 +21,9 @@ def test_the_committed_workflow_is_the_one_your_environments_give() -> None:
 
 
 def test_the_committed_workflow_is_valid_and_clean() -> None:
-    for check in (schema_check, zizmor):
-        result = check(WORKFLOW)
-        assert result.returncode == 0, result.stdout + result.stderr
+    assert schema_check(WORKFLOW) == {str(WORKFLOW): []}
+    result = zizmor(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_example_dags_run_where_an_environment_places_them(synthesized: dict[str, Any]) -> None:
