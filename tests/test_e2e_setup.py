@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from flightdeck.manifest import synthesized_stacks
-from verify.e2e import EMULATOR_GAPS, aws_environments, emulated_part
+from verify.e2e import EMULATOR_GAPS, aws_environments, emulated_part, endpoint_environment
 
 from .conftest import fixture_configs
 
 
 def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(synthesized: dict[str, Any]) -> None:
-    part = emulated_part(synthesized["prod_platform"], "5.100.0", "http://127.0.0.1:4566")
+    part = emulated_part(synthesized["prod_platform"], "5.100.0")
     (provider,) = part["provider"]["aws"]
-    assert set(provider["endpoints"][0].values()) == {"http://127.0.0.1:4566"}
+    # Every service at the emulator, from the provider's environment: nothing in the configuration says otherwise.
+    assert "endpoints" not in provider and endpoint_environment("http://127.0.0.1:4566") == {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566"}
     assert "allowed_account_ids" not in provider
     assert not set(EMULATOR_GAPS) & set(part["resource"])
     groups = part["resource"]["aws_eks_node_group"].values()
@@ -30,7 +31,7 @@ def test_emulated_part_points_at_the_emulator_and_keeps_the_environment(synthesi
 
 def test_everything_the_emulator_can_create_is_applied(synthesized: dict[str, Any]) -> None:
     stack = synthesized["prod_platform"]
-    part = emulated_part(stack, "5.100.0", "http://127.0.0.1:4566")
+    part = emulated_part(stack, "5.100.0")
     left_out = {t for t in stack["resource"] if t not in part["resource"]}
     assert left_out == set(EMULATOR_GAPS) & set(stack["resource"]), "only the listed gaps are left out"
     assert "aws_codebuild_project" in part["resource"], "the runner itself is created, only its GitHub webhook is not"
