@@ -85,16 +85,14 @@ def _guard_deploys(work: Path) -> Planned | None:
     """One plan of every case, each a module of one root, against one emulator holding the cases'
     records; None without Terraform and its aws provider mirror.
 
-    One plan rather than a deploy after another: each Terraform command spends about ten seconds of
-    CPU in the aws provider (its schema, built for every start of it; one provider process serves
-    both commands here, ``shared_provider``), and the guard decides at plan time
+    One plan rather than a deploy after another: every Terraform command costs the aws provider
+    seconds of CPU (one provider process serves both commands here, ``shared_provider``), and the
+    guard decides at plan time
     from what its data source reads, so the records a deploy would have left are written straight
     into the emulator, under the names the stacks read them by (the emulated deploy, ``make e2e``,
     applies the record itself in every environment).
     """
-    import boto3
-
-    from verify.e2e import emulator
+    from verify.e2e import boto, emulator, endpoint_environment
     from verify.terraform import find_mirror, shared_provider, terraform, write_cli_config
 
     mirror = find_mirror()
@@ -110,9 +108,9 @@ def _guard_deploys(work: Path) -> Planned | None:
         (work / module / "main.tf.json").write_text(json.dumps(body))
     with (
         emulator("555555555555", ENVIRON) as endpoint,
-        shared_provider(root, version, work, {**ENVIRON, "AWS_ENDPOINT_URL_SSM": endpoint}) as environ,
+        shared_provider(root, version, work, {**ENVIRON, **endpoint_environment(endpoint)}) as environ,
     ):
-        ssm = boto3.client("ssm", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="emulator", aws_secret_access_key="emulator")
+        ssm = boto("ssm", endpoint, "eu-west-1")
         for case, (recorded, _) in CASES.items():
             if recorded is not None:
                 ssm.put_parameter(Name=record_name(case), Value=recorded, Type="String")
@@ -123,9 +121,8 @@ def _guard_deploys(work: Path) -> Planned | None:
             "skip_credentials_validation": True,
             "skip_metadata_api_check": True,
             "skip_requesting_account_id": True,
-            # The emulator's address comes from the provider's environment (AWS_ENDPOINT_URL_SSM), not an
-            # ``endpoints`` block: validating that block (hundreds of attributes) costs the provider about
-            # two seconds, twice a plan.
+            # The emulator's address comes from the provider's environment, as in the emulated deploy
+            # (``endpoint_environment``), not an ``endpoints`` block.
         }
         (work / "main.tf.json").write_text(
             json.dumps(

@@ -82,8 +82,8 @@ def scan_runs(runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.envir
             folder = Path(tmp) / f"run{number}"
             folder.mkdir()
             for index, stack_file in enumerate(stack_files):
-                (folder / f"{index}-{stack_file.parent.name}").mkdir()
-                (folder / f"{index}-{stack_file.parent.name}" / "cdk.tf.json").write_text(stack_file.read_text())
+                (folder / _copy(index, stack_file)).mkdir()
+                (folder / _copy(index, stack_file) / "cdk.tf.json").write_text(stack_file.read_text())
             folders.append(folder)
         result = subprocess.run(
             [sys.executable, "-m", "verify.checkov_runs", json.dumps([[str(folder), *arguments] for folder in folders])],
@@ -102,6 +102,11 @@ def scan_runs(runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.envir
     return [_reports(stack_files, output) for stack_files, output in zip(runs, outputs, strict=True)]
 
 
+def _copy(index: int, stack_file: Path) -> str:
+    """The folder a run's ``index``-th stack is copied to, and which checkov names in its findings."""
+    return f"{index}-{stack_file.parent.name}"
+
+
 def _reports(stack_files: Sequence[Path], output: Any) -> list[Report]:
     """One report per stack of a run, from checkov's JSON output for that run."""
     output = output[0] if isinstance(output, list) else output
@@ -109,7 +114,7 @@ def _reports(stack_files: Sequence[Path], output: Any) -> list[Report]:
     listed = skips()
     reports = []
     for index, stack_file in enumerate(stack_files):
-        path = f"/{index}-{stack_file.parent.name}/cdk.tf.json"
+        path = f"/{_copy(index, stack_file)}/cdk.tf.json"
         # Sorted: checkov lists them in no fixed order from run to run.
         findings = sorted(
             (Finding(c["check_id"], c["resource"], c["check_name"]) for c in results.get("failed_checks", []) if c["file_path"] == path),
