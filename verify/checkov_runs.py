@@ -1,8 +1,11 @@
-"""checkov runs that share one import of checkov (about 3.5 s of each run's start on the development machine).
+"""checkov runs that share one import of checkov (about 4 s of each run's start on the development machine).
 
-    python -m verify.checkov_runs '[[folder, arg, ...], ...]'
+    python -m verify.checkov_runs <<< '[[folder, arg, ...], ...]'
 
-Imports checkov once, then forks a process per run: the child changes to the run's folder, writes
+Imports checkov once, then reads the runs (a JSON list, on standard input), then forks a process per
+run. The runs are read only once checkov is imported, so a caller may start this process before it
+knows them (``verify/policy.py``, ``checkov_process``) and the import overlaps whatever it waits for.
+Each run's process: the child changes to the run's folder, writes
 checkov's standard output to ``<folder>.out`` and its standard error to ``<folder>.err`` beside it,
 runs checkov with the arguments given and leaves with checkov's exit status, as the ``checkov``
 command would (an exception checkov does not catch is its traceback and status 1); nothing a run
@@ -22,7 +25,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import yaml
@@ -68,7 +71,8 @@ def _child(folder: str, arguments: list[str]) -> None:
     os._exit(status)
 
 
-def main(runs: list[list[str]]) -> list[int]:
+def main(read_runs: Callable[[], list[list[str]]]) -> list[int]:
+    """Imports checkov, then runs what ``read_runs`` returns; each run's exit status."""
     import checkov.main  # noqa: F401 -- imported once here, for every run forked below
     from checkov.common.parsers.yaml import loader
 
@@ -76,6 +80,7 @@ def main(runs: list[list[str]]) -> list[int]:
     if faster is not None:
         loader.SafeLineLoader = faster  # type: ignore[assignment,misc]  # read by loader.loads at each call
 
+    runs = read_runs()
     statuses = []
     for folder, *arguments in runs:
         pid = os.fork()
@@ -90,4 +95,4 @@ def main(runs: list[list[str]]) -> list[int]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(json.loads(sys.argv[1]))))
+    print(json.dumps(main(lambda: json.loads(sys.stdin.read()))))

@@ -66,12 +66,27 @@ def scan_all(stack_files: Sequence[Path]) -> list[Report]:
     return scan_runs([stack_files])[0]
 
 
-def scan_runs(runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.environ) -> list[list[Report]]:
+def checkov_process(base: Mapping[str, str] = os.environ) -> subprocess.Popen[str]:
+    """A ``verify/checkov_runs.py`` process, importing checkov at once and then waiting for its runs
+    (``scan_runs``), in ``base`` (by default this process's environment). Started before the stacks
+    it will scan exist, its import (seconds) overlaps their synthesis."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "verify.checkov_runs"],
+        # An environment of its own, never the process's live one: a child exec'ing that while
+        # another thread sets a variable (which reallocates it) fails with EFAULT.
+        cwd=REPO, env=dict(base), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def scan_runs(
+    runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.environ, process: subprocess.Popen[str] | None = None
+) -> list[list[Report]]:
     """Each run's reports (``scan_all``), every run a checkov process of its own, forked from one that
-    has imported checkov (``verify/checkov_runs.py``): a second run costs its scan, not checkov's start.
-    checkov runs in ``base`` (by default this process's environment)."""
+    has imported checkov (``process``, from ``checkov_process``; by default one started now in
+    ``base``): a second run costs its scan, not checkov's start."""
     config = yaml.safe_load(CONFIG.read_text())
     arguments = ["-d", ".", "--framework", *config["framework"], "--skip-download", "--compact", "-o", "json"]
+    runner = process if process is not None else checkov_process(base)
     with tempfile.TemporaryDirectory() as tmp:
         # checkov scans folders; copies keep it away from the rest of each stack's directory, and a
         # folder per stack keeps two stacks of one name (from two syntheses) apart. Each run's folder
@@ -85,15 +100,14 @@ def scan_runs(runs: Sequence[Sequence[Path]], base: Mapping[str, str] = os.envir
                 (folder / _copy(index, stack_file)).mkdir()
                 (folder / _copy(index, stack_file) / "cdk.tf.json").write_text(stack_file.read_text())
             folders.append(folder)
-        result = subprocess.run(
-            [sys.executable, "-m", "verify.checkov_runs", json.dumps([[str(folder), *arguments] for folder in folders])],
-            # An environment of its own, never the process's live one: a child exec'ing that while
-            # another thread sets a variable (which reallocates it) fails with EFAULT.
-            cwd=REPO, env=dict(base), capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        statuses = json.loads(result.stdout) if result.returncode == 0 else []
+        try:
+            stdout, stderr = runner.communicate(json.dumps([[str(folder), *arguments] for folder in folders]), timeout=600)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            raise
+        statuses = json.loads(stdout) if runner.returncode == 0 else []
         if len(statuses) != len(runs):
-            raise RuntimeError(f"checkov did not run (status {result.returncode}): {result.stderr[-2000:]}")
+            raise RuntimeError(f"checkov did not run (status {runner.returncode}): {stderr[-2000:]}")
         for status, folder, stack_files in zip(statuses, folders, runs, strict=True):
             if status not in (0, 1):  # 1: failed checks, which the reports list
                 errors = Path(f"{folder}.err").read_text()[-2000:]
