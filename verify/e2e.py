@@ -57,50 +57,75 @@ LISTENING = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 """How the moto server (werkzeug) says which port it bound."""
 
 
-@contextmanager
-def emulator(account_id: str, base: Mapping[str, str] = os.environ) -> Iterator[str]:
-    """A moto server on loopback for the duration of the block, in ``base`` (by default this process's
-    environment); yields its endpoint.
+class Emulator:
+    """A moto server on loopback, started at once in ``base`` (by default this process's environment);
+    ``endpoint`` waits until it answers, ``stop`` stops it.
 
     The server binds a port the system picks (``-p 0``) and says which: a port picked here and bound
     later could be taken in between by another emulator (CI runs both lines' suites and the emulated
-    deploy side by side), whose answers would then be taken for this one's.
+    deploy side by side), whose answers would then be taken for this one's. Started before it is
+    needed, its start (about a second of importing moto) overlaps whatever the caller does meanwhile.
     """
-    environ = {**base, "MOTO_ACCOUNT_ID": account_id, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-    with tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log") as log:
-        server = subprocess.Popen(
+
+    def __init__(self, account_id: str, base: Mapping[str, str] = os.environ) -> None:
+        environ = {**base, "MOTO_ACCOUNT_ID": account_id, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        self.account_id = account_id
+        self.log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log")  # closed by stop()
+        self.server = subprocess.Popen(
             [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", "0"],
             env=environ,
             stdout=subprocess.DEVNULL,
-            stderr=log,
+            stderr=self.log,
         )
-        try:
-            # Usually a second or two; but the first start in a fresh environment compiles moto's
-            # modules (nothing is byte-compiled at install), and under CI's niced test suites that
-            # once took longer than 30 s. A server that exits fails at once, whatever the deadline.
-            deadline = time.monotonic() + STARTUP_SECONDS
-            endpoint = None
-            while True:
-                if endpoint is None and (listening := LISTENING.search(Path(log.name).read_text(errors="replace"))):
-                    endpoint = f"http://127.0.0.1:{listening.group(1)}"
-                try:
-                    if endpoint is not None:
-                        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
-                        break
-                except OSError:
-                    pass
-                if server.poll() is not None:
-                    raise RuntimeError(f"the moto server exited with status {server.returncode} before it answered")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the moto server did not answer within {STARTUP_SECONDS} s")
-                time.sleep(0.3)
-            yield endpoint
-        finally:
-            server.terminate()
+        self._endpoint: str | None = None
+
+    def endpoint(self) -> str:
+        """Its address, once it answers."""
+        if self._endpoint is not None:
+            return self._endpoint
+        # Usually a second or two; but the first start in a fresh environment compiles moto's
+        # modules (nothing is byte-compiled at install), and under CI's niced test suites that
+        # once took longer than 30 s. A server that exits fails at once, whatever the deadline.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        endpoint = None
+        while True:
+            if endpoint is None and (listening := LISTENING.search(Path(self.log.name).read_text(errors="replace"))):
+                endpoint = f"http://127.0.0.1:{listening.group(1)}"
             try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                if endpoint is not None:
+                    urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+                    self._endpoint = endpoint
+                    return endpoint
+            except OSError:
+                pass
+            if self.server.poll() is not None:
+                raise RuntimeError(f"the moto server exited with status {self.server.returncode} before it answered")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the moto server did not answer within {STARTUP_SECONDS} s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.server.terminate()
+        try:
+            self.server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+        self.log.close()
+
+
+@contextmanager
+def emulator(account_id: str, base: Mapping[str, str] = os.environ, started: Emulator | None = None) -> Iterator[str]:
+    """A moto server on loopback for the duration of the block (``started``, or one started now in
+    ``base``); yields its endpoint, and stops it when the block ends."""
+    server = started if started is not None else Emulator(account_id, base)
+    if server.account_id != account_id:
+        server.stop()
+        raise ValueError(f"the emulator was started for account {server.account_id}, not {account_id}")
+    try:
+        yield server.endpoint()
+    finally:
+        server.stop()
 
 
 def endpoint_environment(endpoint: str) -> dict[str, str]:
