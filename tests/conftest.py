@@ -26,6 +26,8 @@ import yaml
 
 from flightdeck.cdk_line import VARIABLE as CDK_LINE_VARIABLE
 from flightdeck.cdk_line import activate
+from verify.e2e import Emulator
+from verify.policy import checkov_process
 
 LINE = activate(os.environ)
 """The CDK line this session runs on (``FLIGHTDECK_CDK``): settled before any test module imports a binding."""
@@ -73,25 +75,51 @@ class _Server:
         self.script = REPO / "tests" / "probes" / f"{script}.py"
         self.lock = threading.Lock()
         self.process: subprocess.Popen[str] | None = None
+        self.ahead: str | None = None
+        """A request written before anyone asked it (``send_ahead``), whose answer is still unread."""
+
+    def start(self) -> subprocess.Popen[str]:
+        """The server's process, started now if it was not."""
+        if self.process is None:
+            self.process = subprocess.Popen(
+                [sys.executable, str(self.script)],
+                cwd=REPO,
+                env=clean_environ(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        return self.process
+
+    def send_ahead(self, environ: dict[str, str], **request: object) -> None:
+        """Write a request now, before its job asks it (``ask`` with the same request reads its answer)."""
+        with self.lock:
+            self._write(json.dumps({"environ": environ, **request}))
 
     def ask(self, environ: dict[str, str], **request: object) -> dict[str, Any]:
         """The server's whole answer to one request."""
+        line = json.dumps({"environ": environ, **request})
         with self.lock:
-            if self.process is None:
-                self.process = subprocess.Popen(
-                    [sys.executable, str(self.script)],
-                    cwd=REPO,
-                    env=clean_environ(),
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            assert self.process.stdin is not None and self.process.stdout is not None
-            self.process.stdin.write(json.dumps({"environ": environ, **request}) + "\n")
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
-            assert answer, f"{self.script.name} ended"
-            return cast(dict[str, Any], json.loads(answer))
+            if self.ahead != line:
+                self._write(line)
+            self.ahead = None
+            return self._answer()
+
+    def _write(self, line: str) -> None:
+        if self.ahead is not None:
+            self._answer()  # a request sent ahead that no job asked (its tests were deselected)
+        self.process = self.start()
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        self.ahead = line
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process is not None and self.process.stdout is not None
+        answer = self.process.stdout.readline()
+        assert answer, f"{self.script.name} ended"
+        self.ahead = None
+        return cast(dict[str, Any], json.loads(answer))
 
     def run(self, environ: dict[str, str], **request: object) -> subprocess.CompletedProcess[str]:
         result = self.ask(environ, **request)
@@ -115,6 +143,56 @@ the process has loaded after it is what it loads: the binding test's evidence. T
 datadog binding not yet loaded."""
 _FORKS = _Server("fork_server")
 """Where ``run_main`` forks each run from (``tests/probes/fork_server.py``)."""
+
+
+# Head starts. A session of the whole suite spends its first second and a half importing and
+# collecting the test modules, on one core: the processes that the background work will need
+# and that take seconds to start (the synthesis processes loading the CDK core and its Node
+# runtime, checkov's import, the emulator's) start then, before the work is known. A session of
+# some of the tests starts each when a job first needs it, as before.
+
+EMULATED_ACCOUNT = "555555555555"
+"""The account of the session's emulator (``head_start("emulator")``)."""
+
+_HEAD_STARTS: dict[str, Callable[[], Any]] = {
+    "checkov": lambda: checkov_process(ENVIRON),  # for the policy scan (tests/test_policy.py)
+    "emulator": lambda: Emulator(EMULATED_ACCOUNT, ENVIRON),  # for the schema guard's plan (tests/test_schema_guard.py)
+}
+_HEADED: dict[str, Any] = {}
+
+
+def head_start(name: str) -> Any:
+    """What the session started for ``name`` as it began (``_HEAD_STARTS``), handed over once: its taker
+    stops it. None if the session did not start one (a run of some of the tests)."""
+    return _HEADED.pop(name, None)
+
+
+def _runs_whole_suite(config: pytest.Config) -> bool:
+    """Whether the session's paths take in all of ``tests/`` (``make test``, ``pytest`` alone)."""
+    here = Path(__file__).resolve().parent
+    paths = [(config.invocation_params.dir / str(arg).split("::")[0]).resolve() for arg in config.args]
+    return not config.option.collectonly and any(here.is_relative_to(path) for path in paths)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _runs_whole_suite(config):
+        # Each lane's opening synthesis is asked at once: the whole suite needs it, and every other
+        # synthesis of its cloud waits for it.
+        for lane, server in _SERVERS.items():
+            server.send_ahead(_environ(*_opening(LANE_OPENINGS[lane][0]), {}))
+        for name, start in _HEAD_STARTS.items():
+            _HEADED[name] = start()
+
+
+def _stop_head_starts() -> None:
+    """Stop what was started ahead and never taken (its tests were deselected, or failed before)."""
+    for name in list(_HEADED):
+        started = head_start(name)
+        if isinstance(started, subprocess.Popen):
+            started.kill()
+            started.wait()
+        else:
+            started.stop()
 
 
 def _environ(outdir: Path, environments: Path | None, extra_env: Mapping[str, str]) -> dict[str, str]:
@@ -231,7 +309,7 @@ Job = Callable[[Path], Any]
 class _Registered:
     job: Job
     seconds: float
-    """Roughly how long it takes alone on this machine: the jobs with the longest work ahead of them
+    """Roughly how long it takes on this machine beside another job, as the session's summary shows it: the jobs with the longest work ahead of them
     run first, and tests run in the order their jobs should be done (``pytest_collection_modifyitems``)."""
     needs: tuple[str, ...]
     """Jobs whose results it reads: it is queued when they are done, so it never holds a worker waiting."""
@@ -339,7 +417,7 @@ def _start(name: str) -> Future[Any]:
     if name in _STARTED:
         return _STARTED[name]
     needs = [_start(need) for need in _JOBS[name].needs]
-    (_WORK / name).mkdir()
+    (_WORK / name).mkdir(exist_ok=True)  # an opening synthesis sent ahead made it already
     future: Future[Any] = Future()
     _STARTED[name] = future
     waiting = [len(needs)]
@@ -437,37 +515,55 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _WORKERS.stop()
+    _stop_head_starts()
     for server in _SERVERS.values():
         server.close()
     _FORKS.close()
     shutil.rmtree(_WORK, ignore_errors=True)
 
 
-def _opening_synthesis(lane: str, outdir: Path, environments: Path) -> Path:
-    """One of a lane's opening syntheses (``LANE_OPENINGS``), with what the process had loaded before it
-    and what it imported (the server says both)."""
+OPENING_SYNTHESES = {
+    "synth_dir": ("aws", "cdktf.out", lambda: ENVIRONMENTS),
+    "existing_dir": ("gcp", "existing.out", lambda: EXISTING_EXAMPLES),
+    "gke_dir": ("gcp", "gke.out", lambda: GKE_EXAMPLES),
+}
+"""The lanes' opening syntheses (``LANE_OPENINGS``): lane, output folder in the job's work folder, environments."""
+
+
+def _opening(name: str) -> tuple[Path, Path]:
+    """An opening synthesis's output folder (its parent made) and environments."""
+    _, output, environments = OPENING_SYNTHESES[name]
+    (_WORK / name).mkdir(exist_ok=True)
+    return _WORK / name / output, environments()
+
+
+def _opening_synthesis(name: str) -> Path:
+    """One of a lane's opening syntheses, with what the process had loaded before it and what it
+    imported (the server says both)."""
+    lane = OPENING_SYNTHESES[name][0]
+    outdir, environments = _opening(name)
     answer = _SERVERS[lane].ask(_environ(outdir, environments, {}))
     assert answer["returncode"] == 0, f"synthesis of {environments} failed:\n{answer['stderr'][-5000:]}"
     (outdir / "imports.json").write_text(json.dumps(answer["imports"]))
     return outdir
 
 
-@background("synth_dir", 13, lane="aws")
+@background("synth_dir", 10.5, lane="aws")
 def _fixture_environments(work: Path) -> Path:
-    return _opening_synthesis("aws", work / "cdktf.out", ENVIRONMENTS)
+    return _opening_synthesis("synth_dir")
 
 
-@background("gke_dir", 12, lane="gcp")
+@background("gke_dir", 5, lane="gcp")
 def _gke(work: Path) -> Path:
-    return _opening_synthesis("gcp", work / "gke.out", GKE_EXAMPLES)
+    return _opening_synthesis("gke_dir")
 
 
-@background("existing_dir", 2, lane="gcp")
+@background("existing_dir", 2.3, lane="gcp")
 def _existing(work: Path) -> Path:
-    return _opening_synthesis("gcp", work / "existing.out", EXISTING_EXAMPLES)
+    return _opening_synthesis("existing_dir")
 
 
-@background("lazy_bindings", 1.5, lane="gcp")
+@background("lazy_bindings", 1.1, lane="gcp")
 def _lazy_bindings(work: Path) -> dict[str, Any]:
     result = run_probe("lazy_bindings", lane="gcp")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -520,7 +616,7 @@ def _platform_stacks(work: Path, lane: str, environments: dict[str, dict[str, An
     return {name: json.loads((outdir / "stacks" / f"{name}_platform" / "cdk.tf.json").read_text()) for name in environments}
 
 
-@background("restores_aws", 3, lane="aws")
+@background("restores_aws", 2, lane="aws")
 def _restores_aws(work: Path) -> dict[str, dict[str, Any]]:
     live = yaml.safe_load((TRUST / "live.yaml").read_text())
     return _platform_stacks(
@@ -541,7 +637,7 @@ def _restores_aws(work: Path) -> dict[str, dict[str, Any]]:
     )
 
 
-@background("restores_gcp", 2.5, lane="gcp")
+@background("restores_gcp", 1.7, lane="gcp")
 def _restores_gcp(work: Path) -> dict[str, dict[str, Any]]:
     # The same on GCP: the GKE fixture's prod as it is (its stack from the GKE fixture's synthesis, which
     # opens this lane), cloned at a point in time, then restored from a backup of that clone.
@@ -575,7 +671,7 @@ def restores() -> dict[str, dict[str, Any]]:
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
 
 
-@background("workstation", 1, lane="aws")
+@background("workstation", 0.6, lane="aws")
 def _workstation(work: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     outdir = work / "out"
     (outdir / "stacks" / "sandbox").mkdir(parents=True)

@@ -200,7 +200,7 @@ def _one_environment(root: Path) -> Path:
     return environments
 
 
-@background("first_bootstrap_deploy", 1.5, lane="aws")
+@background("first_bootstrap_deploy", 0.9, lane="aws")
 def _first_bootstrap_deploy(work: Path) -> dict[str, dict[str, Any]]:
     result = run_main_shared(work / "out", environments=_one_environment(work), FLIGHTDECK_BOOTSTRAP_STATE="local")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -10,7 +10,7 @@ import pytest
 from verify.checkov_runs import line_loader
 from verify.policy import CONFIG, Report, scan_runs, skips
 
-from .conftest import ENVIRON, background, synthesized_by
+from .conftest import ENVIRON, background, head_start, synthesized_by
 
 
 def environment_stacks(outdir: Path, env: str) -> list[Path]:
@@ -18,13 +18,15 @@ def environment_stacks(outdir: Path, env: str) -> list[Path]:
     return [outdir / "stacks" / f"{env}_{part}" / "cdk.tf.json" for part in ("platform", "cluster")]
 
 
-@background("policy_reports", 6, needs=("synth_dir", "gke_dir"))
+@background("policy_reports", 4.8, needs=("synth_dir", "gke_dir"))
 def _policy_reports(work: Path) -> dict[str, list[Report]]:
     """The fixture's prod and bootstrap, and the GKE fixture's prod, in one checkov run; and the
     bootstrap in a run of its own (``alone``), to compare."""
     aws, gke = synthesized_by("synth_dir"), synthesized_by("gke_dir")
     bootstrap = aws / "stacks" / "bootstrap" / "cdk.tf.json"
-    reports, alone = scan_runs([[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]], ENVIRON)
+    runs = [[*environment_stacks(aws, "prod"), *environment_stacks(gke, "prod"), bootstrap], [bootstrap]]
+    # checkov was imported as the session began, where it runs the whole suite (conftest, head starts).
+    reports, alone = scan_runs(runs, ENVIRON, process=head_start("checkov"))
     return {"prod": reports[0:2], "gke_prod": reports[2:4], "bootstrap": reports[4:], "alone": alone}
 
 

@@ -18,7 +18,7 @@ import pytest
 from platform_constructs.aws.schema_guard import records_path
 from platform_constructs.migrations import version_order
 
-from .conftest import ENVIRON, background, run_probe, synthesized_by
+from .conftest import EMULATED_ACCOUNT, ENVIRON, background, head_start, run_probe, synthesized_by
 
 CASES: dict[str, tuple[str | None, bool]] = {
     # The stack (``[prefix:]instance=version`` deployed): the version already recorded for that
@@ -32,7 +32,7 @@ CASES: dict[str, tuple[str | None, bool]] = {
 """The cases planned together against one emulator (``guard_deploys``)."""
 
 
-@background("guard_stacks", 0.5, lane="aws")
+@background("guard_stacks", 0.1, lane="aws")
 def _guard_stacks(work: Path) -> dict[str, dict[str, Any]]:
     result = run_probe("schema_guard", *CASES)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -80,7 +80,7 @@ class Planned:
     """The error each case was refused with, on one line, by case."""
 
 
-@background("guard_deploys", 12, needs=("guard_stacks",))
+@background("guard_deploys", 3.6, needs=("guard_stacks",))
 def _guard_deploys(work: Path) -> Planned | None:
     """One plan of every case, each a module of one root, against one emulator holding the cases'
     records; None without Terraform and its aws provider mirror.
@@ -107,7 +107,8 @@ def _guard_deploys(work: Path) -> Planned | None:
         (work / module).mkdir()
         (work / module / "main.tf.json").write_text(json.dumps(body))
     with (
-        emulator("555555555555", ENVIRON) as endpoint,
+        # The emulator started as the session began, where it runs the whole suite (conftest, head starts).
+        emulator(EMULATED_ACCOUNT, ENVIRON, started=head_start("emulator")) as endpoint,
         shared_provider(root, version, work, {**ENVIRON, **endpoint_environment(endpoint)}) as environ,
     ):
         ssm = boto("ssm", endpoint, "eu-west-1")

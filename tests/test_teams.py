@@ -219,7 +219,7 @@ def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
 # Removing a team
 
 
-@background("qa_without_marketing", 1.5, lane="aws")
+@background("qa_without_marketing", 0.6, lane="aws")
 def _qa_without_marketing(work: Path) -> dict[str, Any]:
     folder = work / "environments"
     folder.mkdir()
@@ -266,7 +266,7 @@ def test_missing_tags_considers_the_provider_defaults() -> None:
     assert missing_tags({"team": ""}, defaults) == ["team"]
 
 
-@background("untagged_probe", 0.2, lane="aws")
+@background("untagged_probe", 0.05, lane="aws")
 def _untagged_probe(work: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
     return run_probe("untagged_role", str(work / "out")), work / "out"
 

@@ -46,7 +46,7 @@ RESTORED = ("restored", "again")
 """The ``restores`` fixture's AWS variants: restored once, and restored again (a dev environment without Datadog)."""
 
 
-@background("validation", 7.5, needs=("synth_dir", "workstation", "restores_aws"))
+@background("validation", 2.8, needs=("synth_dir", "workstation", "restores_aws"))
 def _validation(work: Path) -> dict[str, Any] | str:
     """One ``terraform validate`` over every AWS platform stack and the bootstrap stack, each as a module
     (one init, one run, one provider process: each start of the provider spends seconds building its schema), with the workstation

@@ -27,6 +27,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, os.getcwd())
 
 import main as flightdeck
+from flightdeck.cdk_line import WRITTEN_AGAINST, activate
+
+# The CDK line's core, and with it the jsii runtime (a Node process), loads before the first request:
+# the session starts this process while it collects the tests (tests/conftest.py). Every request
+# would load it first; the bindings still load only in the requests that use them.
+activate(os.environ)
+importlib.import_module(WRITTEN_AGAINST.core)
 
 PROBES = os.path.join(os.getcwd(), "tests", "probes")
 
