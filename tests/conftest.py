@@ -339,6 +339,17 @@ class _Workers:
             thread.start()
 
     def queue(self, name: str) -> None:
+        if _is_join(name):
+            # Only gathers what its needs made: done at once, in the thread that finished the last of
+            # them, rather than queued behind jobs with work to do (a ready join last in the order
+            # would hold back its tests until the workers ran out of everything else).
+            future = _STARTED[name]
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(_timed(name, _WORK / name))
+                except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
+                    future.set_exception(error)
+            return
         with self.changed:
             self.ready.append((_ORDER.get(name, len(_ORDER)), next(self.order), name))
             self.changed.notify()
@@ -384,6 +395,12 @@ class _Workers:
 _WORKERS = _Workers(2)
 _ORDER: dict[str, int] = {}
 """Each job's rank, longest work ahead first (set after collection): of the ready jobs whose lane is free, the first runs."""
+
+
+def _is_join(name: str) -> bool:
+    """Whether a job does no work of its own: it gathers what the jobs it needs made (``seconds`` 0, no lane)."""
+    job = _JOBS[name]
+    return job.seconds == 0 and job.lane is None and bool(job.needs)
 
 
 def background(name: str, seconds: float, needs: tuple[str, ...] = (), lane: str | None = None) -> Callable[[Job], Job]:
@@ -456,6 +473,10 @@ def _planned_ends(wanted: set[str]) -> dict[str, float]:
     while pending:
         lanes = {_JOBS[name].lane for _, name in running} - {None}
         ready = [n for n in pending if _JOBS[n].lane not in lanes and all(ends.get(d, float("inf")) <= now for d in _JOBS[n].needs)]
+        if joins := [n for n in ready if _is_join(n)]:
+            pending.remove(joins[0])
+            ends[joins[0]] = now  # done as its last need is, without a worker (``_Workers.queue``)
+            continue
         if ready and len(running) < len(_WORKERS.threads):
             name = min(ready, key=_ORDER.__getitem__)
             pending.remove(name)
