@@ -689,6 +689,37 @@ def restores() -> dict[str, dict[str, Any]]:
     return cast(dict[str, dict[str, Any]], synthesized_by("restores"))
 
 
+# The fixture's qa alone, with its second team (marketing) removed, and a bootstrap.yaml keeping
+# the bootstrap's state in qa's bucket, synthesized as for the first deploy
+# (``FLIGHTDECK_BOOTSTRAP_STATE=local``): one variant for two checks, as each costs a synthesis and
+# neither touches what the other reads (the state location is the bootstrap stack's backend only;
+# removing a team changes only qa's stacks). Read by tests/test_teams.py and tests/test_bootstrap.py.
+
+
+@background("qa_first_deploy", 0.9, lane="aws")
+def _qa_first_deploy(work: Path) -> Path:
+    folder = work / "environments"
+    folder.mkdir()
+    qa = (ENVIRONMENTS / "qa.yaml").read_text()
+    start = qa.index("  - name: marketing")
+    (folder / "qa.yaml").write_text(qa[:start])
+    # The same CI settings as the fixture environments (so qa has its runner), its state in qa's bucket.
+    bootstrap = yaml.safe_load(BOOTSTRAP.read_text())
+    qa_config = fixture_configs()["qa"]
+    bootstrap["state"] = {"bucket": qa_config.state.bucket, "region": qa_config.state_region}
+    (work / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
+    outdir = work / "out"
+    result = run_main_shared(outdir, environments=folder, FLIGHTDECK_BOOTSTRAP_STATE="local")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def qa_first_deploy() -> Path:
+    """Where ``_qa_first_deploy`` synthesized the fixture's qa without marketing, and its bootstrap."""
+    return cast(Path, synthesized_by("qa_first_deploy"))
+
+
 WORKSTATION = Path(__file__).resolve().parent / "fixtures" / "workstation"
 
 

@@ -6,7 +6,7 @@ import fnmatch
 import json
 import shutil
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +15,7 @@ from flightdeck import ci
 from flightdeck.errors import ConfigError
 from flightdeck.loader import bootstrap_path, load_bootstrap
 
-from .conftest import BOOTSTRAP, ENVIRONMENTS, background, fixture_configs, load_stacks, resources, run_main, run_main_shared, synthesized_by
+from .conftest import BOOTSTRAP, ENVIRONMENTS, fixture_configs, load_stacks, resources, run_main
 
 pytestmark = pytest.mark.synth
 
@@ -200,22 +200,16 @@ def _one_environment(root: Path) -> Path:
     return environments
 
 
-@background("first_bootstrap_deploy", 0.9, lane="aws")
-def _first_bootstrap_deploy(work: Path) -> dict[str, dict[str, Any]]:
-    result = run_main_shared(work / "out", environments=_one_environment(work), FLIGHTDECK_BOOTSTRAP_STATE="local")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return load_stacks(work / "out")
-
-
 @pytest.fixture(scope="module")
-def first_bootstrap_deploy() -> dict[str, dict[str, Any]]:
-    """dev alone with its bootstrap, synthesized as for the first deploy (``FLIGHTDECK_BOOTSTRAP_STATE=local``)."""
-    return cast(dict[str, dict[str, Any]], synthesized_by("first_bootstrap_deploy"))
+def first_bootstrap_deploy(qa_first_deploy: Path) -> dict[str, dict[str, Any]]:
+    """qa alone with its bootstrap, synthesized as for the first deploy (``FLIGHTDECK_BOOTSTRAP_STATE=local``;
+    ``qa_first_deploy`` in conftest, where qa also has a team fewer)."""
+    return load_stacks(qa_first_deploy)
 
 
 def test_first_deploy_keeps_the_bootstrap_state_local(first_bootstrap_deploy: dict[str, dict[str, Any]]) -> None:
     synthesized = first_bootstrap_deploy
-    assert sorted(synthesized) == ["bootstrap", "dev_cluster", "dev_platform"]
+    assert sorted(synthesized) == ["bootstrap", "qa_cluster", "qa_platform"]
     assert synthesized["bootstrap"]["terraform"]["backend"] == {"local": {"path": "bootstrap.tfstate"}}
     assert len(resources(synthesized["bootstrap"], "aws_s3_bucket")) == 1, "only the folder's environments are prepared"
 

@@ -9,14 +9,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-import yaml
 
 from platform_constructs.kubernetes.tenancy import POLICIES_CHART
 from platform_constructs.tagging import missing_tags
 
 from .conftest import (
-    BOOTSTRAP,
-    ENVIRONMENTS,
     REPO,
     background,
     environments_of,
@@ -25,7 +22,6 @@ from .conftest import (
     render_chart,
     rendered,
     resources,
-    run_main_shared,
     run_probe,
     synthesized_by,
     values_of,
@@ -219,27 +215,10 @@ def test_example_dag_runs_in_the_team_namespace_with_the_team_labels() -> None:
 # Removing a team
 
 
-@background("qa_without_marketing", 0.6, lane="aws")
-def _qa_without_marketing(work: Path) -> dict[str, Any]:
-    folder = work / "environments"
-    folder.mkdir()
-    qa = (ENVIRONMENTS / "qa.yaml").read_text()
-    start = qa.index("  - name: marketing")
-    (folder / "qa.yaml").write_text(qa[:start])
-    # The same CI settings as the fixture environments (so qa has its runner), its state in qa's bucket.
-    bootstrap = yaml.safe_load((BOOTSTRAP).read_text())
-    bootstrap["state"] = {"bucket": fixture_configs()["qa"].state.bucket, "region": fixture_configs()["qa"].state_region}
-    (folder.parent / "bootstrap.yaml").write_text(yaml.safe_dump(bootstrap))
-    outdir = folder / "out"
-    result = run_main_shared(outdir, environments=folder)
-    assert result.returncode == 0, result.stderr
-    return environments_of(outdir)["qa"]
-
-
 @pytest.fixture(scope="module")
-def qa_without_marketing() -> dict[str, Any]:
-    """The fixture's qa with its second team, marketing, removed."""
-    return cast(dict[str, Any], synthesized_by("qa_without_marketing"))
+def qa_without_marketing(qa_first_deploy: Path) -> dict[str, Any]:
+    """The fixture's qa with its second team, marketing, removed (``qa_first_deploy`` in conftest)."""
+    return environments_of(qa_first_deploy)["qa"]
 
 
 def all_resources(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
