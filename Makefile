@@ -114,15 +114,17 @@ E2E_ENVIRONMENTS ?=
 e2e: $(PYTHON_DEPS) ## apply and destroy every AWS platform stack against a local emulator ([E2E_ENVIRONMENTS="dev prod"])
 	$(VENV_PY) -m verify.e2e $(E2E_ENVIRONMENTS)
 
-# Synthesis against its floor (importing the bindings only): medians of wall time and peak memory.
+# Synthesis against its floor (importing the bindings only), and make test against one synthesis:
+# medians of wall time and peak memory ([BENCH_ARGS=--without-suite] leaves the suite out).
 BENCH_REPETITIONS ?= 5
+BENCH_ARGS ?=
 iam-report: synth ## cloudsplaining on every IAM policy, each finding with why it remains (fails on an unexplained one)
 	$(VENV_PY) -m verify.iam_report $${CDKTF_OUTDIR:-cdktf.out}
 
-bench: ## synthesis time and memory on both CDK lines, each against its bindings' floor
+bench: ## synthesis time and memory on both CDK lines against their floors, and make test against one synthesis
 	@$(MAKE) --no-print-directory deps FLIGHTDECK_CDK=cdktf
 	@$(MAKE) --no-print-directory deps FLIGHTDECK_CDK=cdktn
-	.venv/bin/python -m verify.bench $(BENCH_REPETITIONS)
+	.venv/bin/python -m verify.bench $(BENCH_REPETITIONS) $(BENCH_ARGS)
 
 new-env: $(PYTHON_DEPS) ## new-env NAME=<name> FROM=<env>: copy an environment file and list what still points at the source
 	@test -n "$(NAME)" -a -n "$(FROM)" || { echo "usage: make new-env NAME=<name> FROM=<environment>" >&2; exit 2; }
