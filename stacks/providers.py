@@ -20,6 +20,12 @@ from platform_constructs.handles import ClusterHandle
 class ClusterProvidersProps:
     cluster: ClusterHandle
 
+    def __post_init__(self) -> None:
+        # Refused as the props are made, before the bindings load.
+        cluster = self.cluster
+        if cluster.kubeconfig is None and (cluster.endpoint is None or cluster.credentials is None):
+            raise ValueError(f"cluster {cluster.name} has neither a kubeconfig nor an endpoint and credentials")
+
 
 class ClusterProviders(Construct):
     def __init__(self, scope: Construct, id: str, props: ClusterProvidersProps) -> None:
@@ -40,8 +46,7 @@ class ClusterProviders(Construct):
             )
             return
         credentials = cluster.credentials
-        if cluster.endpoint is None or credentials is None:
-            raise ValueError(f"cluster {cluster.name} has neither a kubeconfig nor an endpoint and credentials")
+        assert cluster.endpoint is not None and credentials is not None  # the props refuse a handle without them
         # No CA: the endpoint's certificate is publicly trusted (GKE's DNS-based endpoint).
         ca_certificate = Fn.base64decode(cluster.ca_certificate_base64) if cluster.ca_certificate_base64 else None
         self.kubernetes = KubernetesProvider(
