@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import collections
 import itertools
 import json
 import marshal
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
@@ -870,11 +871,28 @@ def rendered(stack: Mapping[str, Any], release: str, chart: Path, namespace: str
     return render_chart(chart, values_of(stack, release), name=release, namespace=namespace)
 
 
+_NESTED_STATEMENTS = ("body", "orelse", "finalbody", "handlers", "cases")
+"""Where statements hold statements (an ``except`` handler's and a ``case``'s body included)."""
+
+
+def statements(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every statement of ``tree``, nested ones included, in ``ast.walk``'s order, without visiting an
+    expression: an import or a raise is a statement, and statements nest only in bodies and handlers
+    (most of a tree's nodes are expressions, which ``ast.walk`` would visit too)."""
+    queue = collections.deque([tree])
+    while queue:
+        node = queue.popleft()
+        if isinstance(node, ast.stmt):
+            yield node
+        for field in _NESTED_STATEMENTS:
+            queue.extend(getattr(node, field, ()))
+
+
 @cache
 def import_statements(path: Path) -> tuple[ast.Import | ast.ImportFrom, ...]:
     """Every import statement of a source file, those inside functions included (each file parsed once a session)."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    return tuple(node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
+    return tuple(node for node in statements(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
 
 
 @cache

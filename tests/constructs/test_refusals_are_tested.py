@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import statements
+
 ROOT = Path(__file__).resolve().parents[2]
 CONSTRUCTS = ROOT / "platform_constructs"
 HERE = Path(__file__).resolve().parent
@@ -30,7 +32,7 @@ def layer_of(path: Path) -> str:
 def refusals(source: str) -> list[tuple[int, list[str]]]:
     """Each raise with a message in ``source``: its line and the literal pieces of its message."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in statements(ast.parse(source)):
         if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
             continue
         texts = [n.value for n in ast.walk(node.exc.args[0]) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
