@@ -38,6 +38,16 @@ def main() -> int:
         print(f"flightdeck: {exc}", file=sys.stderr)
         return 2
 
+    # What the stacks refuse in a valid file, still before cdktf loads (stacks/refusals.py).
+    from stacks.refusals import refuse_managed_options
+
+    try:
+        for config in configs:
+            refuse_managed_options(config)
+    except ValueError as exc:
+        print(f"flightdeck: {exc}", file=sys.stderr)
+        return 2
+
     # A copied file that still points at its source (its account, range, hostnames, channels) deploys,
     # but collides with it or pages its on-call: said on every synthesis, not refused.
     from flightdeck.scaffold import cross_environment_warnings
@@ -48,18 +58,9 @@ def main() -> int:
     # Imported only once the files are valid: the bindings take seconds to load.
     from cdktf import App
 
-    from stacks.airflow import refuse_managed_options
     from stacks.bootstrap import BootstrapStack
     from stacks.ci import deploy_settings
     from stacks.environment_stack import ClusterStack, PlatformStack, environment_stacks
-
-    # What the constructs decide about the files, before any stack is built (building loads the bindings).
-    try:
-        for config in configs:
-            refuse_managed_options(config)
-    except ValueError as exc:
-        print(f"flightdeck: {exc}", file=sys.stderr)
-        return 2
 
     # The App makes <outdir>/stacks at once; a build that fails leaves no trace of this run.
     fresh = [path for path in (Path(outdir), Path(outdir) / "stacks") if not path.exists()]

@@ -10,7 +10,7 @@ from platform_constructs.airflow.database_roles import DatabaseRolesProps, datab
 from platform_constructs.airflow.release import AirflowReleaseProps, HibernationSchedule
 from platform_constructs.airflow.secrets import AirflowSecretsProps
 from platform_constructs.airflow.signin import SignInSpec
-from platform_constructs.airflow.values import MANAGED_CONFIG, AirflowValuesProps, CleanupSpec, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
+from platform_constructs.airflow.values import AirflowValuesProps, CleanupSpec, ComponentSpec, GitDagSource, ResourceSpec, UiSpec
 from platform_constructs.handles import CloudPlatform, StatsdSink
 from platform_constructs.kubernetes.namespace import QuotaSpec
 from platform_constructs.workloads import SHARED_AIRFLOW, AirflowInstance
@@ -71,14 +71,6 @@ def database_roles_props(
     )
 
 
-def refuse_managed_options(config: EnvironmentConfig) -> None:
-    """A file may not set an ``airflow.config`` option Flightdeck sets (checked before any stack is built, see ``main.py``)."""
-    for section, options in config.airflow.config.items():
-        for option in options:
-            if (section, option) in MANAGED_CONFIG:
-                raise ValueError(f"{config.source}: airflow.config.{section}.{option} is set by Flightdeck and cannot be overridden here")
-
-
 def release_props(
     config: EnvironmentConfig,
     platform: CloudPlatform,
@@ -89,8 +81,8 @@ def release_props(
 ) -> AirflowReleaseProps:
     """One Airflow's props; ``platform`` is the cloud's handles as that Airflow sees them (``CloudPlatform.for_airflow``)."""
     airflow = config.airflow
-    # airflow.config was checked against MANAGED_CONFIG with the file's name before any stack was
-    # built (main.py, refuse_managed_options); the values construct refuses it again on its own.
+    # airflow.config was checked against MANAGED_CONFIG with the file's name before any binding
+    # loaded (main.py, stacks/refusals.py); the values construct refuses it again on its own.
     git = airflow.dags.git
     ui = UiSpec(
         hostname=airflow.ui.hostname,

@@ -7,6 +7,7 @@ provider bindings load, so they take well under a second each.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from flightdeck.config import Tier
 from flightdeck.errors import ConfigError
 from flightdeck.loader import load_environment, load_environments, parse_overrides
 
-from .conftest import ENVIRONMENTS, run_main
+from .conftest import ENVIRONMENTS, run_main, run_module
 
 
 @pytest.fixture
@@ -199,12 +200,14 @@ def test_bad_input_exits_2_with_one_clear_message_and_writes_nothing(case: str, 
     outdir.mkdir()
     (outdir / "previous-run").write_text("kept")
 
-    result = run_main(outdir, environments=env_dir)
+    # main.py as a user runs it, saying afterwards what of the CDK it loaded (tests/probes/main_loads.py).
+    result = run_module("tests.probes.main_loads", CDKTF_OUTDIR=str(outdir), FLIGHTDECK_ENVIRONMENTS=str(env_dir))
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr == f"flightdeck: {env_dir / expected}\n"
     assert sorted(p.name for p in outdir.iterdir()) == ["previous-run"]
+    assert json.loads(result.stdout) == [], "reported before the CDK, its Node runtime or any binding loads"
 
 
 def test_every_problem_in_every_file_is_reported_together(env_dir: Path) -> None:

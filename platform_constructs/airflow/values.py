@@ -17,6 +17,7 @@ from ..handles import DatabaseHandle, IngressHandle, LogStore, SecretsBackend, S
 from ..kubernetes.addons import RELOAD_ON_CHANGE
 from ..placement import DO_NOT_DISRUPT, SYSTEM_POOL, WORKERS_POOL
 from ..workloads import AIRFLOW_RELEASE
+from .managed import MANAGED_CONFIG
 from .signin import CLIENT_SECRET_KEY, CLIENT_SECRET_VARIABLE, SignInSpec, webserver_config
 
 CHART = "airflow"
@@ -29,23 +30,6 @@ API_SERVER_PORT = 8080
 STATSD_PORT = 9125
 METADATA_POOL = f"{AIRFLOW_RELEASE}-metadata"
 """PgBouncer's name for the metadata database (the chart's convention)."""
-
-# Airflow configuration Flightdeck sets itself; an environment file may not override these.
-MANAGED_CONFIG = {
-    ("core", "executor"),
-    ("core", "fernet_key"),
-    ("database", "sql_alchemy_conn"),
-    ("logging", "remote_logging"),
-    ("logging", "remote_base_log_folder"),
-    ("logging", "remote_log_conn_id"),
-    ("dag_processor", "dag_bundle_config_list"),
-    ("secrets", "backend"),
-    ("secrets", "backend_kwargs"),
-    ("metrics", "statsd_on"),
-    ("metrics", "statsd_host"),
-    ("metrics", "statsd_port"),
-    ("metrics", "statsd_prefix"),
-}
 
 TASK_COMPONENT = "task"
 """The ``component`` label of KubernetesExecutor task pods (the chart's default template says ``worker``,
