@@ -103,7 +103,6 @@ class _Server:
         with self.lock:
             if self.ahead != line:
                 self._write(line)
-            self.ahead = None
             return self._answer()
 
     def _write(self, line: str) -> None:
@@ -344,12 +343,7 @@ class _Workers:
             # Only gathers what its needs made: done at once, in the thread that finished the last of
             # them, rather than queued behind jobs with work to do (a ready join last in the order
             # would hold back its tests until the workers ran out of everything else).
-            future = _STARTED[name]
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(_timed(name, _WORK / name))
-                except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
-                    future.set_exception(error)
+            _run(name)
             return
         with self.changed:
             self.ready.append((_ORDER.get(name, len(_ORDER)), next(self.order), name))
@@ -372,13 +366,8 @@ class _Workers:
 
     def _work(self) -> None:
         while (name := self._next()) is not None:
-            future = _STARTED[name]
             try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(_timed(name, _WORK / name))
-                    except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
-                        future.set_exception(error)
+                _run(name)
             finally:
                 with self.changed:
                     self.busy.discard(_JOBS[name].lane or "")
@@ -421,6 +410,16 @@ def background(name: str, seconds: float, needs: tuple[str, ...] = (), lane: str
 
 _TIMES: dict[str, tuple[float, float]] = {}
 """Each job that ran: when it started and ended (``time.monotonic``), for the session's summary."""
+
+
+def _run(name: str) -> None:
+    """Run the job ``name`` in this thread, its result or its error handed to its future."""
+    future = _STARTED[name]
+    if future.set_running_or_notify_cancel():
+        try:
+            future.set_result(_timed(name, _WORK / name))
+        except BaseException as error:  # noqa: BLE001 -- handed to whoever waits for the job
+            future.set_exception(error)
 
 
 def _timed(name: str, work: Path) -> Any:
